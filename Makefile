@@ -1,0 +1,54 @@
+# Two commands do all set-up on a fresh Debian-like machine (see README):
+#   make report   virtual env + embedded data + every notebook under the report profile
+#   make test     virtual env + embedded data + the test suite (CI runs this)
+# Both are idempotent: a second run skips the install, the data extraction and finished training runs.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PROFILE ?= report
+PYTEST_ARGS ?=
+export COLORLIB_CACHE ?= $(abspath .cache/colorlib)
+
+# LPIPS trunk weights for machines without a network: where ../shared/weights exists, seed a private
+# TORCH_HOME with them (torch.hub looks in $TORCH_HOME/hub/checkpoints). Elsewhere torch.hub downloads
+# the official weights as usual.
+SHARED_WEIGHTS ?= ../shared/weights
+ifneq ($(wildcard $(SHARED_WEIGHTS)/*.pth),)
+export TORCH_HOME := $(abspath .cache/torch)
+endif
+
+.PHONY: report test install data weights benchmark clean-notebooks help
+help:
+	@echo "make report     regenerate every figure and report/claims.md (profile: $(PROFILE))"
+	@echo "make test       run the test suite"
+	@echo "make benchmark  print training/inference speed of the final model"
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[test]"
+	touch $@
+
+install: $(VENV)/.installed
+
+weights:
+ifdef TORCH_HOME
+	@mkdir -p $(TORCH_HOME)/hub/checkpoints
+	@cp -n $(SHARED_WEIGHTS)/*.pth $(TORCH_HOME)/hub/checkpoints/ 2>/dev/null || true
+endif
+
+data: install
+	$(PY) -m colorlib.data prepare
+
+report: install data weights
+	$(PY) -m colorlib.report --profile $(PROFILE)
+
+test: install data weights
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+benchmark: install
+	$(PY) benchmarks/bench_speed.py
+
+clean-notebooks: install
+	$(PY) -m colorlib.notebook_hygiene --strip notebooks/*.ipynb
