@@ -1,0 +1,88 @@
+"""Named parameter sets for the notebooks, in the spirit of nanoGPT's configs.
+
+- ``smoke``: seconds per notebook on a laptop CPU; the tests run every notebook with it.
+- ``report`` (default): the embedded offline data (gcompris-qt-data photos and paintings) on CPU; the committed
+  figures and ``report/claims.md`` come from this profile.
+- ``paper``: the original study's scale for a GPU with a network: imagenet-1k photos and huggan/wikiart
+  paintings streamed from the Hugging Face hub, 128 px, 50k training images, 32 epochs.
+
+A notebook's ``parameters`` cell names the profile and sets overrides to ``None``; the next cell calls
+``resolve(profile, notebook, **overrides)``, which starts from the profile's common values, applies the
+notebook's own section, then any override that is not ``None``.
+"""
+from __future__ import annotations
+
+import copy
+from types import SimpleNamespace
+
+COMMON = {
+    # data
+    "source": "gcompris",  # photos: "gcompris", "samples", a folder path, or a hub name
+    "style_source": "gcompris",  # paintings: "gcompris", a folder path, or "huggan/wikiart"
+    "size": 64,  # training crop side in pixels (a multiple of 16)
+    "eval_size": 64,  # evaluation crop side
+    "limit": None,  # cap on training photos (None: all)
+    "n_eval": None,  # cap on held-out photos evaluated (None: all of the test split)
+    "n_show": 6,  # photos shown in example figures
+    "n_styles": 6,  # paintings shown in style-transfer figures
+    # training
+    "epochs": 40,
+    "batch_size": 16,
+    "lr": 1e-3,
+    "seed": 0,
+    "device": "auto",
+    "compile": False,
+    "channels_last": False,
+    "lpips_net": "squeeze",  # "alex" as in the study where its weights exist; "squeeze" offline
+    "lpips_weight": 0.1,
+    "retrain": False,
+}
+
+PROFILES: dict[str, dict] = {
+    "smoke": {
+        "common": {"size": 32, "eval_size": 32, "limit": 24, "n_eval": 6, "n_show": 3, "n_styles": 3,
+                   "epochs": 1, "batch_size": 8},
+        "05": {"full_epochs": 1},
+    },
+    "report": {
+        "common": {},
+        "04": {"epochs": 20},
+        "05": {"full_epochs": 10, "ablation_epochs": 25},
+        "06": {"epochs": 25},
+    },
+    "paper": {
+        "common": {"source": "imagenet-1k", "style_source": "huggan/wikiart", "size": 128, "eval_size": 128,
+                   "limit": 50_000, "n_eval": 500, "epochs": 32, "batch_size": 64, "lr": 1e-4,
+                   "lpips_net": "alex", "compile": True, "channels_last": True},
+        "05": {"full_epochs": 32, "ablation_epochs": 32},
+    },
+}
+
+# Notebook-specific defaults shared by every profile (a profile's section may override them).
+NOTEBOOK_DEFAULTS: dict[str, dict] = {
+    "04": {"alpha": 0.7, "style_lr_ratio": 0.1, "dual_lr": 1e-4},
+    "05": {"full_epochs": None, "ablation_epochs": None, "latent_sizes": (16, 32, 64, 128)},
+}
+
+
+def names() -> list[str]:
+    return sorted(PROFILES)
+
+
+def resolve(profile: str = "report", notebook: str | None = None, **overrides) -> SimpleNamespace:
+    """Parameters for ``notebook`` (e.g. "03") under ``profile``; ``None`` overrides are ignored."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {', '.join(names())}")
+    params = copy.deepcopy(COMMON)
+    params.update(PROFILES[profile].get("common", {}))
+    if notebook is not None:
+        params.update(NOTEBOOK_DEFAULTS.get(notebook, {}))
+        params.update(PROFILES[profile].get(notebook, {}))
+    unknown = sorted(k for k in overrides if k not in params)
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)} for notebook {notebook} "
+                         f"(known: {', '.join(sorted(params))})")
+    params.update({k: v for k, v in overrides.items() if v is not None})
+    params["profile"] = profile
+    params["notebook"] = notebook
+    return SimpleNamespace(**params)

@@ -1,0 +1,89 @@
+"""The torchvision compatibility step acts only when the compiled extension fails, and is a no-op otherwise."""
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+NMS_ERROR = "operator torchvision::nms does not exist"
+
+
+def run_python(code, pythonpath=None):
+    env = None
+    if pythonpath is not None:
+        import os
+
+        env = dict(os.environ, PYTHONPATH=str(pythonpath))
+    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, env=env)
+
+
+def test_status_matches_what_the_raw_import_does():
+    raw = run_python("import torchvision")
+    result = run_python(
+        """
+        import colorlib, torchvision, lpips
+        from torchvision.transforms import v2
+        print(colorlib.TORCHVISION_STATUS)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    status = result.stdout.split()[-1]
+    if raw.returncode == 0:
+        assert status == "native"
+    else:
+        assert NMS_ERROR in raw.stderr
+        assert status == "patched"
+
+
+def _fake_torchvision(tmp_path, body):
+    pkg = tmp_path / "torchvision"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text(textwrap.dedent(body))
+    return tmp_path
+
+
+def test_normal_install_is_left_alone(tmp_path):
+    path = _fake_torchvision(tmp_path, "FAKE = True\n")
+    result = run_python(
+        """
+        from colorlib import _compat
+        import torchvision
+        assert torchvision.FAKE
+        print(_compat.status, _compat._library is None)
+        """,
+        pythonpath=path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["native", "True"]
+
+
+def test_missing_operator_is_defined_then_import_retried(tmp_path):
+    # A stand-in for the broken wheel: its import fails until the nms schema exists.
+    path = _fake_torchvision(
+        tmp_path,
+        f"""
+        import torch
+        try:
+            torch.ops.torchvision.nms.default
+        except (AttributeError, RuntimeError):
+            raise RuntimeError("{NMS_ERROR}")
+        FAKE = True
+        """,
+    )
+    result = run_python(
+        """
+        from colorlib import _compat
+        import torchvision
+        print(_compat.status, torchvision.FAKE)
+        """,
+        pythonpath=path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["patched", "True"]
+
+
+def test_other_runtime_errors_are_not_swallowed(tmp_path):
+    path = _fake_torchvision(tmp_path, 'raise RuntimeError("something else entirely")\n')
+    result = run_python("import colorlib", pythonpath=path)
+    assert result.returncode != 0
+    assert "something else entirely" in result.stderr
