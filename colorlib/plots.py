@@ -1,0 +1,141 @@
+"""Figure and table helpers shared by the notebooks; every figure is written into ``figures/`` by code.
+
+Images may be given as (3,H,W) or (1,H,W) tensors in [0, 1], HxWx3 arrays or PIL images.
+"""
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Iterable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from colorlib.paths import figures_dir
+
+
+def to_image_array(image) -> np.ndarray:
+    """HxWx3 float array in [0, 1] from a tensor, array or PIL image (gray is replicated to 3 channels)."""
+    if hasattr(image, "detach"):
+        image = image.detach().float().cpu().numpy()
+        if image.ndim == 3 and image.shape[0] in (1, 2, 3):
+            image = image.transpose(1, 2, 0)
+    elif not isinstance(image, np.ndarray):
+        image = np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0
+    image = np.asarray(image, dtype=np.float32)
+    if image.ndim == 2:
+        image = image[..., None]
+    if image.shape[-1] == 1:
+        image = np.repeat(image, 3, axis=-1)
+    if image.max() > 1.0 + 1e-3:
+        image = image / 255.0
+    return np.clip(image, 0.0, 1.0)
+
+
+def save_figure(fig, name: str, dpi: int = 110) -> Path:
+    """Write ``fig`` to ``figures/<name>`` (PNG unless the name says otherwise) and return the path."""
+    path = figures_dir() / (name if Path(name).suffix else f"{name}.png")
+    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    return path
+
+
+def image_grid(rows: Sequence[Sequence], row_titles: Sequence[str] | None = None,
+               col_titles: Sequence[str] | None = None, cell: float = 1.6, title: str | None = None):
+    """A grid of images, one list per row; returns the figure."""
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    fig, axes = plt.subplots(n_rows, n_cols, figsize=(cell * n_cols, cell * n_rows), squeeze=False)
+    for r, row in enumerate(rows):
+        for c in range(n_cols):
+            ax = axes[r][c]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            for spine in ax.spines.values():
+                spine.set_visible(False)
+            if c < len(row) and row[c] is not None:
+                ax.imshow(to_image_array(row[c]))
+            if r == 0 and col_titles is not None and c < len(col_titles):
+                ax.set_title(col_titles[c], fontsize=8)
+            if c == 0 and row_titles is not None and r < len(row_titles):
+                ax.set_ylabel(row_titles[r], fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def plot_histories(histories: Mapping[str, Sequence[Mapping]], keys: Iterable[str], logy: bool = False,
+                   title: str | None = None, ylabel: str = "loss"):
+    """Per-epoch curves: one line per (run, key) present in the runs' histories."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    for label, history in histories.items():
+        for key in keys:
+            points = [(h["epoch"], h[key]) for h in history if key in h and h[key] is not None]
+            if points:
+                x, y = zip(*points)
+                ax.plot(x, y, marker=".", label=f"{label}: {key}" if len(list(keys)) > 1 else label)
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(ylabel)
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return fig
+
+
+def latent_histograms(latents: Mapping[str, np.ndarray], bins: int = 40, title: str | None = None):
+    """Histogram of style-encoder latent values (not image pixels) for each named set of latents (N, D)."""
+    n = len(latents)
+    fig, axes = plt.subplots(1, n, figsize=(3.4 * n, 2.8), squeeze=False)
+    for ax, (label, values) in zip(axes[0], latents.items()):
+        values = np.asarray(values, dtype=np.float64)
+        ax.hist(values.ravel(), bins=bins, color="tab:blue", alpha=0.8)
+        dead = float((values.max(axis=0) <= 1e-6).mean()) if values.ndim == 2 else float("nan")
+        ax.set_title(f"{label}\nmean {values.mean():.3g}, std {values.std():.3g}, dead {dead:.0%}", fontsize=8)
+        ax.set_xlabel("latent value")
+    axes[0][0].set_ylabel("count")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def bar_chart(values: Mapping[str, Mapping[str, float]], metrics: Sequence[str], title: str | None = None):
+    """Grouped bars: one group per metric, one bar per model; each metric gets its own panel (units differ)."""
+    n = len(metrics)
+    cols = min(n, 3)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
+    names = list(values)
+    for i, metric in enumerate(metrics):
+        ax = axes[i // cols][i % cols]
+        heights = [values[m].get(metric, np.nan) for m in names]
+        ax.bar(range(len(names)), heights, color=plt.cm.tab10(np.arange(len(names)) % 10))
+        ax.set_xticks(range(len(names)))
+        ax.set_xticklabels(names, rotation=45, ha="right", fontsize=7)
+        ax.set_title(metric, fontsize=9)
+        ax.grid(axis="y", alpha=0.3)
+    for j in range(n, rows * cols):
+        axes[j // cols][j % cols].axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None, digits: int = 3) -> str:
+    """A Markdown table of dict rows (numbers rounded to ``digits`` significant figures)."""
+    if not rows:
+        return "(no rows)"
+    columns = list(columns or rows[0].keys())
+
+    def fmt(v):
+        if isinstance(v, float):
+            return "n/a" if math.isnan(v) else f"{v:.{digits}g}" if abs(v) < 1e4 else f"{v:.0f}"
+        return str(v)
+
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
+    return "\n".join(lines)

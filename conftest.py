@@ -1,0 +1,32 @@
+"""Test-session set-up shared by tests/ and the nbval notebook runs.
+
+- Notebooks run under the smoke profile, and everything a test writes into figures/ or report/ goes to a
+  temporary folder: the committed figures come from the report profile and must never be overwritten by tests.
+- A full run (no -k/-m selection, no explicit paths) records its duration in report/timings.json so the
+  README can quote a measured number.
+"""
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+_tmp = tempfile.mkdtemp(prefix="colorlib-tests-")
+os.environ["COLORLIB_PROFILE"] = "smoke"
+os.environ["COLORLIB_FIGURES"] = os.path.join(_tmp, "figures")
+os.environ["COLORLIB_REPORT"] = os.path.join(_tmp, "report")
+_started = time.time()
+
+
+def pytest_sessionfinish(session, exitstatus):
+    opts = session.config.option
+    full_run = not opts.keyword and not opts.markexpr and not session.config.args_source.name == "ARGS"
+    if not full_run or exitstatus != 0 or os.environ.get("COLORLIB_NO_TIMING"):
+        return
+    path = ROOT / "report" / "timings.json"
+    path.parent.mkdir(exist_ok=True)
+    timings = json.loads(path.read_text()) if path.exists() else {}
+    timings["tests"] = {"seconds": round(time.time() - _started, 1), "collected": session.testscollected,
+                        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    path.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
