@@ -286,7 +286,10 @@ def _dedupe_and_split(items: list[_Item], progress: bool) -> dict[str, Any]:
     colour_photos = [it.source_path for it in keep if it.kind == "photos" and it.source_path not in gray]
     splits = assign_splits(colour_photos)
     for it in keep:
-        it.split = "style" if it.kind == "paintings" else "grayscale" if it.source_path in gray else splits[it.source_path]
+        if it.kind == "paintings":
+            it.split = "style"
+        else:
+            it.split = "grayscale" if it.source_path in gray else splits[it.source_path]
     return {"items": keep, "duplicates": sorted(duplicates, key=lambda d: d["removed"]),
             "grayscale": sorted(it.name for it in keep if it.split == "grayscale")}
 
