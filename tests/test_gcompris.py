@@ -24,6 +24,12 @@ def counts():
 
 
 @pytest.fixture(scope="module")
+def real_root(counts):
+    """The extracted (or installed) package, resolved before any test isolates the cache."""
+    return gcompris.package_root(fetch=False)
+
+
+@pytest.fixture(scope="module")
 def table(counts):
     """Every row of the built dataset, without decoding the images."""
     import datasets
@@ -222,3 +228,20 @@ def test_data_cli_prints_counts(counts, capsys):
     photos = counts["photos"]
     assert f"photos train {photos['train']} / val {photos['val']} / test {photos['test']}" in out
     assert f"paintings {counts['paintings']}" in out and "grayscale excluded" in out
+
+
+def test_system_install_is_used(real_root, no_package, monkeypatch):
+    monkeypatch.setattr(gcompris, "SYSTEM_ROOT", real_root)  # stands in for "/" with the package installed
+    assert gcompris.package_root(fetch=False) == real_root
+
+
+def test_deb_from_env_is_extracted_once(real_root, no_package, monkeypatch):
+    debs = sorted(real_root.parent.glob("gcompris-qt-data_*.deb"))  # beside <cache>/gcompris/pkg
+    if not debs:
+        pytest.skip("no downloaded .deb at hand (the package came from a system install)")
+    monkeypatch.setenv(gcompris.DEB_ENV, str(debs[0]))
+    root = gcompris.package_root()
+    assert root.is_relative_to(no_package) and (root / gcompris.RCC_SUBDIR / "erase.rcc").is_file()
+    stamp = (root / gcompris.RCC_SUBDIR / "erase.rcc").stat().st_mtime_ns
+    assert gcompris.package_root() == root  # idempotent: not extracted again
+    assert (root / gcompris.RCC_SUBDIR / "erase.rcc").stat().st_mtime_ns == stamp
