@@ -8,6 +8,8 @@ import math
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
+import matplotlib
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 
@@ -139,3 +141,25 @@ def markdown_table(rows: Sequence[Mapping], columns: Sequence[str] | None = None
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     lines += ["| " + " | ".join(fmt(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(lines)
+
+
+def colour_statistics(sets: Mapping[str, tuple[np.ndarray, "np.ndarray"]], bins: int = 60, ab_range: float = 80.0):
+    """Colourfulness histograms of several image sets, and each set's pixel density in the CIE a*b* plane.
+
+    ``sets``: name -> (colourfulness per image (N,), ab pixels (2, M) as a tensor or array)."""
+    n = len(sets)
+    fig, axes = plt.subplots(1, n + 1, figsize=(3.6 * (n + 1), 3.2))
+    for name, (cf, _) in sets.items():
+        axes[0].hist(np.asarray(cf), bins=15, alpha=0.6, label=f"{name} (median {np.median(cf):.0f})")
+    axes[0].set_xlabel("colourfulness (Hasler-Suesstrunk)")
+    axes[0].set_ylabel("images")
+    axes[0].legend(fontsize=7)
+    for ax, (name, (_, ab)) in zip(axes[1:], sets.items()):
+        ab = np.asarray(ab)
+        ax.hist2d(ab[0], ab[1], bins=bins, range=[[-ab_range, ab_range]] * 2, cmap="magma", density=True,
+                  norm=matplotlib.colors.LogNorm())
+        ax.set_title(f"{name}: a*b* density", fontsize=9)
+        ax.set_xlabel("a*")
+        ax.set_ylabel("b*")
+    fig.tight_layout()
+    return fig
