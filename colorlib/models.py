@@ -289,7 +289,7 @@ class Colorizer(nn.Module):
     @torch.no_grad()
     def colorize(
         self,
-        image: torch.Tensor,
+        rgb_or_gray: torch.Tensor,
         style_rgb: torch.Tensor | None = None,
         latent: torch.Tensor | None = None,
     ) -> torch.Tensor:
@@ -301,6 +301,7 @@ class Colorizer(nn.Module):
         """
         if style_rgb is not None and latent is not None:
             raise ValueError("give style_rgb or latent, not both")
+        image = rgb_or_gray
         single = image.dim() == 3
         if single:
             image = image.unsqueeze(0)
