@@ -154,17 +154,18 @@ def load_module(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], pr
     """Load ``prefix``-ed tensors into ``module``, refusing any missing, unexpected or mis-shaped tensor."""
     own = module.state_dict()
     saved = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-    problems = []
-    for k in sorted(set(own) - set(saved)):
-        problems.append(f"missing tensor {k!r} (model has shape {tuple(own[k].shape)})")
-    for k in sorted(set(saved) - set(own)):
-        problems.append(f"unexpected tensor {k!r} (checkpoint shape {tuple(saved[k].shape)})")
-    for k in sorted(set(own) & set(saved)):
-        if tuple(own[k].shape) != tuple(saved[k].shape):
-            problems.append(f"{k}: checkpoint shape {tuple(saved[k].shape)}, model {tuple(own[k].shape)}")
-    if problems:
-        more = f" (and {len(problems) - 8} more)" if len(problems) > 8 else ""
-        raise CheckpointError(f"{where}: checkpoint does not fit the model: " + "; ".join(problems[:8]) + more)
+    shape = [f"{k}: checkpoint shape {tuple(saved[k].shape)}, model {tuple(own[k].shape)}"
+             for k in sorted(set(own) & set(saved)) if tuple(own[k].shape) != tuple(saved[k].shape)]
+    missing = [f"missing tensor {k!r} (model has shape {tuple(own[k].shape)})" for k in sorted(set(own) - set(saved))]
+    unexpected = [f"unexpected tensor {k!r} (checkpoint shape {tuple(saved[k].shape)})"
+                  for k in sorted(set(saved) - set(own))]
+    if shape or missing or unexpected:
+        # A few of each kind, mis-shaped first: they say most about what differs.
+        shown = shape[:4] + missing[:3] + unexpected[:3]
+        counts = f"{len(shape)} mis-shaped, {len(missing)} missing, {len(unexpected)} unexpected"
+        more = f"; ... ({len(shape) + len(missing) + len(unexpected) - len(shown)} more)" if len(
+            shape) + len(missing) + len(unexpected) > len(shown) else ""
+        raise CheckpointError(f"{where}: checkpoint does not fit the model ({counts}): " + "; ".join(shown) + more)
     module.load_state_dict(saved, strict=True)
 
 
