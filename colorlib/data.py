@@ -103,6 +103,7 @@ class ImageRecord:
     source_path: str
     copyright: str = ""
     kind: str = "photos"
+    title: str = ""  # human-readable title where the source has one (the paintings do)
 
 
 # ------------------------------------------------------------------------------------------ decoding
@@ -644,7 +645,7 @@ def load_images(source: str = "gcompris", kind: str = "photos", split: str | Non
             tmp = folder / f".{file}.{os.getpid()}.tmp"
             im.save(tmp, format="PNG")
             tmp.replace(folder / file)  # atomic, in case two processes fill the cache at once
-        meta = {k: row.get(k, "") for k in ("name", "split", "licence", "source_path", "copyright", "kind")}
+        meta = {k: row.get(k, "") for k in ("name", "split", "licence", "source_path", "copyright", "kind", "title")}
         records.append(ImageRecord(image=im, **meta))
         index_rows.append({"file": file, **meta})
     if upscaled:

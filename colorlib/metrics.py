@@ -262,3 +262,18 @@ def evaluate_images(pred_rgb, true_rgb, lpips_net: str | None = None) -> dict:
     result["lpips"] = float(np.mean(values)) if values is not None else None
     result["lpips_label"] = label
     return result
+
+
+def grid_artifact_score(images, band: int = 1) -> np.ndarray:
+    """Share of an image's spectral energy (DC removed, lightness) at the highest spatial frequencies, where
+    the checkerboard / grid artefacts of strided transposed convolutions live: the rows and columns of the
+    2-D FFT within ``band`` bins of the Nyquist frequency. Per image; compare an output with its ground truth
+    (natural photos have little energy there)."""
+    lum = lightness(images)[:, 0].double()
+    spectrum = torch.fft.fftshift(torch.fft.fft2(lum - lum.mean(dim=(1, 2), keepdim=True)), dim=(1, 2)).abs() ** 2
+    h, w = lum.shape[1:]
+    mask = torch.zeros(h, w, dtype=torch.bool)
+    mask[:band, :] = True  # after fftshift the Nyquist row/column sit at index 0
+    mask[:, :band] = True
+    total = spectrum.sum(dim=(1, 2)).clamp_min(1e-12)
+    return _np(spectrum[:, mask].sum(dim=1) / total)

@@ -34,11 +34,12 @@ def to_image_array(image) -> np.ndarray:
     return np.clip(image, 0.0, 1.0)
 
 
-def save_figure(fig, name: str, dpi: int = 110) -> Path:
-    """Write ``fig`` to ``figures/<name>`` (PNG unless the name says otherwise) and return the path."""
+def save_figure(fig, name: str, dpi: int = 110) -> None:
+    """Write ``fig`` to ``figures/<name>`` (PNG unless the name says otherwise).
+
+    Returns nothing, so a notebook cell ending with it shows the figure, not a machine path."""
     path = figures_dir() / (name if Path(name).suffix else f"{name}.png")
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
-    return path
 
 
 def image_grid(rows: Sequence[Sequence], row_titles: Sequence[str] | None = None,

@@ -187,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     timings_path.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
     write_manifest(manifest_entries)
     claims = write_claims(args.profile)
+    if args.profile == "report" and out_dir.resolve() == (REPO_DIR / "report").resolve():
+        from colorlib import readme
+
+        if readme.update():
+            print("README.md's generated blocks updated")
     print(f"{len(manifest_entries)} figure(s) recorded in {figures_dir() / 'manifest.json'}; claims in {claims}; "
           f"total {total:.0f} s")
     return status

@@ -42,15 +42,14 @@ def _clean(value):
     return str(value)
 
 
-def save(notebook: str, data: dict) -> Path:
-    """Write ``report/results/<notebook>.json`` atomically and return its path."""
+def save(notebook: str, data: dict) -> None:
+    """Write ``report/results/<notebook>.json`` atomically."""
     path = results_dir() / f"{notebook}.json"
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     with os.fdopen(fd, "w") as f:
         json.dump(_clean(data), f, indent=2, sort_keys=True)
         f.write("\n")
     os.replace(tmp, path)
-    return path
 
 
 def load(notebook: str) -> dict:

@@ -1,0 +1,103 @@
+"""Fill the generated blocks of README.md from measured files, so no number in it is typed by hand.
+
+A block sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; its content is rebuilt from
+``report/timings.json`` (report and test durations), ``report/results/*.json`` (data counts, claims) and
+``benchmarks/results.json`` (speed). ``python -m colorlib.report`` calls ``update()`` after a full report-profile
+run; ``python -m colorlib.readme`` does it by hand.
+"""
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+from colorlib.paths import REPO_DIR
+
+README = REPO_DIR / "README.md"
+REPORT = REPO_DIR / "report"
+BENCHMARK = REPO_DIR / "benchmarks" / "results.json"
+VERDICT = {True: "reproduced", False: "**not reproduced**", None: "partly"}
+
+
+def _json(path: Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def _minutes(seconds) -> str:
+    if seconds is None:
+        return "not measured yet"
+    return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def block_timings() -> str:
+    t = _json(REPORT / "timings.json") or {}
+    rep = t.get("report", {})
+    tests = t.get("tests", {})
+    lines = ["| command | what it does | measured on this 2-core CPU |", "|---|---|---|",
+             f"| `make report` (first run, empty run cache) | trains every model, runs every notebook | "
+             f"{_minutes(rep.get('total_cold'))} |",
+             f"| `make report` (again, run cache warm) | re-runs every notebook, loads the trained runs | "
+             f"{_minutes(rep.get('total_warm'))} |",
+             f"| `make test` (venv and data already there) | {tests.get('collected', '?')} tests incl. every notebook "
+             f"under `smoke` | {_minutes(tests.get('seconds'))} |"]
+    per_nb = {k: v for k, v in rep.items() if k[:2].isdigit()}
+    if per_nb:
+        lines += ["", "Per notebook, last report-profile run: " +
+                  ", ".join(f"{k[:2]} {_minutes(v)}" for k, v in sorted(per_nb.items())) + "."]
+    return "\n".join(lines)
+
+
+def block_data() -> str:
+    r = _json(REPORT / "results" / "01.json")
+    if not r or not r.get("counts"):
+        return "_(run `make report` to fill this in)_"
+    c = r["counts"]
+    p = c["photos"]
+    return (f"{c['photos_found']} photographs found; {c['duplicates_removed']} near-duplicates removed "
+            f"(perceptual hash), {c['grayscale_excluded']} grayscale photo excluded; split "
+            f"train {p['train']} / val {p['val']} / test {p['test']}; {c['paintings']} paintings.")
+
+
+def block_claims() -> str:
+    from colorlib.report import CLAIMS
+
+    lines = ["| claim | verdict here | measured |", "|---|---|---|"]
+    for cid, (nb, text) in CLAIMS.items():
+        r = _json(REPORT / "results" / f"{nb}.json") or {}
+        entry = r.get("claims", {}).get(cid)
+        if entry is None:
+            lines.append(f"| {cid}: {text} | not measured | |")
+        else:
+            lines.append(f"| {cid}: {text} | {VERDICT[entry['reproduced']]} ({r.get('profile')}) | "
+                         f"{entry['measured'].replace('|', '/')} |")
+    return "\n".join(lines)
+
+
+def block_benchmark() -> str:
+    b = _json(BENCHMARK)
+    if not b:
+        return "_(run `make benchmark` to fill this in)_"
+    if "markdown" in b:
+        return b["markdown"]
+    return "```\n" + json.dumps(b, indent=1) + "\n```"
+
+
+BLOCKS = {"timings": block_timings, "data": block_data, "claims": block_claims, "benchmark": block_benchmark}
+
+
+def update(path: Path = README) -> bool:
+    """Rewrite every generated block of ``path``; True if the file changed."""
+    text = path.read_text()
+    new = text
+    for name, build in BLOCKS.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->).*?(<!-- /generated:{name} -->)", re.S)
+        new = pattern.sub(lambda m, b=build: m.group(1) + "\n" + b() + "\n" + m.group(2), new)
+    if new != text:
+        path.write_text(new)
+    return new != text
+
+
+if __name__ == "__main__":
+    print("README.md updated" if update() else "README.md already up to date")
+    sys.exit(0)
