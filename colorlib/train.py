@@ -615,11 +615,24 @@ class _Accum:
             self.z_sum = tensors["accum.z_sum"].to(torch.float64).clone()
             self.z_sq = tensors["accum.z_sq"].to(torch.float64).clone()
 
-    def reduce(self, d: _Dist, prefix: str) -> dict[str, float]:
+    def summed(self, d: _Dist, keys: list[str]) -> "_Accum":
+        """A copy holding the sums over all ranks (itself when there is one rank)."""
+        if d.world == 1:
+            return self
+        out = _Accum(self.dim)
+        vec = d.all_sum(torch.tensor([self.terms.get(k, 0.0) for k in keys] + [self.batches, self.z_n],
+                                     dtype=torch.float64))
+        out.terms = {k: vec[i].item() for i, k in enumerate(keys)}
+        out.batches, out.z_n = int(vec[-2].item()), int(vec[-1].item())
+        if self.dim:
+            out.z_sum, out.z_sq = d.all_sum(self.z_sum.clone()), d.all_sum(self.z_sq.clone())
+        return out
+
+    def reduce(self, d: _Dist, prefix: str, keys: list[str]) -> dict[str, float]:
         """Epoch means over all ranks (terms: mean over batches; latents: same definitions as
         ``metrics.latent_stats``: mean/std over all entries, dead = per-unit std < 1e-6)."""
-        keys = sorted(self.terms)
-        vec = torch.tensor([self.terms[k] for k in keys] + [self.batches, self.z_n], dtype=torch.float64)
+        # ``keys`` is the same on every rank (a rank may have seen no batch, e.g. of a tiny validation set).
+        vec = torch.tensor([self.terms.get(k, 0.0) for k in keys] + [self.batches, self.z_n], dtype=torch.float64)
         vec = d.all_sum(vec)
         out = {f"{prefix}{k}": vec[i].item() / max(vec[-2].item(), 1) for i, k in enumerate(keys)}
         n = vec[-1].item()
@@ -884,7 +897,8 @@ def _train_locked(cfg: TrainConfig, d: _Dist, device, data: TrainData, run_dir: 
             ck.load_optimizer_state(opt, tensors, state["optim"][name], str(run_dir / "last.safetensors"))
         epoch, batch_done, step = state["epoch"], state["batch"], state["step"]
         best_val, best_epoch, history = state["best_val"], state["best_epoch"], state["history"]
-        accum.load(tensors, state["accum"])
+        if d.main:  # the saved sums cover all ranks: rank 0 carries them, the others start from zero
+            accum.load(tensors, state["accum"])
         resumed_from = step
         if state.get("world") != d.world and batch_done:
             # Another world size shards the epoch differently: restart the interrupted epoch.
@@ -903,6 +917,8 @@ def _train_locked(cfg: TrainConfig, d: _Dist, device, data: TrainData, run_dir: 
         disc_ddp = nn.parallel.DistributedDataParallel(disc, **ddp_kw)
 
     def save_last(tag_epoch, tag_batch):
+        # Called on every rank: the partial-epoch sums are summed over ranks (a collective) into rank 0's file.
+        acc = accum.summed(d, term_names(True))
         if not d.main:
             return
         tensors = ck.module_tensors(model, "model.")
@@ -915,12 +931,21 @@ def _train_locked(cfg: TrainConfig, d: _Dist, device, data: TrainData, run_dir: 
             optim_js[name] = js
         rt, rjs = ck.rng_state()
         tensors.update(rt)
-        tensors.update(accum.tensors())
+        tensors.update(acc.tensors())
         ck.save_checkpoint(run_dir / "last", tensors, {
             "kind": "last", "config": cfg.to_dict(), "key_config": cfg.key_dict(), "key": key,
             "epoch": tag_epoch, "batch": tag_batch, "step": step, "world": d.world,
             "best_val": best_val, "best_epoch": best_epoch, "history": history, "optim": optim_js,
-            "rng": rjs, "accum": accum.state(), "lpips_label": lpips_label})
+            "rng": rjs, "accum": acc.state(), "lpips_label": lpips_label})
+
+    def term_names(training: bool) -> list[str]:
+        """Names of the logged terms (fixed by the config, so every rank reduces the same vector)."""
+        names = list(loss_fn.weights) + ["color", "loss"]
+        if cfg.mode in ("combined", "dual"):
+            names.append("style")
+        if training and disc is not None:
+            names += ["gan_d", "gan_g"]
+        return sorted(names)
 
     def to_dev(t):
         return t.to(device, non_blocking=True)
@@ -1001,7 +1026,7 @@ def _train_locked(cfg: TrainConfig, d: _Dist, device, data: TrainData, run_dir: 
         model.train()
         if val_loader is None:
             return {}
-        return acc.reduce(d, "val_")
+        return acc.reduce(d, "val_", term_names(False))
 
     # ----- loop
     model.train()
@@ -1035,7 +1060,7 @@ def _train_locked(cfg: TrainConfig, d: _Dist, device, data: TrainData, run_dir: 
             for buf in list(model.buffers()) + (list(disc.buffers()) if disc is not None else []):
                 dist.broadcast(buf, 0)
         row = {"epoch": epoch + 1, "step": step}
-        row.update(accum.reduce(d, "train_"))
+        row.update(accum.reduce(d, "train_", term_names(True)))
         if (epoch + 1) % cfg.val_every == 0 or epoch + 1 == cfg.epochs:
             row.update(validate())
         row["time_s"] = round(time.time() - t_epoch, 3)
