@@ -60,10 +60,13 @@ def load(notebook: str) -> dict:
     return json.loads(path.read_text())
 
 
-def claim(reproduced: bool | None, measured: str, **numbers) -> dict:
-    """One claim's verdict: ``reproduced`` must come from a comparison in code, ``measured`` from the numbers."""
+def claim(reproduced: bool | None, measured: str, text: str = "", **numbers) -> dict:
+    """One claim's verdict: ``reproduced`` must come from a comparison in code, ``measured`` from the numbers.
+
+    ``text`` states the claim or hypothesis itself; needed for ids outside the original study's C1..C9
+    (e.g. "S1" for the further studies), which ``report/claims.md`` lists in a second table."""
     if reproduced is not None:
         if not hasattr(reproduced, "__bool__") or isinstance(reproduced, str):
             raise TypeError(f"reproduced must be True, False or None, not {reproduced!r}")
         reproduced = bool(reproduced)  # numpy/torch booleans from comparisons
-    return {"reproduced": reproduced, "measured": measured, "numbers": numbers}
+    return {"reproduced": reproduced, "measured": measured, "text": text, "numbers": numbers}
