@@ -900,6 +900,7 @@ def _train_locked(cfg: TrainConfig, d: _Dist, device, data: TrainData, run_dir: 
         if d.main:  # the saved sums cover all ranks: rank 0 carries them, the others start from zero
             accum.load(tensors, state["accum"])
         resumed_from = step
+        t_start -= state.get("elapsed_s", 0.0)  # train_seconds counts the interrupted sessions too
         if state.get("world") != d.world and batch_done:
             # Another world size shards the epoch differently: restart the interrupted epoch.
             batch_done = 0
@@ -935,6 +936,7 @@ def _train_locked(cfg: TrainConfig, d: _Dist, device, data: TrainData, run_dir: 
         ck.save_checkpoint(run_dir / "last", tensors, {
             "kind": "last", "config": cfg.to_dict(), "key_config": cfg.key_dict(), "key": key,
             "epoch": tag_epoch, "batch": tag_batch, "step": step, "world": d.world,
+            "elapsed_s": time.time() - t_start,
             "best_val": best_val, "best_epoch": best_epoch, "history": history, "optim": optim_js,
             "rng": rjs, "accum": acc.state(), "lpips_label": lpips_label})
 
