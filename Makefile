@@ -9,6 +9,8 @@ PY := $(VENV)/bin/python
 PROFILE ?= report
 PYTEST_ARGS ?=
 export COLORLIB_CACHE ?= $(abspath .cache/colorlib)
+# Passive OpenMP waiting: spinning threads make torch 5-10x slower when another process shares the CPU.
+export OMP_WAIT_POLICY ?= PASSIVE
 
 # LPIPS trunk weights for machines without a network: where ../shared/weights exists, seed a private
 # TORCH_HOME with them (torch.hub looks in $TORCH_HOME/hub/checkpoints). Elsewhere torch.hub downloads
