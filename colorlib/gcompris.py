@@ -112,6 +112,12 @@ def _apt_download(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     run = subprocess.run(["apt-get", "download", PACKAGE], cwd=folder, capture_output=True, text=True)
     debs = sorted(folder.glob(f"{PACKAGE}_*.deb"))
+    if (run.returncode != 0 or not debs) and hasattr(os, "geteuid") and os.geteuid() == 0:
+        # A fresh machine often has no package lists yet; as root we may refresh them once and retry.
+        print(f"apt-get download {PACKAGE} failed; running `apt-get update` once and retrying ...", flush=True)
+        subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True)
+        run = subprocess.run(["apt-get", "download", PACKAGE], cwd=folder, capture_output=True, text=True)
+        debs = sorted(folder.glob(f"{PACKAGE}_*.deb"))
     if run.returncode != 0 or not debs:
         err = " ".join(line for line in run.stderr.splitlines() if line.startswith("E:")) or run.stderr.strip()
         raise GcomprisUnavailable(
