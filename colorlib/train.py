@@ -709,6 +709,27 @@ def load_run(run_dir: str | os.PathLike, weights: str = "best", device: str | to
                which, summary)
 
 
+def find_run(cfg: TrainConfig | Mapping | str | os.PathLike, *, data: TrainData | Mapping | None = None,
+             cache_dir: str | os.PathLike | None = None, weights: str = "best", device: str | torch.device = "cpu",
+             progress: bool = False) -> Run | None:
+    """The finished run of ``cfg`` from the run cache, or None; never trains.
+
+    The key is computed as ``train`` does (config + data manifest), so the config's images are loaded
+    (``load_data``; from the on-disk resize cache after the first time). None when the run has no
+    ``done.json`` (never trained, or unfinished).
+    """
+    cfg = TrainConfig.coerce(cfg)
+    if data is None:
+        data = load_data(cfg, progress)
+    elif isinstance(data, Mapping):
+        data = TrainData(**data)
+    root = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
+    run_dir = root / "runs" / run_key(cfg, data_manifest(data))
+    if not (run_dir / "done.json").exists():
+        return None
+    return load_run(run_dir, weights=weights, device=device)
+
+
 def _write_history(run_dir: Path, history: list[dict]) -> None:
     ck.write_json(run_dir / "history.json", history)
     cols: list[str] = []
