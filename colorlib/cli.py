@@ -1,0 +1,169 @@
+"""Command line: ``python -m colorlib colorize INPUT... --style IMAGE --out DIR``.
+
+    python -m colorlib colorize photo.jpg scans/ --style painting.jpg --out coloured/
+    python -m colorlib colorize photo.jpg --style a.jpg --blend b.jpg --alpha 0.3 --out coloured/
+    python -m colorlib colorize photo.jpg --style natural --model lab --out coloured/
+    python -m colorlib colorize photo.jpg --style a.jpg --checkpoint .cache/colorlib/runs/<key> --out coloured/
+
+INPUT: image files and folders (every file below a folder, hidden ones left out; a progress bar when there is
+more than one). Any size and any mode ``colorlib.data.open_rgb`` reads (CMYK, palette, 16-bit, alpha, grey,
+EXIF-rotated ...). Each output is ``DIR/<name>.png`` (lossless, folder structure kept) with the input's
+resolution and the input's own lightness: the network runs at its working size and its chroma is up-sampled
+and recombined with the full-resolution lightness (``colorlib.picker.colorize_full``).
+
+``--style``: an image, or ``natural`` (the mean style latent of the model's training photos). ``--blend IMAGE2
+--alpha A``: the latent ``(1 - A) style + A blend``. ``--checkpoint``: a run folder or checkpoint stem; default
+the report's trained final model (``--model lab``: its LAB model; ``--profile``: another profile's).
+
+Bad inputs get one line each (``skipping PATH: reason``) and the rest carries on. Exit status: 0 when at least
+one image was coloured, 1 when none was, 2 for a usage error (no model, bad checkpoint or style image).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Sequence
+
+from colorlib import data, picker
+from colorlib.checkpoint import CheckpointError
+
+NATURAL_WORDS = ("natural", "natural-colours", "natural-colors")
+
+
+def _inputs(paths: Sequence[str]) -> list[tuple[Path, Path | None, str | None]]:
+    """(file, output path relative to --out, or None; why it cannot be read, or None) for each input file."""
+    items: list[tuple[Path, Path | None, str | None]] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_dir():
+            files = data._folder_files(path)
+            if not files:
+                items.append((path, None, "empty folder"))
+            items += [(f, f.relative_to(path).with_suffix(".png"), None) for f in files]
+        elif path.is_file():
+            items.append((path, Path(path.name).with_suffix(".png"), None))
+        else:
+            items.append((path, None, "no such file or folder"))
+    return items
+
+
+def _unique(out: Path, used: set[Path], sources: set[Path]) -> Path:
+    """``out``, or ``out`` with a number when another input already writes there or it is an input itself."""
+    candidate, n = out, 1
+    while candidate.resolve() in used or candidate.resolve() in sources:
+        candidate = out.with_name(f"{out.stem}-{n}{out.suffix}")
+        n += 1
+    used.add(candidate.resolve())
+    return candidate
+
+
+def _model(args) -> picker.ColorModel:
+    natural = any(s is not None and s.lower() in NATURAL_WORDS for s in (args.style, args.blend))
+    if args.checkpoint:
+        cm = picker.load_checkpoint(args.checkpoint, natural=natural, work_size=args.work_size)
+        if args.model and args.model != cm.space:
+            print(f"note: --model {args.model} ignored: the checkpoint's model is {cm.name}", file=sys.stderr)
+        return cm
+    exp = "lab" if args.model == "lab" else "final"
+    return next(iter(picker.load_models(args.profile, natural=natural, work_size=args.work_size,
+                                        only=[exp]).values()))
+
+
+def _latent(cm: picker.ColorModel, spec: str, option: str):
+    if spec.lower() in NATURAL_WORDS:
+        if cm.natural is None:
+            print(f"note: {option} natural: the mean latent of the training photos is not available; using no "
+                  f"style", file=sys.stderr)
+        return cm.natural
+    path = Path(spec).expanduser()
+    if not path.is_file():
+        raise data.BadImage(f"{option} {spec}: no such file (give an image, or 'natural')")
+    try:
+        return cm.style_latent(data.open_rgb(path))
+    except data.BadImage as err:
+        raise data.BadImage(f"{option} {spec}: {err}") from None
+
+
+def colorize(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m colorlib colorize",
+        description="Colour grayscale (or colour) photos in the style of a painting; outputs keep the input's "
+                    "resolution and lightness.")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
+    parser.add_argument("--style", required=True, metavar="IMAGE",
+                        help="style image (a painting), or 'natural' for the mean latent of the training photos")
+    parser.add_argument("--blend", metavar="IMAGE2", help="a second style image (or 'natural') to blend in")
+    parser.add_argument("--alpha", type=float, default=0.5,
+                        help="weight of --blend in the latent interpolation, 0..1 (default 0.5)")
+    parser.add_argument("--checkpoint", metavar="PATH",
+                        help="a run folder or checkpoint (default: the report's trained model)")
+    parser.add_argument("--model", choices=("rgb", "lab"), default=None,
+                        help="without --checkpoint: the report's RGB (default) or LAB model")
+    parser.add_argument("--profile", default="report", help="without --checkpoint: whose models (default report)")
+    parser.add_argument("--work-size", type=int, default=None, metavar="PX",
+                        help="short side the network runs at (default: the size it was trained at)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    if not 0.0 <= args.alpha <= 1.0:
+        parser.error(f"--alpha must be in [0, 1], got {args.alpha}")
+    if args.work_size is not None and args.work_size < 8:
+        parser.error(f"--work-size must be >= 8, got {args.work_size}")
+
+    try:
+        cm = _model(args)
+        latent = _latent(cm, args.style, "--style")
+        if args.blend:
+            latent = picker.blend(latent, _latent(cm, args.blend, "--blend"), args.alpha)
+    except (picker.ModelNotFound, CheckpointError, FileNotFoundError, data.BadImage, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+    out_dir = Path(args.out).expanduser()
+    items = _inputs(args.inputs)
+    sources = {p.resolve() for p, _, _ in items if p.is_file()}
+    used: set[Path] = set()
+    from tqdm.auto import tqdm
+
+    bar = tqdm(items, unit="img", desc="colorize", disable=args.no_progress or len(items) < 2, file=sys.stderr)
+    done, failed = [], []
+    for path, rel, problem in bar:
+        try:
+            if problem:
+                raise data.BadImage(problem)
+            image = data.open_rgb(path)
+            result = picker.colorize_full(cm, image, latent)
+            target = _unique(out_dir / rel, used, sources)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            result.save(target, format="PNG")
+            done.append(target)
+            if len(items) == 1:
+                print(f"wrote {target} ({result.width}x{result.height})")
+        except (data.BadImage, OSError, ValueError, MemoryError, RuntimeError) as err:
+            failed.append(path)
+            bar.write(f"skipping {path}: {err}", file=sys.stderr)
+    bar.close()
+    summary = (f"coloured {len(done)} of {len(items)} image(s) into {out_dir} with the {cm.name} model "
+               f"({cm.origin}), working size {cm.work_size} px")
+    if failed:
+        summary += f"; {len(failed)} skipped (see above)"
+    print(summary, file=sys.stderr if not done else sys.stdout)
+    return 0 if done else 1
+
+
+COMMANDS = {"colorize": colorize}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print("usage: python -m colorlib colorize INPUT... --style IMAGE [--blend IMAGE2 --alpha A] "
+              "[--checkpoint PATH] --out DIR\n\ncommands:\n  colorize   colour photos in a painting's style "
+              "(python -m colorlib colorize --help)", file=sys.stderr if argv and argv[0] not in
+              ("-h", "--help") else sys.stdout)
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"error: unknown command {argv[0]!r}", file=sys.stderr)
+            return 2
+        return 0 if argv else 2
+    return COMMANDS[argv[0]](argv[1:])
