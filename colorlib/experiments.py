@@ -42,6 +42,17 @@ EXPERIMENTS: dict[str, dict] = {
     "lab": {"mode": "implicit", "model": {"space": "lab"}},
     "lpips_only": {"mode": "implicit", "loss": "lpips"},
     "mse_only": {"mode": "implicit", "loss": "mse"},
+    # 07: loss study: the UNet baseline (no AdaIN) in LAB, one run per loss, same budget
+    "loss_mse": {"mode": "baseline", "model": {"space": "lab"}, "loss": "mse"},
+    "loss_l1": {"mode": "baseline", "model": {"space": "lab"}, "loss": "l1"},
+    "loss_huber": {"mode": "baseline", "model": {"space": "lab"}, "loss": "huber"},
+    "loss_lpips": {"mode": "baseline", "model": {"space": "lab"}, "loss": "lpips"},
+    "loss_mse_lpips": {"mode": "baseline", "model": {"space": "lab"}, "loss": "mse+lpips"},
+    # 09: pix2pix: the same generator as "loss_l1" plus a 70x70 PatchGAN; loss L1 + GAN / lambda (see PIX2PIX_GAN)
+    "pix2pix": {"mode": "baseline", "model": {"space": "lab"}, "loss": "l1",
+                "gan": {"weight": 0.01, "lr": 2e-4, "betas": (0.5, 0.999), "loss": "bce", "base": 64, "norm": "batch"}},
+    # 10: the AdaIN model of 06's "lab" run, in CIE Luv
+    "luv": {"mode": "implicit", "model": {"space": "luv"}},
 }
 ALIASES = {"latent32": "final"}
 
@@ -240,3 +251,263 @@ def last(run: train.Run, key: str, default=float("nan")):
     """The last epoch's value of a history column (e.g. "val_loss")."""
     values = [row[key] for row in run.history if row.get(key) is not None]
     return values[-1] if values else default
+
+
+# ====================================================================================== further studies (07-11)
+PIX2PIX_LAMBDA = 100.0
+"""pix2pix trains its generator on GAN + lambda * L1 with lambda = 100. Adam's update does not change when the
+loss is multiplied by a constant (up to its tiny eps), so the "pix2pix" experiment uses the normalised
+equivalent L1 + GAN / lambda (``gan.weight`` = 0.01): the same training, and its colour term keeps the scale
+of the L1-only run ("loss_l1") it is compared with. The discriminator is pix2pix's: 70x70 PatchGAN, C64 base,
+BatchNorm, BCE, Adam(2e-4, betas 0.5/0.999); the generator keeps the L1 run's optimiser, so the adversarial
+term is the only difference between the two runs."""
+
+LOSS_STUDY = {"L2 (MSE)": "loss_mse", "L1": "loss_l1", "Huber (delta 0.1)": "loss_huber", "LPIPS": "loss_lpips",
+              "MSE + LPIPS": "loss_mse_lpips"}
+"""Notebook 07's losses: label -> experiment (the UNet baseline without AdaIN, in LAB)."""
+
+
+def snapshot(name: str, P, epochs: int, progress: bool = True, **changes) -> train.Run:
+    """Experiment ``name`` as it stood after ``epochs`` epochs: a run of that length, with its *last* weights.
+
+    Training is a deterministic function of (config, data, seed), the learning rate has no schedule and the
+    data order and dropout of epoch ``e`` do not depend on the total number of epochs, so this run is the first
+    ``epochs`` epochs of a longer run of the same experiment (``same_start`` checks it on the loss histories);
+    the run cache makes it free on a re-run."""
+    return run(name, P, progress=progress, epochs=epochs, **changes).load_weights("last")
+
+
+def same_start(short: train.Run, long: train.Run, key: str = "train_loss") -> float:
+    """Largest absolute difference of ``key`` over the epochs both runs have (0.0: the short run is the start of
+    the long one)."""
+    a = [row.get(key) for row in short.history]
+    b = [row.get(key) for row in long.history[:len(a)]]
+    if len(b) < len(a) or any(x is None or y is None for x, y in zip(a, b)):
+        return float("nan")
+    return float(max(abs(x - y) for x, y in zip(a, b)))
+
+
+def chroma_detail(rgb) -> np.ndarray:
+    """Colour detail per image: the mean magnitude of the spatial gradient of the chroma (a*, b*), in CIE Lab units
+    per pixel. An output well under its ground truth has smoothed its colours (flat or bled chroma)."""
+    ab = metrics.lab(rgb)[:, 1:].double()
+    dx = ab[..., :-1, 1:] - ab[..., :-1, :-1]
+    dy = ab[..., 1:, :-1] - ab[..., :-1, :-1]
+    return (dx ** 2 + dy ** 2).sum(dim=1).sqrt().mean(dim=(1, 2)).cpu().numpy()
+
+
+def quality(run_or_model, rgb: torch.Tensor, P, style="truth", pred: torch.Tensor | None = None) -> dict:
+    """``evaluate``'s metrics plus how colourful and how detailed the output's colours are next to the truth's:
+    ``colour_ratio`` = mean colourfulness of the outputs / of the truth (< 1: desaturated), ``detail_ratio`` =
+    mean ``chroma_detail`` of the outputs / of the truth (< 1: colours smoothed), ``grid``: mean
+    ``metrics.grid_artifact_score`` of the outputs. ``pred``: ready outputs (then ``run_or_model`` is unused)."""
+    pred = predict(run_or_model, rgb, style=style) if pred is None else pred
+    m = metrics.evaluate_images(pred, rgb, lpips_net=P.lpips_net)
+    m["colour_ratio"] = m["colourfulness_pred"] / max(m["colourfulness_true"], 1e-9)
+    m["chroma_detail"] = float(np.mean(chroma_detail(pred)))
+    m["detail_ratio"] = m["chroma_detail"] / max(float(np.mean(chroma_detail(rgb))), 1e-9)
+    m["grid"] = float(np.mean(metrics.grid_artifact_score(pred)))
+    return m
+
+
+def paired(a, b) -> dict:
+    """Per-image paired comparison of two measurements of the same images: means, mean difference a - b, the
+    share of images where a > b, and the one-sided Wilcoxon signed-rank p-value for "a > b" (NaN when every
+    difference is zero)."""
+    from scipy.stats import wilcoxon
+
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
+        raise ValueError(f"expected two equal-length 1-D arrays, got {a.shape} and {b.shape}")
+    diff = a - b
+    p = float(wilcoxon(a, b, alternative="greater").pvalue) if np.any(diff != 0) else float("nan")
+    return {"mean_a": float(a.mean()), "mean_b": float(b.mean()), "mean_diff": float(diff.mean()),
+            "share_a_greater": float((diff > 0).mean()), "p_a_greater": p, "n": int(len(a))}
+
+
+@dataclass
+class ChromaSplit:
+    """Training photos split by colourfulness: ``low`` and ``high`` are equal-sized subsets (least and most
+    colourful), ``colourfulness`` holds every photo's value (training order), ``low_idx`` / ``high_idx`` the
+    subsets' indices into it."""
+
+    low: list
+    high: list
+    colourfulness: np.ndarray
+    low_idx: list
+    high_idx: list
+
+    def summary(self) -> dict:
+        low, high = self.colourfulness[self.low_idx], self.colourfulness[self.high_idx]
+        return {"n_photos": len(self.colourfulness), "n_low": len(self.low), "n_high": len(self.high),
+                "low_max": float(low.max()), "high_min": float(high.min()), "mean_low": float(low.mean()),
+                "mean_high": float(high.mean()), "mean_all": float(self.colourfulness.mean())}
+
+
+def chroma_split(P, fraction: float = 0.5) -> ChromaSplit:
+    """The profile's training photos (at the training size) ranked by colourfulness (Hasler-Suesstrunk, whole
+    pre-resized image); the ``fraction`` least colourful form ``low``, the ``fraction`` most colourful ``high``
+    (0.5: the two halves, split at the median). Each subset keeps the photos' training order."""
+    if not 0 < fraction <= 0.5:
+        raise ValueError(f"fraction must be in (0, 0.5], got {fraction}")
+    records = data.load_images(P.source, "photos", "train", P.size, limit=P.limit, progress=False)
+    cf = np.array([float(metrics.colourfulness(np.asarray(r.image))[0]) for r in records])
+    n = int(len(records) * fraction)
+    if n < 1:
+        raise ValueError(f"{len(records)} training photos: too few for a split with fraction {fraction}")
+    order = np.argsort(cf, kind="stable")
+    low, high = sorted(int(i) for i in order[:n]), sorted(int(i) for i in order[-n:])
+    return ChromaSplit([records[i] for i in low], [records[i] for i in high], cf, low, high)
+
+
+def run_on(name: str, P, train_records: list, progress: bool = True, **changes) -> train.Run:
+    """Experiment ``name`` trained on the given training photos (validation photos and paintings as usual);
+    the run key hashes the images, so the run cache works as for ``run``."""
+    cfg = config(name, P, **changes)
+    td = train.load_data(cfg, progress=False)
+    td.train = list(train_records)
+    return train.train(cfg, retrain=bool(P.retrain), progress=progress, data=td)
+
+
+def summarise_transfer(outputs: torch.Tensor, oracle: torch.Tensor, photos_rgb: torch.Tensor,
+                       styles_rgb: torch.Tensor, names=None) -> StyleTransfer:
+    """``style_transfer``'s measurements for ready outputs (N, S, 3, H, W) and oracle outputs (N, 3, H, W)."""
+    s = len(styles_rgb)
+    per = []
+    for j in range(s):
+        ref = styles_rgb[j:j + 1]
+        d_styled = float(np.mean(metrics.colour_distribution_distance(outputs[:, j], ref)["sliced_wasserstein_ab"]))
+        d_oracle = float(np.mean(metrics.colour_distribution_distance(oracle, ref)["sliced_wasserstein_ab"]))
+        per.append({"painting": names[j] if names else j, "distance_styled": d_styled, "distance_oracle": d_oracle,
+                    "transfer": 1.0 - d_styled / max(d_oracle, 1e-9),
+                    "ssim_l": float(np.mean(metrics.ssim_l(outputs[:, j], photos_rgb))),
+                    "colourfulness": float(np.mean(metrics.colourfulness(outputs[:, j])))})
+    summary = {k: float(np.mean([p[k] for p in per])) for k in ("transfer", "distance_styled", "distance_oracle",
+                                                                 "ssim_l")}
+    summary.update(style_effect=float(outputs.std(dim=1).mean()) if s > 1 else 0.0, n_photos=len(photos_rgb),
+                   n_paintings=s)
+    return StyleTransfer(outputs, oracle, per, summary)
+
+
+def reinhard_style_transfer(base_rgb: torch.Tensor, photos_rgb: torch.Tensor, styles_rgb: torch.Tensor,
+                            names=None) -> StyleTransfer:
+    """Reinhard colour-statistics transfer (``metrics.reinhard_transfer``, L*a*b* means and stds) of ``base_rgb``
+    (e.g. the UNet baseline's colourisation of ``photos_rgb``) towards every painting, measured as
+    ``style_transfer`` measures a model; its oracle is the transfer towards each photo's own ground truth."""
+    oracle = metrics.reinhard_transfer(base_rgb, photos_rgb)
+    outputs = torch.stack([metrics.reinhard_transfer(base_rgb, styles_rgb[j:j + 1]) for j in range(len(styles_rgb))],
+                          dim=1)
+    return summarise_transfer(outputs, oracle, photos_rgb, styles_rgb, names)
+
+
+def styled_metrics(st: StyleTransfer, photos_rgb: torch.Tensor, P) -> dict:
+    """Ground-truth metrics of every painting-styled output against its photo (means over photos x paintings)."""
+    n, s = st.outputs.shape[:2]
+    pred = st.outputs.reshape(n * s, *st.outputs.shape[2:])
+    return metrics.evaluate_images(pred, photos_rgb.repeat_interleave(s, dim=0), lpips_net=P.lpips_net)
+
+
+COMPARISON_COLUMNS = ["model", "notebook", "space", "style", "epochs", "psnr", "ssim", "ciede2000", "lpips",
+                      "colourfulness", "ssim_l", "transfer", "style_effect"]
+
+
+def compare_models(profile: str = "report", retrain: bool = False, progress: bool = True,
+                   n_paintings: int | None = None) -> dict:
+    """Every model of the report on the same held-out photos with the same metrics (notebook 11).
+
+    Each model is the run its notebook trains, built from that notebook's parameters under ``profile``, so
+    after the notebooks have run every run is a cache hit. Style-conditioned models appear twice: with each
+    photo's own colours as the style (the oracle) and with every painting as the style (ground-truth metrics
+    averaged over photos x paintings, plus transfer strength, lightness SSIM and style effect as in
+    ``style_transfer``). Reinhard transfer is applied to the UNet baseline's output, towards the paintings and
+    (its oracle) towards the truth. Returns rows (``COMPARISON_COLUMNS``) and the set-up."""
+    from colorlib import profiles
+
+    def params(nb):
+        return profiles.resolve(profile, nb, retrain=retrain)
+
+    P = params("11")
+    test_rgb, _ = photos(P, split="test")
+    paint_rgb, paint_names = paintings(P, limit=n_paintings)
+    rows, runs, lpips_labels = [], {}, set()
+
+    def add(label, nb, space, style, epochs, m, st=None):
+        lpips_labels.add(m["lpips_label"])
+        row = {"model": label, "notebook": nb, "space": space, "style": style, "epochs": epochs,
+               "psnr": m["psnr"], "ssim": m["ssim"], "ciede2000": m["ciede2000"], "lpips": m["lpips"],
+               "colourfulness": m["colourfulness_pred"], "ssim_l": m["ssim_l"],
+               "transfer": st.summary["transfer"] if st else None,
+               "style_effect": st.summary["style_effect"] if st else None}
+        rows.append(row)
+
+    def trained(label, name, nb):
+        r = run(name, params(nb), progress=progress)
+        runs[label] = describe(r)
+        return r
+
+    add("gray (lightness only)", "02", "-", "-", 0, gray_metrics(test_rgb, P))
+    unet = trained("UNet baseline", "unet", "02")
+    unet_pred = predict(unet, test_rgb)
+    add("UNet baseline", "02", "rgb", "-", unet.config.epochs, metrics.evaluate_images(unet_pred, test_rgb, P.lpips_net))
+    for label, name in LOSS_STUDY.items():
+        r = trained(f"UNet LAB, {label}", name, "07")
+        add(f"UNet LAB, {label}", "07", "lab", "-", r.config.epochs, evaluate(r, test_rgb, P))
+    r = trained("pix2pix (UNet + PatchGAN)", "pix2pix", "09")
+    add("pix2pix (UNet + PatchGAN)", "09", "lab", "-", r.config.epochs, evaluate(r, test_rgb, P))
+    for label, name, nb, space in (("AdaIN RGB", "final", "03", "rgb"), ("AdaIN LAB", "lab", "06", "lab"),
+                                   ("AdaIN Luv", "luv", "10", "luv")):
+        r = trained(label, name, nb)
+        add(label, nb, space, "truth", r.config.epochs, evaluate(r, test_rgb, P, style="truth"))
+        st = style_transfer(r, test_rgb, paint_rgb, paint_names)
+        add(label, nb, space, "paintings", r.config.epochs, styled_metrics(st, test_rgb, P), st)
+    st = reinhard_style_transfer(unet_pred, test_rgb, paint_rgb, paint_names)
+    add("Reinhard on UNet baseline", "02", "lab stats", "truth", unet.config.epochs,
+        metrics.evaluate_images(st.oracle, test_rgb, P.lpips_net))
+    add("Reinhard on UNet baseline", "02", "lab stats", "paintings", unet.config.epochs,
+        styled_metrics(st, test_rgb, P), st)
+    return {"rows": rows, "runs": runs, "n_test": len(test_rgb), "n_paintings": len(paint_rgb),
+            "colourfulness_true": float(np.mean(metrics.colourfulness(test_rgb))),
+            "lpips_label": " / ".join(sorted(x for x in lpips_labels if x)) or None,
+            "profile": profile, "size": P.eval_size}
+
+
+def comparison_markdown(result: dict) -> str:
+    """The comparison as a Markdown document (what ``write_comparison`` writes to ``report/comparison.md``)."""
+    from colorlib import plots
+
+    rows = [{**r, "transfer": "-" if r["transfer"] is None else r["transfer"],
+             "style_effect": "-" if r["style_effect"] is None else r["style_effect"],
+             "lpips": "n/a" if r["lpips"] is None else r["lpips"]} for r in result["rows"]]
+    return "\n".join([
+        "# Every model of the report, on the same held-out photos",
+        "",
+        f"Generated by notebook 11 (`python -m colorlib.report`, profile `{result['profile']}`); edit the notebook, "
+        "not this file.",
+        "",
+        f"{result['n_test']} held-out photos at {result['size']} px; painting rows: every photo in the style of "
+        f"each of {result['n_paintings']} paintings. Ground-truth metrics: PSNR (dB) and SSIM on RGB, mean "
+        f"CIEDE2000, {result['lpips_label'] or 'LPIPS (no trunk available)'}; colourfulness (Hasler-Suesstrunk) "
+        f"of the outputs (truth: {result['colourfulness_true']:.1f}); `ssim_l`: SSIM of the output's lightness "
+        "against the input's; `transfer`: 1 - (a\\*b\\* distance of the painting-styled output to the painting) / "
+        "(the same for the oracle output), 0 = no pull towards the painting; `style_effect`: mean per-pixel RGB "
+        "std of an output across paintings. `style`: `truth` = the photo's own colours as the style (an oracle: "
+        "a user has no ground truth); `epochs`: training epochs of the run (0: no training).",
+        "",
+        plots.markdown_table(rows, COMPARISON_COLUMNS),
+        "",
+    ])
+
+
+def write_comparison(result: dict) -> None:
+    """Write ``report/comparison.md`` (under ``colorlib.paths.report_dir()``)."""
+    from colorlib.paths import report_dir
+
+    (report_dir() / "comparison.md").write_text(comparison_markdown(result))
+
+
+def val_instability(run: train.Run) -> float:
+    """Mean absolute epoch-to-epoch change of the validation loss over the second half of training, relative to
+    its level (as notebook 06 measures stability); NaN with fewer than two epochs in that half."""
+    v = np.array([h["val_loss"] for h in run.history if h.get("val_loss") is not None])
+    half = v[len(v) // 2:]
+    return float(np.mean(np.abs(np.diff(half))) / np.mean(half)) if len(half) > 1 else float("nan")

@@ -48,6 +48,11 @@ PROFILES: dict[str, dict] = {
         "common": {},
         "04": {"epochs": 20},
         "05": {"full_epochs": 6},  # the full-width run costs ~45 s an epoch on 2 CPU cores
+        # Further studies (07-11) add about a quarter of an hour of training on 2 CPU cores: 07's five losses
+        # at 20 epochs (+ 5-epoch snapshots); 09's pix2pix at 20 epochs like 07's L1 run it is compared with;
+        # 08 (two half-size subsets) and 10 (one AdaIN run, like 06's LAB run) at the common 30 epochs.
+        "07": {"epochs": 20},
+        "09": {"epochs": 20},
     },
     "paper": {
         "common": {"source": "imagenet-1k", "style_source": "huggan/wikiart", "size": 128, "eval_size": 128,
@@ -61,6 +66,14 @@ NOTEBOOK_DEFAULTS: dict[str, dict] = {
     "04": {"alpha": 0.7, "style_lr_ratio": 0.1, "dual_lr": 1e-4},
     # full_epochs: the full-width collapse run is 8-14x slower than the quarter model (None: same as epochs)
     "05": {"full_epochs": None, "latent_sizes": (16, 32, 64, 128)},
+    # early_epochs: the earlier point of training shown in 07 (None: a quarter of the epochs)
+    "07": {"early_epochs": None},
+    # chroma_fraction: share of the training photos in each of the low- and high-colourfulness subsets
+    "08": {"chroma_fraction": 0.5},
+    # n_failures: held-out photos shown as pix2pix's failure cases
+    "09": {"n_failures": 4},
+    # comparison_paintings: paintings used as styles in the table (None: all)
+    "11": {"comparison_paintings": None},
 }
 
 

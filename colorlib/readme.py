@@ -1,7 +1,8 @@
 """Fill the generated blocks of README.md from measured files, so no number in it is typed by hand.
 
 A block sits between ``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->``; its content is rebuilt from
-``report/timings.json`` (report and test durations), ``report/results/*.json`` (data counts, claims) and
+``report/timings.json`` (report and test durations), ``report/results/*.json`` (data counts, claims, the
+model comparison of notebook 11) and
 ``benchmarks/results.json`` (speed). ``python -m colorlib.report`` calls ``update()`` after a full report-profile
 run; ``python -m colorlib.readme`` does it by hand.
 """
@@ -83,7 +84,35 @@ def block_benchmark() -> str:
     return "```\n" + json.dumps(b, indent=1) + "\n```"
 
 
-BLOCKS = {"timings": block_timings, "data": block_data, "claims": block_claims, "benchmark": block_benchmark}
+def _num(value, fmt: str) -> str:
+    return "-" if value is None else format(float(value), fmt)
+
+
+def block_comparison() -> str:
+    """Summary of notebook 11's table (every model on the same held-out photos); the full table is in
+    report/comparison.md."""
+    r = _json(REPORT / "results" / "11.json")
+    if not r or not r.get("rows"):
+        return "_(run `make report` to fill this in)_"
+    lines = [f"{r['n_test']} held-out photos at {r['size']} px (profile `{r['profile']}`); `paintings` rows average "
+             f"every photo in the style of each of {r['n_paintings']} paintings; truth's colourfulness "
+             f"{r['colourfulness_true']:.1f}; {r['lpips_label'] or 'no LPIPS trunk'}. Every column and more in "
+             "[report/comparison.md](report/comparison.md) (notebook 11).", "",
+             "| model | style | epochs | PSNR (dB) | CIEDE2000 | LPIPS | colourfulness | lightness SSIM | transfer |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for row in r["rows"]:
+        lines.append(f"| {row['model']} | {row['style']} | {row['epochs']} | {_num(row['psnr'], '.2f')} | "
+                     f"{_num(row['ciede2000'], '.2f')} | {_num(row['lpips'], '.3f')} | {_num(row['colourfulness'], '.1f')} | "
+                     f"{_num(row['ssim_l'], '.3f')} | {_num(row['transfer'], '.3f')} |")
+    if r.get("best"):
+        lines += ["", "Best on the held-out photos (painting-styled rows left out): " +
+                  "; ".join(f"{k}: {v}" for k, v in r["best"].items()) + ". Without the ground truth as the style: " +
+                  "; ".join(f"{k}: {v}" for k, v in r.get("best_without_truth", {}).items()) + "."]
+    return "\n".join(lines)
+
+
+BLOCKS = {"timings": block_timings, "data": block_data, "claims": block_claims, "benchmark": block_benchmark,
+          "comparison": block_comparison}
 
 
 def update(path: Path = README) -> bool:
