@@ -20,10 +20,10 @@ ifneq ($(wildcard $(SHARED_WEIGHTS)/*.pth),)
 export TORCH_HOME := $(abspath .cache/torch)
 endif
 
-.PHONY: report test install data weights benchmark clean-notebooks help
+.PHONY: report test install data weights chromium benchmark clean-notebooks help
 help:
 	@echo "make report     regenerate every figure and report/claims.md (profile: $(PROFILE))"
-	@echo "make test       run the test suite"
+	@echo "make test       run the test suite (installs Debian's chromium for the browser test when root)"
 	@echo "make benchmark  print training/inference speed of the final model"
 
 $(VENV)/.installed: pyproject.toml
@@ -46,7 +46,22 @@ data: install
 report: install data weights
 	$(PY) -m colorlib.report --profile $(PROFILE)
 
-test: install data weights
+# Debian's chromium for the real-browser test (tests/test_browser.py drives it with Playwright; no browser is
+# downloaded). Installed when missing and we are root (CI); otherwise the test is skipped and says why.
+chromium:
+	@if command -v chromium >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the browser test ..."; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	  || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; } \
+	  || echo "WARNING: could not install chromium: tests/test_browser.py will be skipped"; \
+	else \
+	  echo "chromium is not installed and this is not root: tests/test_browser.py will be skipped" \
+	       "(to run it: sudo apt-get install chromium)"; \
+	fi
+
+test: install data weights chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 benchmark: install

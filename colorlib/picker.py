@@ -56,6 +56,7 @@ DISPLAY_SIZE = 256  # the picker shows images whose long side is this many pixel
 THUMB_SIZE = 72  # gallery thumbnails
 STRIP_PIXELS = 1 << 20  # full-resolution recombination works in strips of about this many pixels
 MODEL_NAMES = {"rgb": "RGB", "lab": "LAB", "luv": "Luv"}
+NO_BLEND = "none"  # the blend menu's "(none)" entry
 # Experiments the picker offers and the notebook whose profile section they are trained under.
 EXPERIMENTS = (("final", "03"), ("lab", "06"))
 
@@ -584,12 +585,12 @@ class StylePicker:
 
     def set_blend(self, key: str | int | None) -> None:
         """The second style (None: no blend)."""
-        key = f"painting:{key}" if isinstance(key, int) else key
+        key = f"painting:{key}" if isinstance(key, int) else None if key == NO_BLEND else key
         if key is not None and key not in self.styles:
             raise KeyError(f"unknown style {key!r}")
         self.blend_key = key
-        if self.w is not None and self.w["blend"].value != key:
-            self.w["blend"].value = key
+        if self.w is not None and self.w["blend"].value != (key or NO_BLEND):
+            self.w["blend"].value = key or NO_BLEND
         self.update()
 
     def set_alpha(self, alpha: float) -> None:
@@ -629,8 +630,9 @@ class StylePicker:
         import ipywidgets as W
 
         w: dict[str, Any] = {}
-        img = dict(format="png", layout=W.Layout(width=f"{self.display_size}px", height="auto"))
-        w["gray"], w["style"], w["result"] = (W.Image(**img) for _ in range(3))
+        side = f"{self.display_size}px"
+        w["gray"], w["style"], w["result"] = (W.Image(format="png", layout=W.Layout(
+            width=side, height=side, object_fit="contain")) for _ in range(3))
         w["result"].add_class("colorlib-result")
         panels = W.HBox([W.VBox([W.HTML(f"<b>{t}</b>"), w[k]]) for t, k in
                          (("gray input", "gray"), ("style", "style"), ("result", "result"))])
@@ -651,6 +653,7 @@ class StylePicker:
             content_boxes.append(box)
             w["content_buttons"].append(b)
         w["content_upload"] = W.FileUpload(accept="image/*", multiple=False, description="upload photo")
+        w["content_upload"].add_class("colorlib-upload-photo")
         w["content_upload"].observe(lambda ch: self._safe(self.upload_content, ch["new"]), names="value")
 
         style_boxes, w["style_buttons"] = [], {}
@@ -660,9 +663,10 @@ class StylePicker:
             style_boxes.append(box)
             w["style_buttons"][key] = b
         w["style_upload"] = W.FileUpload(accept="image/*", multiple=False, description="upload style")
+        w["style_upload"].add_class("colorlib-upload-style")
         w["style_upload"].observe(lambda ch: self._safe(self.upload_style, ch["new"]), names="value")
 
-        w["blend"] = W.Dropdown(options=self._blend_options(), value=None, description="blend with")
+        w["blend"] = W.Dropdown(options=self._blend_options(), value=NO_BLEND, description="blend with")
         w["blend"].observe(lambda ch: self._safe(self.set_blend, ch["new"]), names="value")
         w["alpha"] = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="amount",
                                    continuous_update=True, readout_format=".2f")
@@ -675,6 +679,7 @@ class StylePicker:
         w["save"].add_class("colorlib-save")
         w["save"].on_click(lambda _b: self._safe(self.save))
         w["saved"] = W.HTML("")
+        w["saved"].add_class("colorlib-saved")
         w["status"] = W.HTML("")
         wrap = W.Layout(flex_flow="row wrap")
         w["app"] = W.VBox([
@@ -688,7 +693,7 @@ class StylePicker:
         self._highlight("style", self.style_key)
 
     def _blend_options(self) -> list[tuple[str, str | None]]:
-        return [("(none)", None)] + [(title[:40], key) for key, (title, _) in self.styles.items()]
+        return [("(none)", NO_BLEND)] + [(title[:40], key) for key, (title, _) in self.styles.items()]
 
     def _refresh_blend_options(self) -> None:
         if self.w is not None:
@@ -736,7 +741,14 @@ def default_images(profile: str = "report", n_photos: int = 8, n_paintings: int 
     P = profiles.resolve(profile, "03")
     photos = data.load_images(P.source, "photos", "test", size, limit=n_photos, progress=False)
     paints = data.load_images(P.style_source, "paintings", None, size, limit=n_paintings, progress=False)
-    return ([(r.name, r.image) for r in photos], [(getattr(r, "title", "") or r.name, r.image) for r in paints])
+    return ([(short_name(r.name), r.image) for r in photos],
+            [(getattr(r, "title", "") or r.name, r.image) for r in paints])
+
+
+def short_name(name: str) -> str:
+    """A label for a thumbnail: the embedded set's names are paths joined by "_" (``..._fishes_fish10``): keep
+    the last part."""
+    return name.rsplit("_", 1)[-1] if name.count("_") >= 2 else name
 
 
 def open_picker(profile: str = "report", train_missing: bool = False, n_photos: int = 8, **kwargs) -> StylePicker:
