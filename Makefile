@@ -24,7 +24,7 @@ endif
 help:
 	@echo "make report     regenerate every figure and report/claims.md (profile: $(PROFILE))"
 	@echo "make test       run the test suite (installs Debian's chromium for the browser test when root)"
-	@echo "make benchmark  print training/inference speed of the final model"
+	@echo "make benchmark  print training/inference speed of the final model and the style picker's latency"
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,7 @@ test: install data weights chromium
 
 benchmark: install
 	$(PY) benchmarks/bench_speed.py
+	$(PY) benchmarks/bench_picker.py
 
 clean-notebooks: install
 	$(PY) -m colorlib.notebook_hygiene --strip notebooks/*.ipynb

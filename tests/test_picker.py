@@ -287,13 +287,30 @@ def test_benchmark_update_reports_latency(env):
     assert all(m["median_ms"] > 0 for m in out["models"].values())  # the number itself is never asserted
 
 
-@pytest.mark.slow
-def test_load_models_smoke_profile_finds_or_trains_both(monkeypatch):
-    # The smoke profile's data and runs live in the shared cache (`make test` prepares the data).
+@pytest.fixture
+def shared_cache(monkeypatch):
+    """Undo the module fixture's temporary COLORLIB_CACHE: the smoke profile's data and runs live in the shared
+    cache (`make test` prepares the data)."""
     if SHARED_CACHE:
         monkeypatch.setenv("COLORLIB_CACHE", SHARED_CACHE)
     else:
         monkeypatch.delenv("COLORLIB_CACHE", raising=False)
+
+
+def test_bench_picker_script_runs(tmp_path, capsys, shared_cache):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_picker.py"
+    spec = importlib.util.spec_from_file_location("bench_picker", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.main(["--reps", "1", "--size", "32", "--profile", "smoke", "--json", str(tmp_path / "b.json")]) == 0
+    assert "median ms" in capsys.readouterr().out and (tmp_path / "b.json").exists()
+
+
+@pytest.mark.slow
+def test_load_models_smoke_profile_finds_or_trains_both(shared_cache):
     models = picker.load_models("smoke", train_missing=True)
     assert set(models) == {"RGB", "LAB"}
     assert all(m.natural is not None and m.work_size == 32 for m in models.values())
