@@ -296,17 +296,34 @@ def chroma_detail(rgb) -> np.ndarray:
     return (dx ** 2 + dy ** 2).sum(dim=1).sqrt().mean(dim=(1, 2)).cpu().numpy()
 
 
+def chroma_grid_score(rgb, band: int = 1) -> np.ndarray:
+    """``metrics.grid_artifact_score`` on the chroma instead of the lightness: the share of the a* and b* channels'
+    spectral energy (DC removed) within ``band`` bins of the Nyquist frequency, per image. Models that predict
+    only a*b* keep the input's lightness, so their checkerboard artefacts show here, not in the lightness score."""
+    ab = metrics.lab(rgb)[:, 1:].double()
+    spectrum = torch.fft.fftshift(torch.fft.fft2(ab - ab.mean(dim=(2, 3), keepdim=True)), dim=(2, 3)).abs() ** 2
+    spectrum = spectrum.sum(dim=1)
+    h, w = spectrum.shape[1:]
+    mask = torch.zeros(h, w, dtype=torch.bool)
+    mask[:band, :] = True  # after fftshift the Nyquist row/column sit at index 0
+    mask[:, :band] = True
+    total = spectrum.sum(dim=(1, 2)).clamp_min(1e-12)
+    return (spectrum[:, mask].sum(dim=1) / total).cpu().numpy()
+
+
 def quality(run_or_model, rgb: torch.Tensor, P, style="truth", pred: torch.Tensor | None = None) -> dict:
     """``evaluate``'s metrics plus how colourful and how detailed the output's colours are next to the truth's:
     ``colour_ratio`` = mean colourfulness of the outputs / of the truth (< 1: desaturated), ``detail_ratio`` =
-    mean ``chroma_detail`` of the outputs / of the truth (< 1: colours smoothed), ``grid``: mean
-    ``metrics.grid_artifact_score`` of the outputs. ``pred``: ready outputs (then ``run_or_model`` is unused)."""
+    mean ``chroma_detail`` of the outputs / of the truth (< 1: colours smoothed; well above 1: spurious colour
+    texture), ``grid`` / ``grid_ab``: mean ``metrics.grid_artifact_score`` (lightness) and ``chroma_grid_score``
+    of the outputs. ``pred``: ready outputs (then ``run_or_model`` is unused)."""
     pred = predict(run_or_model, rgb, style=style) if pred is None else pred
     m = metrics.evaluate_images(pred, rgb, lpips_net=P.lpips_net)
     m["colour_ratio"] = m["colourfulness_pred"] / max(m["colourfulness_true"], 1e-9)
     m["chroma_detail"] = float(np.mean(chroma_detail(pred)))
     m["detail_ratio"] = m["chroma_detail"] / max(float(np.mean(chroma_detail(rgb))), 1e-9)
     m["grid"] = float(np.mean(metrics.grid_artifact_score(pred)))
+    m["grid_ab"] = float(np.mean(chroma_grid_score(pred)))
     return m
 
 

@@ -61,13 +61,21 @@ def test_chroma_detail(photos):
     assert (experiments.chroma_detail(blurred) < experiments.chroma_detail(photos)).all()
 
 
+def test_chroma_grid_score(photos):
+    checker = photos.clone()
+    checker[:, 0, ::2, ::2] = (checker[:, 0, ::2, ::2] + 0.3).clamp(0, 1)  # a red/green checkerboard in the chroma
+    smooth, noisy = experiments.chroma_grid_score(photos), experiments.chroma_grid_score(checker)
+    assert (noisy > 3 * smooth).all() and (smooth < 0.1).all()
+    assert experiments.chroma_grid_score(photos[:1]).shape == (1,)
+
+
 def test_quality_ratios(photos):
     same = experiments.quality(None, photos, NO_LPIPS, pred=photos)
     assert same["colour_ratio"] == pytest.approx(1.0) and same["detail_ratio"] == pytest.approx(1.0)
     assert same["lpips"] is None and same["psnr"] == metrics.PSNR_CAP_DB
     gray = experiments.quality(None, photos, NO_LPIPS, pred=metrics.gray_baseline(photos))
     assert gray["colour_ratio"] == pytest.approx(0.0, abs=1e-6) and gray["detail_ratio"] < 1e-3
-    assert gray["grid"] > 0
+    assert gray["grid"] > 0 and same["grid_ab"] > 0
 
 
 def test_paired():
