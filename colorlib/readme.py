@@ -33,18 +33,18 @@ def _minutes(seconds) -> str:
 
 def block_timings() -> str:
     t = _json(REPORT / "timings.json") or {}
-    rep = t.get("report", {})
+    cold, warm = t.get("report", {}).get("cold", {}), t.get("report", {}).get("warm", {})
     tests = t.get("tests", {})
     lines = ["| command | what it does | measured on this 2-core CPU |", "|---|---|---|",
              f"| `make report` (first run, empty run cache) | trains every model, runs every notebook | "
-             f"{_minutes(rep.get('total_cold'))} |",
+             f"{_minutes(cold.get('total'))} |",
              f"| `make report` (again, run cache warm) | re-runs every notebook, loads the trained runs | "
-             f"{_minutes(rep.get('total_warm'))} |",
-             f"| `make test` (venv and data already there) | {tests.get('collected', '?')} tests incl. every notebook "
-             f"under `smoke` | {_minutes(tests.get('seconds'))} |"]
-    per_nb = {k: v for k, v in rep.items() if k[:2].isdigit()}
+             f"{_minutes(warm.get('total'))} |",
+             f"| `make test` | {tests.get('collected', '?')} tests, every notebook under `smoke` included | "
+             f"{_minutes(tests.get('seconds'))} |"]
+    per_nb = {k: v for k, v in cold.items() if k[:2].isdigit()}
     if per_nb:
-        lines += ["", "Per notebook, last report-profile run: " +
+        lines += ["", "First run, per notebook: " +
                   ", ".join(f"{k[:2]} {_minutes(v)}" for k, v in sorted(per_nb.items())) + "."]
     return "\n".join(lines)
 

@@ -151,11 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     commit = git_commit()
     timings_path = out_dir / "timings.json"
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
-    timings.setdefault(args.profile, {})
     manifest_entries: dict[str, dict] = {}
     # A run with an empty run cache (or --retrain) is "cold": it trains every model; otherwise "warm".
     runs_dir = cache_dir() / "runs"
     cold = args.retrain or not any(runs_dir.glob("*/done.json"))
+    kind = "cold" if cold else "warm"
+    times = timings.setdefault(args.profile, {}).setdefault(kind, {})
     started = time.perf_counter()
     status = 0
     for i, path in enumerate(todo, 1):
@@ -171,7 +172,7 @@ def main(argv: list[str] | None = None) -> int:
             status = 1
             break
         seconds = time.perf_counter() - t0
-        timings[args.profile][path.stem] = round(seconds, 1)
+        times[path.stem] = round(seconds, 1)
         after = _snapshot(figures_dir())
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         for name, mtime in after.items():
@@ -181,9 +182,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"    done in {seconds:.0f} s", flush=True)
     total = time.perf_counter() - started
     if status == 0 and not args.only:
-        kind = "cold" if cold else "warm"
-        timings[args.profile][f"total_{kind}"] = round(total, 1)
-        timings[args.profile][f"date_{kind}"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        times["total"] = round(total, 1)
+        times["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+        times["load_average"] = round(os.getloadavg()[0], 2)  # other processes sharing the CPU inflate times
     timings_path.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
     write_manifest(manifest_entries)
     claims = write_claims(args.profile)
