@@ -437,7 +437,8 @@ def compare_models(profile: str = "report", retrain: bool = False, progress: boo
     photo's own colours as the style (the oracle) and with every painting as the style (ground-truth metrics
     averaged over photos x paintings, plus transfer strength, lightness SSIM and style effect as in
     ``style_transfer``). Reinhard transfer is applied to the UNet baseline's output, towards the paintings and
-    (its oracle) towards the truth. Returns rows (``COMPARISON_COLUMNS``) and the set-up."""
+    (its oracle) towards the truth. ``n_paintings``: use that many paintings, spread over the set by
+    ``pick_styles`` (None: all). Returns rows (``COMPARISON_COLUMNS``) and the set-up."""
     from colorlib import profiles
 
     def params(nb):
@@ -445,7 +446,9 @@ def compare_models(profile: str = "report", retrain: bool = False, progress: boo
 
     P = params("11")
     test_rgb, _ = photos(P, split="test")
-    paint_rgb, paint_names = paintings(P, limit=n_paintings)
+    paint_rgb, paint_names = paintings(P)
+    if n_paintings is not None:
+        paint_rgb, paint_names = pick_styles(paint_rgb, paint_names, n_paintings, seed=P.seed)
     rows, runs, lpips_labels = [], {}, set()
 
     def add(label, nb, space, style, epochs, m, st=None):
@@ -485,7 +488,7 @@ def compare_models(profile: str = "report", retrain: bool = False, progress: boo
     return {"rows": rows, "runs": runs, "n_test": len(test_rgb), "n_paintings": len(paint_rgb),
             "colourfulness_true": float(np.mean(metrics.colourfulness(test_rgb))),
             "lpips_label": " / ".join(sorted(x for x in lpips_labels if x)) or None,
-            "profile": profile, "size": P.eval_size}
+            "paintings": list(paint_names), "profile": profile, "size": P.eval_size}
 
 
 def comparison_markdown(result: dict) -> str:

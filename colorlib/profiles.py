@@ -72,7 +72,8 @@ NOTEBOOK_DEFAULTS: dict[str, dict] = {
     "08": {"chroma_fraction": 0.5},
     # n_failures: held-out photos shown as pix2pix's failure cases
     "09": {"n_failures": 4},
-    # comparison_paintings: paintings used as styles in the table (None: all)
+    # comparison_paintings: paintings used as styles in the table, spread over the set by experiments.pick_styles
+    # (None: n_styles, as in the style-transfer figures; a warm re-run's time grows with it, about 3 s a painting)
     "11": {"comparison_paintings": None},
 }
 
