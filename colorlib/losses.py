@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 
 NETS = ("alex", "vgg", "squeeze")
+DEFAULT_NET = "alex"  # as in the study
 FALLBACK_NET = "squeeze"
 PIXEL_TERMS = ("mse", "l1", "huber")
 TERMS = PIXEL_TERMS + ("lpips",)
@@ -336,6 +337,6 @@ def build_loss(spec: Mapping[str, float] | str, lpips_net: str | None = None) ->
     """
     spec = {spec: 1.0} if isinstance(spec, str) else dict(spec)
     delta = spec.pop("huber_delta", DEFAULT_HUBER_DELTA)
-    net = lpips_net or spec.pop("lpips_net", "alex")
+    net = lpips_net or spec.pop("lpips_net", DEFAULT_NET)
     spec.pop("lpips_net", None)
     return CompositeLoss(spec, huber_delta=delta, lpips_net=net)

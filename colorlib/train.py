@@ -395,9 +395,19 @@ def data_manifest(td: TrainData) -> list[dict]:
     return out
 
 
+def lpips_trunk(cfg: TrainConfig) -> str | None:
+    """Label of the LPIPS trunk a config's loss would train with here (None: no LPIPS term, or none available).
+
+    It enters the run key: a run trained without LPIPS (no trunk weights found) or with another trunk must not
+    be served from the cache as if it had been trained with the one available now."""
+    if not cfg.loss.get("lpips"):
+        return None
+    return losses.lpips_label(cfg.loss.get("lpips_net", losses.DEFAULT_NET))
+
+
 def run_key(cfg: TrainConfig, manifest: list[dict]) -> str:
-    canon = json.dumps({"engine": ENGINE_VERSION, "config": cfg.key_dict(), "data": manifest},
-                       sort_keys=True, separators=(",", ":"))
+    canon = json.dumps({"engine": ENGINE_VERSION, "config": cfg.key_dict(), "data": manifest,
+                        "lpips_trunk": lpips_trunk(cfg)}, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(canon.encode()).hexdigest()[:16]
 
 

@@ -329,3 +329,18 @@ def test_cli_trains_samples_then_hits_cache(tmp_path, monkeypatch):
     assert T.main(["--config", str(path), "--no-progress", "--set", "num_workers=0"]) == 0
     path.write_text("mode: implicit\nepochs: -1\n")
     assert T.main(["--config", str(path)]) == 2
+
+
+def test_run_key_names_the_lpips_trunk(monkeypatch):
+    """A run trained without LPIPS (no trunk weights) must not be served as one trained with it, and back."""
+    from colorlib import losses, train as tr
+
+    cfg = tr.TrainConfig(loss={"mse": 1.0, "lpips": 0.1, "lpips_net": "squeeze"})
+    manifest = [{"role": "train", "name": "x", "size": [1, 1], "pixels": "0"}]
+    monkeypatch.setattr(losses, "lpips_label", lambda net: "LPIPS-squeeze (unverified trunk)")
+    with_trunk = tr.run_key(cfg, manifest)
+    monkeypatch.setattr(losses, "lpips_label", lambda net: None)
+    without = tr.run_key(cfg, manifest)
+    assert with_trunk != without
+    plain = tr.TrainConfig(loss={"mse": 1.0})
+    assert tr.lpips_trunk(plain) is None  # no LPIPS term: the trunk never enters the key
