@@ -65,8 +65,9 @@ test: install data weights chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 benchmark: install
-	$(PY) benchmarks/bench_speed.py
+	$(PY) benchmarks/bench_speed.py --json benchmarks/results.json
 	$(PY) benchmarks/bench_picker.py
+	$(PY) -m colorlib.readme
 
 clean-notebooks: install
 	$(PY) -m colorlib.notebook_hygiene --strip notebooks/*.ipynb

@@ -232,13 +232,14 @@ def main(argv: list[str] | None = None) -> dict:
         rows.append(run_job(job) if inprocess else run_in_subprocess(job))
         print(f"  done: {job['kind']} {job.get('variant', '')} {job.get('size', '')}", file=sys.stderr, flush=True)
     env["loadavg_1min_end"] = os.getloadavg()[0]
-    print(format_table(rows, env))
+    table = format_table(rows, env)
+    print(table)
     # The end value includes this benchmark's own threads; the start value is other processes only.
     busy = env["loadavg_1min_start"]
     print(f"load average (1 min) at start/end: {env['loadavg_1min_start']:.2f} / {env['loadavg_1min_end']:.2f}"
           + (f"  WARNING: other processes were using the CPU ({env['cpus']} CPUs): numbers are pessimistic"
              if busy > 0.5 * (env["cpus"] or 1) else ""))
-    result = {"env": env, "rows": rows}
+    result = {"env": env, "rows": rows, "table": table}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(result, indent=2))

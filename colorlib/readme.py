@@ -79,9 +79,10 @@ def block_benchmark() -> str:
     b = _json(BENCHMARK)
     if not b:
         return "_(run `make benchmark` to fill this in)_"
-    if "markdown" in b:
-        return b["markdown"]
-    return "```\n" + json.dumps(b, indent=1) + "\n```"
+    env = b.get("env", {})
+    note = (f"Measured with torch {env.get('torch')} on {env.get('cpus')} CPUs, 1-min load average "
+            f"{env.get('loadavg_1min_start')} at the start (`benchmarks/results.json`).")
+    return "```\n" + b.get("table", json.dumps(b.get("rows", b), indent=1)) + "\n```\n" + note
 
 
 def _num(value, fmt: str) -> str:
@@ -111,7 +112,26 @@ def block_comparison() -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"timings": block_timings, "data": block_data, "claims": block_claims, "benchmark": block_benchmark,
+def block_profiles() -> str:
+    """The profiles table, read from colorlib.profiles (so it cannot drift from what runs)."""
+    from colorlib import profiles
+
+    uses = {"smoke": "the tests: every notebook in well under a minute",
+            "report": "the committed figures and claims, on CPU (default)",
+            "paper": "a GPU with a network: the original study's scale"}
+    lines = ["| profile | photos / paintings | training | per-notebook overrides | for |", "|---|---|---|---|---|"]
+    for name in ("smoke", "report", "paper"):
+        p = profiles.resolve(name)
+        limit = "all" if p.limit is None else f"{p.limit:,}"
+        extra = "; ".join(f"{nb}: " + ", ".join(f"{k} {v}" for k, v in sec.items())
+                          for nb, sec in profiles.PROFILES[name].items() if nb != "common")
+        lines.append(f"| `{name}` | `{p.source}` ({limit} training photos) / `{p.style_source}` | {p.size} px, "
+                     f"{p.epochs} epochs, batch {p.batch_size}, lr {p.lr:g}, LPIPS `{p.lpips_net}`"
+                     f"{', torch.compile' if p.compile else ''} | {extra or '-'} | {uses[name]} |")
+    return "\n".join(lines)
+
+
+BLOCKS = {"profiles": block_profiles, "timings": block_timings, "data": block_data, "claims": block_claims, "benchmark": block_benchmark,
           "comparison": block_comparison}
 
 

@@ -1,0 +1,41 @@
+"""Every profile resolves for every notebook, every named experiment validates under it, and the `paper`
+profile starts: offline it stops at once with a message that names the hub source and the offline default."""
+import time
+
+import pytest
+
+from colorlib import experiments, profiles, report
+
+
+@pytest.mark.parametrize("profile", profiles.names())
+def test_every_notebook_resolves(profile):
+    for path in report.notebooks():
+        P = profiles.resolve(profile, path.name[:2])
+        assert P.profile == profile and P.size % 16 == 0
+
+
+@pytest.mark.parametrize("profile", profiles.names())
+def test_every_experiment_config_validates(profile):
+    P = profiles.resolve(profile)
+    for name in experiments.EXPERIMENTS:
+        cfg = experiments.config(name, P)
+        assert cfg.size == P.size and cfg.source == P.source
+
+
+def test_unknown_profile_and_parameter_are_named():
+    with pytest.raises(ValueError, match="unknown profile 'huge'"):
+        profiles.resolve("huge")
+    with pytest.raises(ValueError, match="epoch"):
+        profiles.resolve("report", "03", epoch=3)
+
+
+def test_paper_profile_starts_and_fails_fast_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
+    P = profiles.resolve("paper", "03")
+    assert P.source == "imagenet-1k" and P.style_source == "huggan/wikiart" and P.size == 128
+    start = time.perf_counter()
+    with pytest.raises(Exception) as err:
+        experiments.photos(P, split="train", limit=8)
+    assert time.perf_counter() - start < 10
+    assert "imagenet-1k" in str(err.value)
