@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from colorlib import data, metrics, models, train
+from colorlib import data, evalcache, losses, metrics, models, train
 
 # Each experiment: TrainConfig fields on top of the profile's common ones. "model" entries update the
 # final model's config. The colour loss of the final method is MSE + LPIPS (weight from the profile).
@@ -160,25 +160,56 @@ def latents(run_or_model, rgb: torch.Tensor) -> np.ndarray:
     return model.encode_style(color.style_input(rgb.to(device), model.cfg.space)).cpu().numpy()
 
 
+def _lpips_parts(P) -> tuple:
+    """What an LPIPS number depends on besides the images: the trunk asked for and the one available."""
+    return (P.lpips_net, losses.lpips_label(P.lpips_net) if P.lpips_net else None)
+
+
 def evaluate(run_or_model, rgb: torch.Tensor, P, style="truth") -> dict:
-    """Ground-truth metrics (PSNR, SSIM, CIEDE2000, colourfulness, LPIPS with its trunk) on ``rgb``."""
-    pred = predict(run_or_model, rgb, style=style)
-    return metrics.evaluate_images(pred, rgb, lpips_net=P.lpips_net)
+    """Ground-truth metrics (PSNR, SSIM, CIEDE2000, colourfulness, LPIPS with its trunk) on ``rgb``
+    (read from ``colorlib.evalcache`` when the same model measured the same images before)."""
+    def compute():
+        return metrics.evaluate_images(predict(run_or_model, rgb, style=style), rgb, lpips_net=P.lpips_net)
+
+    return evalcache.cached("evaluate", compute, run_or_model, rgb, style, *_lpips_parts(P))
 
 
 def gray_metrics(rgb: torch.Tensor, P) -> dict:
     """The same metrics for the gray baseline (lightness only)."""
-    return metrics.evaluate_images(metrics.gray_baseline(rgb), rgb, lpips_net=P.lpips_net)
+    def compute():
+        return metrics.evaluate_images(metrics.gray_baseline(rgb), rgb, lpips_net=P.lpips_net)
+
+    return evalcache.cached("gray", compute, rgb, *_lpips_parts(P))
 
 
-@dataclass
 class StyleTransfer:
-    """``outputs[i, j]``: photo i in painting j's style; ``oracle[i]``: photo i with its own colours as style."""
+    """``outputs[i, j]``: photo i in painting j's style; ``oracle[i]``: photo i with its own colours as style;
+    ``per_painting`` and ``summary``: the measurements (see ``style_transfer``). The images are made on first
+    use when the measurements came from the evaluation cache; ``key`` identifies the outputs' content."""
 
-    outputs: torch.Tensor  # (N, S, 3, H, W)
-    oracle: torch.Tensor  # (N, 3, H, W)
-    per_painting: list[dict]
-    summary: dict
+    def __init__(self, per_painting: list[dict], summary: dict, outputs: torch.Tensor | None = None,
+                 oracle: torch.Tensor | None = None, make=None, key: str | None = None):
+        self.per_painting, self.summary = per_painting, summary
+        self._outputs, self._oracle, self._make, self._key = outputs, oracle, make, key
+
+    def _images(self):
+        if self._outputs is None:
+            self._outputs, self._oracle = self._make()
+        return self._outputs, self._oracle
+
+    @property
+    def outputs(self) -> torch.Tensor:  # (N, S, 3, H, W)
+        return self._images()[0]
+
+    @property
+    def oracle(self) -> torch.Tensor:  # (N, 3, H, W)
+        return self._images()[1]
+
+    @property
+    def key(self) -> str:
+        if self._key is None:
+            self._key = evalcache.fingerprint(*self._images())
+        return self._key
 
     def grid_rows(self, photos_rgb: torch.Tensor, styles_rgb: torch.Tensor):
         """Rows for ``plots.image_grid``: header row of paintings, then per photo gray | oracle | styles."""
@@ -197,34 +228,27 @@ def style_transfer(run_or_model, photos_rgb: torch.Tensor, styles_rgb: torch.Ten
     ``transfer`` = 1 - styled / oracle (0: the painting had no pull; > 0: colours moved towards the painting);
     ``ssim_l``: SSIM of the styled output's lightness against the input's (structure kept).
     Summary: their means, and ``style_effect``: mean per-pixel std of the outputs across paintings (RGB, 0-1).
+    The measurements come from ``colorlib.evalcache`` when this model measured these images before; the output
+    images are then made again only if they are used.
     """
-    n, s = len(photos_rgb), len(styles_rgb)
-    oracle = predict(run_or_model, photos_rgb, style="truth")
-    outputs = torch.stack([predict(run_or_model, photos_rgb, style=styles_rgb[j:j + 1]) for j in range(s)], dim=1)
-    per = []
-    for j in range(s):
-        ref = styles_rgb[j:j + 1]
-        d_styled = metrics.colour_distribution_distance(outputs[:, j], ref)["sliced_wasserstein_ab"]
-        d_oracle = metrics.colour_distribution_distance(oracle, ref)["sliced_wasserstein_ab"]
-        per.append({
-            "painting": names[j] if names else j,
-            "distance_styled": float(np.mean(d_styled)),
-            "distance_oracle": float(np.mean(d_oracle)),
-            "transfer": float(1.0 - np.mean(d_styled) / max(np.mean(d_oracle), 1e-9)),
-            "ssim_l": float(np.mean(metrics.ssim_l(outputs[:, j], photos_rgb))),
-            "colourfulness": float(np.mean(metrics.colourfulness(outputs[:, j]))),
-        })
-    effect = float(outputs.std(dim=1).mean()) if s > 1 else 0.0
-    summary = {
-        "transfer": float(np.mean([p["transfer"] for p in per])),
-        "distance_styled": float(np.mean([p["distance_styled"] for p in per])),
-        "distance_oracle": float(np.mean([p["distance_oracle"] for p in per])),
-        "ssim_l": float(np.mean([p["ssim_l"] for p in per])),
-        "style_effect": effect,
-        "n_photos": n,
-        "n_paintings": s,
-    }
-    return StyleTransfer(outputs, oracle, per, summary)
+    made = {}
+
+    def make():
+        if "images" not in made:
+            oracle = predict(run_or_model, photos_rgb, style="truth")
+            outputs = torch.stack([predict(run_or_model, photos_rgb, style=styles_rgb[j:j + 1])
+                                   for j in range(len(styles_rgb))], dim=1)
+            made["images"] = (outputs, oracle)
+        return made["images"]
+
+    def compute():
+        st = summarise_transfer(*make(), photos_rgb, styles_rgb, names)
+        return {"per_painting": st.per_painting, "summary": st.summary}
+
+    parts = (run_or_model, photos_rgb, styles_rgb, list(names) if names is not None else None)
+    result = evalcache.cached("style_transfer", compute, *parts)
+    return StyleTransfer(result["per_painting"], result["summary"], make=make,
+                         key=evalcache.fingerprint("style_transfer", *parts))
 
 
 def history_table(run: train.Run) -> list[dict]:
@@ -243,8 +267,11 @@ def describe(run: train.Run) -> dict:
 
 def latent_summary(run_or_model, rgb: torch.Tensor) -> dict:
     """``metrics.latent_stats`` of the style latents of ``rgb`` (scalars only, for tables and JSON)."""
-    stats = metrics.latent_stats(latents(run_or_model, rgb))
-    return {k: v for k, v in stats.items() if k != "spread"}
+    def compute():
+        stats = metrics.latent_stats(latents(run_or_model, rgb))
+        return {k: v for k, v in stats.items() if k != "spread"}
+
+    return evalcache.cached("latent_summary", compute, run_or_model, rgb)
 
 
 def last(run: train.Run, key: str, default=float("nan")):
@@ -317,14 +344,18 @@ def quality(run_or_model, rgb: torch.Tensor, P, style="truth", pred: torch.Tenso
     mean ``chroma_detail`` of the outputs / of the truth (< 1: colours smoothed; well above 1: spurious colour
     texture), ``grid`` / ``grid_ab``: mean ``metrics.grid_artifact_score`` (lightness) and ``chroma_grid_score``
     of the outputs. ``pred``: ready outputs (then ``run_or_model`` is unused)."""
-    pred = predict(run_or_model, rgb, style=style) if pred is None else pred
-    m = metrics.evaluate_images(pred, rgb, lpips_net=P.lpips_net)
-    m["colour_ratio"] = m["colourfulness_pred"] / max(m["colourfulness_true"], 1e-9)
-    m["chroma_detail"] = float(np.mean(chroma_detail(pred)))
-    m["detail_ratio"] = m["chroma_detail"] / max(float(np.mean(chroma_detail(rgb))), 1e-9)
-    m["grid"] = float(np.mean(metrics.grid_artifact_score(pred)))
-    m["grid_ab"] = float(np.mean(chroma_grid_score(pred)))
-    return m
+    def compute():
+        out = predict(run_or_model, rgb, style=style) if pred is None else pred
+        m = metrics.evaluate_images(out, rgb, lpips_net=P.lpips_net)
+        m["colour_ratio"] = m["colourfulness_pred"] / max(m["colourfulness_true"], 1e-9)
+        m["chroma_detail"] = float(np.mean(chroma_detail(out)))
+        m["detail_ratio"] = m["chroma_detail"] / max(float(np.mean(chroma_detail(rgb))), 1e-9)
+        m["grid"] = float(np.mean(metrics.grid_artifact_score(out)))
+        m["grid_ab"] = float(np.mean(chroma_grid_score(out)))
+        return m
+
+    source = ("outputs", pred) if pred is not None else ("model", run_or_model, style)
+    return evalcache.cached("quality", compute, *source, rgb, *_lpips_parts(P))
 
 
 def paired(a, b) -> dict:
@@ -403,7 +434,7 @@ def summarise_transfer(outputs: torch.Tensor, oracle: torch.Tensor, photos_rgb: 
                                                                  "ssim_l")}
     summary.update(style_effect=float(outputs.std(dim=1).mean()) if s > 1 else 0.0, n_photos=len(photos_rgb),
                    n_paintings=s)
-    return StyleTransfer(outputs, oracle, per, summary)
+    return StyleTransfer(per, summary, outputs=outputs, oracle=oracle)
 
 
 def reinhard_style_transfer(base_rgb: torch.Tensor, photos_rgb: torch.Tensor, styles_rgb: torch.Tensor,
@@ -419,9 +450,12 @@ def reinhard_style_transfer(base_rgb: torch.Tensor, photos_rgb: torch.Tensor, st
 
 def styled_metrics(st: StyleTransfer, photos_rgb: torch.Tensor, P) -> dict:
     """Ground-truth metrics of every painting-styled output against its photo (means over photos x paintings)."""
-    n, s = st.outputs.shape[:2]
-    pred = st.outputs.reshape(n * s, *st.outputs.shape[2:])
-    return metrics.evaluate_images(pred, photos_rgb.repeat_interleave(s, dim=0), lpips_net=P.lpips_net)
+    def compute():
+        n, s = st.outputs.shape[:2]
+        pred = st.outputs.reshape(n * s, *st.outputs.shape[2:])
+        return metrics.evaluate_images(pred, photos_rgb.repeat_interleave(s, dim=0), lpips_net=P.lpips_net)
+
+    return evalcache.cached("styled_metrics", compute, st.key, photos_rgb, *_lpips_parts(P))
 
 
 COMPARISON_COLUMNS = ["model", "notebook", "space", "style", "epochs", "psnr", "ssim", "ciede2000", "lpips",

@@ -331,6 +331,42 @@ def network_chroma(cm: ColorModel, rgb_small: torch.Tensor, latent: torch.Tensor
     return _chroma_from_output(out, cm.space)
 
 
+def working_size_study(models: dict[str, ColorModel], images: Sequence[Image.Image],
+                       factors: Sequence[int] = (1, 2, 4)) -> list[dict]:
+    """Is it better to run the network at its training size and up-sample the chroma, or larger?
+
+    Each model colours every image (at its full size, with ``colorize_full``) with the network at ``factor``
+    times its style size, once with each photo's own colours as the style (the oracle) and once with natural
+    colours; rows hold the mean PSNR, CIEDE2000 and colourfulness against the images themselves. A model's rows
+    come from ``colorlib.evalcache`` when the same weights measured the same images before."""
+    from colorlib import evalcache, metrics
+
+    truth = [to_tensor(data.open_rgb(im))[None] for im in images]
+    arrays = [np.asarray(data.open_rgb(im)) for im in images]
+    rows = []
+    for name, cm in models.items():
+        def compute(cm=cm):
+            out_rows = []
+            for factor in factors:
+                cmw = dataclasses.replace(cm, work_size=cm.style_size * factor)
+                for style in ("oracle", "natural colours"):
+                    scores = []
+                    for im, gt in zip(images, truth):
+                        z = cmw.style_latent(im) if style == "oracle" else cmw.natural
+                        out = to_tensor(colorize_full(cmw, im, z))[None]
+                        scores.append((metrics.psnr(out, gt)[0], metrics.ciede2000(out, gt)[0],
+                                       metrics.colourfulness(out)[0]))
+                    psnr_, de, cf = np.mean(scores, axis=0)
+                    out_rows.append({"work px": cmw.work_size, "style": style, "psnr": float(psnr_),
+                                     "ciede2000": float(de), "colourfulness": float(cf)})
+            return {"rows": out_rows}
+
+        measured = evalcache.cached("picker_working_size", compute, cm.model, cm.natural, cm.style_size,
+                                    list(factors), arrays)
+        rows += [{"model": name, **row} for row in measured["rows"]]
+    return rows
+
+
 def work_shape(size: tuple[int, int], work_size: int) -> tuple[int, int]:
     """(height, width) of the network's input for an image of PIL ``size`` (w, h): short side ``work_size``,
     never larger than the image itself."""

@@ -146,7 +146,7 @@ def test_reinhard_style_transfer_and_styled_metrics(photos):
     m = experiments.styled_metrics(st, photos, NO_LPIPS)
     assert m["colourfulness_true"] == pytest.approx(float(np.mean(metrics.colourfulness(photos))))
     # outputs[i, j] is compared with photo i: styling each photo with itself gives perfect scores.
-    self_styled = experiments.StyleTransfer(photos[:, None].expand(-1, 2, -1, -1, -1), photos, [], {})
+    self_styled = experiments.StyleTransfer([], {}, outputs=photos[:, None].expand(-1, 2, -1, -1, -1), oracle=photos)
     perfect = experiments.styled_metrics(self_styled, photos, NO_LPIPS)
     assert perfect["psnr"] == metrics.PSNR_CAP_DB and perfect["ciede2000"] == pytest.approx(0.0, abs=1e-6)
 

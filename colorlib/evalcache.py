@@ -1,0 +1,146 @@
+"""Evaluation cache: a model's measurements stored by the content they depend on, so a re-run reads them.
+
+The run cache makes training free on a re-run; the notebooks then spend their time measuring the same
+models on the same images again (notebooks 03, 04, 05, 06, 11 and 12 all measure the final model). ``cached``
+stores a measurement (a JSON-able dict) under a key that hashes everything it depends on:
+
+- the model's weights and buffers and its config (``fingerprint`` of a module or a ``train.Run``),
+- every input tensor's bytes, dtype and shape, and every other argument's value,
+- the source of the modules that compute it (``CODE_FILES``): editing a metric invalidates every entry.
+
+So an entry can only be reused for the identical computation. Entries live in ``<cache>/evals/`` as small JSON
+files written atomically (a killed run leaves no half entry); a cold run and a warm one return the same JSON
+round-tripped values. ``COLORLIB_EVAL_CACHE=0`` turns the cache off (every measurement is computed).
+"""
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from colorlib import paths
+
+CODE_FILES = ("color.py", "metrics.py", "losses.py", "models.py", "experiments.py", "picker.py", "evalcache.py")
+"""Modules whose source takes part in every key."""
+
+_code_digest: str | None = None
+
+
+def enabled() -> bool:
+    return os.environ.get("COLORLIB_EVAL_CACHE", "1").strip().lower() not in ("0", "false", "no", "off")
+
+
+def cache_root() -> Path:
+    return paths.cache_dir() / "evals"
+
+
+def code_digest() -> str:
+    """Hash of the source of ``CODE_FILES`` (computed once per process)."""
+    global _code_digest
+    if _code_digest is None:
+        h = hashlib.blake2b(digest_size=16)
+        for name in CODE_FILES:
+            h.update(name.encode())
+            h.update((paths.PACKAGE_DIR / name).read_bytes())
+        _code_digest = h.hexdigest()
+    return _code_digest
+
+
+def _update(h, obj: Any) -> None:
+    """Feed ``obj``'s content into hash ``h`` (type-tagged so that e.g. 1 and "1" differ)."""
+    from colorlib import train
+
+    if isinstance(obj, train.Run):
+        obj = obj.model
+    if isinstance(obj, torch.nn.Module):
+        h.update(b"module:" + type(obj).__name__.encode())
+        cfg = getattr(obj, "cfg", None)
+        if dataclasses.is_dataclass(cfg):
+            _update(h, dataclasses.asdict(cfg))
+        for name, tensor in obj.state_dict().items():
+            h.update(name.encode())
+            _update(h, tensor)
+    elif isinstance(obj, torch.Tensor):
+        t = obj.detach().cpu().contiguous()
+        h.update(f"tensor:{t.dtype}:{tuple(t.shape)}:".encode())
+        h.update(t.reshape(-1).view(torch.uint8).numpy().tobytes() if t.numel() else b"")
+    elif isinstance(obj, np.ndarray):
+        a = np.ascontiguousarray(obj)
+        h.update(f"array:{a.dtype}:{a.shape}:".encode())
+        h.update(a.tobytes())
+    elif isinstance(obj, dict):
+        h.update(b"dict:")
+        for k in sorted(obj, key=str):
+            _update(h, str(k))
+            _update(h, obj[k])
+    elif isinstance(obj, (list, tuple)):
+        h.update(f"seq:{len(obj)}:".encode())
+        for item in obj:
+            _update(h, item)
+    elif obj is None or isinstance(obj, (str, bool, int, float)):
+        h.update(f"{type(obj).__name__}:{obj!r};".encode())
+    else:
+        raise TypeError(f"cannot fingerprint a {type(obj).__name__} for the evaluation cache")
+
+
+def fingerprint(*parts: Any) -> str:
+    """Content hash of ``parts`` (modules / runs by weights and config, tensors by bytes, plain values by value)."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        _update(h, part)
+    return h.hexdigest()
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, torch.Tensor):
+        return obj.tolist()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return obj  # json writes NaN / Infinity and reads them back
+    return obj
+
+
+def cached(kind: str, compute: Callable[[], dict], *parts: Any) -> dict:
+    """``compute()``'s JSON-able result, read from the cache when ``kind`` was computed from identical ``parts``
+    with identical code before. The result is always the JSON round trip, so cold and warm runs agree."""
+    result_of = lambda: json.loads(json.dumps(_jsonable(compute())))  # noqa: E731
+    if not enabled():
+        return result_of()
+    key = fingerprint(code_digest(), kind, *parts)
+    path = cache_root() / f"{kind}-{key}.json"
+    if path.exists():
+        try:
+            return json.loads(path.read_text())
+        except (OSError, ValueError):
+            pass  # unreadable entry: compute it again and overwrite
+    result = result_of()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(result))
+    os.replace(tmp, path)
+    return result
+
+
+def clear() -> int:
+    """Delete every cached evaluation; returns how many entries were removed."""
+    root = cache_root()
+    removed = 0
+    if root.exists():
+        for p in root.glob("*.json"):
+            p.unlink(missing_ok=True)
+            removed += 1
+    return removed
