@@ -131,6 +131,19 @@ def write_claims(profile: str) -> Path:
     return path
 
 
+def cache_state(retrain: bool = False) -> str:
+    """How this run's time is recorded in ``timings.json``: "cold" (empty run cache, or ``--retrain``: every model
+    is trained), "warm" (finished runs and cached measurements to reuse) or "partial" (finished runs, but an
+    empty or disabled evaluation cache: every measurement is made again)."""
+    from colorlib import evalcache
+
+    if retrain or not any((cache_dir() / "runs").glob("*/done.json")):
+        return "cold"
+    if evalcache.enabled() and any(evalcache.cache_root().glob("*.json")):
+        return "warm"
+    return "partial"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m colorlib.report", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="report", choices=profiles.names())
@@ -152,10 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     timings_path = out_dir / "timings.json"
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
     manifest_entries: dict[str, dict] = {}
-    # A run with an empty run cache (or --retrain) is "cold": it trains every model; otherwise "warm".
-    runs_dir = cache_dir() / "runs"
-    cold = args.retrain or not any(runs_dir.glob("*/done.json"))
-    kind = "cold" if cold else "warm"
+    kind = cache_state(args.retrain)
     times = timings.setdefault(args.profile, {}).setdefault(kind, {})
     started = time.perf_counter()
     status = 0

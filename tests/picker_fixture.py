@@ -8,9 +8,11 @@ one whose output depends strongly on the style latent, which is what the plumbin
 """
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 from PIL import Image
 
@@ -64,3 +66,14 @@ def painting(seed: int, size: int = 64) -> Image.Image:
     colours = gen.integers(0, 256, (4, 3))
     arr = np.repeat(colours, size // 4, axis=0)[:, None, :].repeat(size, axis=1).astype(np.uint8)
     return Image.fromarray(arr)
+
+
+@contextlib.contextmanager
+def checkpoint_env(root: Path):
+    """A private ``COLORLIB_CACHE`` under ``root``, test photos and an RGB and a LAB checkpoint trained on them
+    (for module-scoped fixtures: ``with checkpoint_env(tmp_path_factory.mktemp(...)) as env: yield env``)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COLORLIB_CACHE", str(root / "cache"))
+        photos = make_photos(root / "photos")
+        stems = {s: make_checkpoint(root / f"model_{s}" / "best", s, source=str(photos)) for s in ("rgb", "lab")}
+        yield {"root": root, "photos": photos, "stems": stems}

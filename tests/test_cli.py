@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from colorlib import cli, color, data, picker, train
-from picker_fixture import make_checkpoint, make_photos, painting
+from picker_fixture import checkpoint_env, make_photos, painting
 
 ROOT = Path(__file__).resolve().parents[1]
 TOL = {"rgb": 0.5 / 255 + 1e-6, "lab": 0.27}
@@ -23,11 +23,8 @@ TOL = {"rgb": 0.5 / 255 + 1e-6, "lab": 0.27}
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("cli")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COLORLIB_CACHE", str(root / "cache"))
-        photos = make_photos(root / "photos")
-        stems = {s: make_checkpoint(root / f"model_{s}" / "best", s, source=str(photos)) for s in ("rgb", "lab")}
+    with checkpoint_env(tmp_path_factory.mktemp("cli")) as base_env:
+        root = base_env["root"]
         painting(0).save(root / "style0.png")
         painting(1).save(root / "style1.jpg")
         inputs = root / "inputs"
@@ -42,7 +39,7 @@ def env(tmp_path_factory):
         rgba.save(inputs / "sub" / "alpha.png")
         Image.fromarray((np.asarray(base.convert("L")).astype(np.uint16) * 257)).save(inputs / "sub" / "grey16.png")
         base.save(inputs / "big.webp")
-        yield {"root": root, "stems": stems, "inputs": inputs}
+        yield {**base_env, "inputs": inputs}
 
 
 def _light(image, space):

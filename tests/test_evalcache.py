@@ -85,3 +85,31 @@ def test_style_transfer_warm_equals_cold(isolated_cache):
     assert warm.key == cold.key
     assert experiments.styled_metrics(warm, photos, NO_LPIPS) == experiments.styled_metrics(cold, photos, NO_LPIPS)
     assert experiments.evaluate(model, photos, NO_LPIPS) == experiments.evaluate(model, photos, NO_LPIPS)
+
+
+def test_report_records_how_warm_the_caches_were(isolated_cache, counter, monkeypatch):
+    from colorlib import report
+
+    assert report.cache_state() == "cold"
+    (isolated_cache / "runs" / "abc").mkdir(parents=True)
+    (isolated_cache / "runs" / "abc" / "done.json").write_text("{}")
+    assert report.cache_state() == "partial"  # trained runs, but every measurement is made again
+    evalcache.cached("demo", counter, 1)
+    assert report.cache_state() == "warm"
+    assert report.cache_state(retrain=True) == "cold"
+    monkeypatch.setenv("COLORLIB_EVAL_CACHE", "off")
+    assert report.cache_state() == "partial"
+
+
+def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
+    from colorlib import readme
+
+    nbs = {f"{i:02d}_x": 290.0 for i in range(1, 13)}  # 01-06: 29 min; all 12: 58 min
+    timings = {"report": {"cold": {**nbs, "total": 12 * 290.0}, "warm": {**{k: 10.0 for k in nbs}, "total": 200.0}}}
+    (tmp_path / "timings.json").write_text(json.dumps(timings))
+    monkeypatch.setattr(readme, "REPORT", tmp_path)
+    block = readme.block_timings()
+    assert "| 58.0 min | goal <= 60.0 min: met |" in block
+    assert "| 29.0 min | goal <= 30.0 min: met |" in block
+    assert "| 3.3 min | goal <= 3.0 min: **NOT met** |" in block
+    assert "Re-run, per notebook: 01 10 s" in block

@@ -18,7 +18,7 @@ from PIL import Image
 
 from colorlib import color, picker, train
 from colorlib.checkpoint import CheckpointError
-from picker_fixture import make_checkpoint, make_photos, painting
+from picker_fixture import checkpoint_env, painting
 
 # 8-bit rounding of each channel moves Y' by at most 0.5/255, and L* by at most ~0.26 (first-order bound over
 # the 8-bit sRGB cube, reached for dark saturated colours); a little float slack on top.
@@ -28,14 +28,10 @@ SHARED_CACHE = os.environ.get("COLORLIB_CACHE")  # the module fixture points COL
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    root = tmp_path_factory.mktemp("picker")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("COLORLIB_CACHE", str(root / "cache"))
-        photos = make_photos(root / "photos")
-        stems = {space: make_checkpoint(root / f"model_{space}" / "best", space, source=str(photos))
-                 for space in ("rgb", "lab")}
+    with checkpoint_env(tmp_path_factory.mktemp("picker")) as base_env:
+        stems = base_env["stems"]
         models = {cm.name: cm for cm in (picker.load_checkpoint(stems[s]) for s in ("rgb", "lab"))}
-        yield {"root": root, "photos": photos, "stems": stems, "models": models}
+        yield {**base_env, "models": models}
 
 
 def _paintings(n=3):
