@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
     manifest_entries: dict[str, dict] = {}
     kind = cache_state(args.retrain)
-    times = timings.setdefault(args.profile, {}).setdefault(kind, {})
+    times: dict = {}  # recorded only for a complete run of every notebook (--only runs are partial)
     started = time.perf_counter()
     status = 0
     for i, path in enumerate(todo, 1):
@@ -195,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         times["total"] = round(total, 1)
         times["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         times["load_average"] = round(os.getloadavg()[0], 2)  # other processes sharing the CPU inflate times
-    timings_path.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
+        timings.setdefault(args.profile, {})[kind] = times
+        timings_path.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
     write_manifest(manifest_entries)
     claims = write_claims(args.profile)
     if args.profile == "report" and out_dir.resolve() == (REPO_DIR / "report").resolve():

@@ -58,6 +58,7 @@ def test_notebook_runs_under_smoke(path, tmp_path):
     assert tree_snapshot() == before, "the notebook wrote outside figures/, report/ and the cache"
     assert (tmp_path / "report" / path.name).exists()
     assert (tmp_path / "report" / "results" / f"{path.name[:2]}.json").exists(), "no results JSON written"
+    assert not (tmp_path / "report" / "timings.json").exists(), "an --only run is partial: no report timings"
     # Every claim this notebook owns gets a verdict.
     claims = (tmp_path / "report" / "claims.md").read_text()
     for cid, (nb, _) in CLAIMS.items():
