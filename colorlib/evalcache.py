@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any, Callable
@@ -109,19 +108,24 @@ def _jsonable(obj: Any) -> Any:
         return obj.tolist()
     if isinstance(obj, torch.Tensor):
         return obj.tolist()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return obj  # json writes NaN / Infinity and reads them back
-    return obj
+    return obj  # plain values; json writes NaN / Infinity and reads them back
 
 
-def cached(kind: str, compute: Callable[[], dict], *parts: Any) -> dict:
+def entry_key(kind: str, *parts: Any) -> str:
+    """The cache key of ``kind`` computed from ``parts`` with the current code."""
+    return fingerprint(code_digest(), kind, *parts)
+
+
+def cached(kind: str, compute: Callable[[], dict], *parts: Any, key: str | None = None) -> dict:
     """``compute()``'s JSON-able result, read from the cache when ``kind`` was computed from identical ``parts``
-    with identical code before. The result is always the JSON round trip, so cold and warm runs agree."""
-    result_of = lambda: json.loads(json.dumps(_jsonable(compute())))  # noqa: E731
+    with identical code before (``key``: a ready ``entry_key(kind, *parts)``, instead of ``parts``). The result is
+    always the JSON round trip, so cold and warm runs agree."""
+    def result_of() -> dict:
+        return json.loads(json.dumps(_jsonable(compute())))
+
     if not enabled():
         return result_of()
-    key = fingerprint(code_digest(), kind, *parts)
-    path = cache_root() / f"{kind}-{key}.json"
+    path = cache_root() / f"{kind}-{key or entry_key(kind, *parts)}.json"
     if path.exists():
         try:
             return json.loads(path.read_text())

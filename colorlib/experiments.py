@@ -174,12 +174,17 @@ def evaluate(run_or_model, rgb: torch.Tensor, P, style="truth") -> dict:
     return evalcache.cached("evaluate", compute, run_or_model, rgb, style, *_lpips_parts(P))
 
 
+def evaluate_outputs(pred: torch.Tensor, rgb: torch.Tensor, P) -> dict:
+    """``evaluate``'s metrics for ready outputs ``pred`` of ``rgb`` (cached by the outputs' content)."""
+    def compute():
+        return metrics.evaluate_images(pred, rgb, lpips_net=P.lpips_net)
+
+    return evalcache.cached("evaluate_outputs", compute, pred, rgb, *_lpips_parts(P))
+
+
 def gray_metrics(rgb: torch.Tensor, P) -> dict:
     """The same metrics for the gray baseline (lightness only)."""
-    def compute():
-        return metrics.evaluate_images(metrics.gray_baseline(rgb), rgb, lpips_net=P.lpips_net)
-
-    return evalcache.cached("gray", compute, rgb, *_lpips_parts(P))
+    return evaluate_outputs(metrics.gray_baseline(rgb), rgb, P)
 
 
 class StyleTransfer:
@@ -231,24 +236,23 @@ def style_transfer(run_or_model, photos_rgb: torch.Tensor, styles_rgb: torch.Ten
     The measurements come from ``colorlib.evalcache`` when this model measured these images before; the output
     images are then made again only if they are used.
     """
-    made = {}
-
     def make():
-        if "images" not in made:
-            oracle = predict(run_or_model, photos_rgb, style="truth")
-            outputs = torch.stack([predict(run_or_model, photos_rgb, style=styles_rgb[j:j + 1])
-                                   for j in range(len(styles_rgb))], dim=1)
-            made["images"] = (outputs, oracle)
-        return made["images"]
+        oracle = predict(run_or_model, photos_rgb, style="truth")
+        outputs = torch.stack([predict(run_or_model, photos_rgb, style=styles_rgb[j:j + 1])
+                               for j in range(len(styles_rgb))], dim=1)
+        return outputs, oracle
 
-    def compute():
-        st = summarise_transfer(*make(), photos_rgb, styles_rgb, names)
-        return {"per_painting": st.per_painting, "summary": st.summary}
+    key = evalcache.entry_key("style_transfer", run_or_model, photos_rgb, styles_rgb,
+                        list(names) if names is not None else None)
+    st = StyleTransfer([], {}, make=make, key=key)
 
-    parts = (run_or_model, photos_rgb, styles_rgb, list(names) if names is not None else None)
-    result = evalcache.cached("style_transfer", compute, *parts)
-    return StyleTransfer(result["per_painting"], result["summary"], make=make,
-                         key=evalcache.fingerprint("style_transfer", *parts))
+    def compute():  # a cold run makes the images here; st keeps them for the figures
+        done = summarise_transfer(st.outputs, st.oracle, photos_rgb, styles_rgb, names)
+        return {"per_painting": done.per_painting, "summary": done.summary}
+
+    result = evalcache.cached("style_transfer", compute, key=key)
+    st.per_painting, st.summary = result["per_painting"], result["summary"]
+    return st
 
 
 def history_table(run: train.Run) -> list[dict]:
@@ -327,15 +331,7 @@ def chroma_grid_score(rgb, band: int = 1) -> np.ndarray:
     """``metrics.grid_artifact_score`` on the chroma instead of the lightness: the share of the a* and b* channels'
     spectral energy (DC removed) within ``band`` bins of the Nyquist frequency, per image. Models that predict
     only a*b* keep the input's lightness, so their checkerboard artefacts show here, not in the lightness score."""
-    ab = metrics.lab(rgb)[:, 1:].double()
-    spectrum = torch.fft.fftshift(torch.fft.fft2(ab - ab.mean(dim=(2, 3), keepdim=True)), dim=(2, 3)).abs() ** 2
-    spectrum = spectrum.sum(dim=1)
-    h, w = spectrum.shape[1:]
-    mask = torch.zeros(h, w, dtype=torch.bool)
-    mask[:band, :] = True  # after fftshift the Nyquist row/column sit at index 0
-    mask[:, :band] = True
-    total = spectrum.sum(dim=(1, 2)).clamp_min(1e-12)
-    return (spectrum[:, mask].sum(dim=1) / total).cpu().numpy()
+    return metrics.nyquist_energy_share(metrics.lab(rgb)[:, 1:], band)
 
 
 def quality(run_or_model, rgb: torch.Tensor, P, style="truth", pred: torch.Tensor | None = None) -> dict:
@@ -501,8 +497,7 @@ def compare_models(profile: str = "report", retrain: bool = False, progress: boo
 
     add("gray (lightness only)", "02", "-", "-", 0, gray_metrics(test_rgb, P))
     unet = trained("UNet baseline", "unet", "02")
-    unet_pred = predict(unet, test_rgb)
-    add("UNet baseline", "02", "rgb", "-", unet.config.epochs, metrics.evaluate_images(unet_pred, test_rgb, P.lpips_net))
+    add("UNet baseline", "02", "rgb", "-", unet.config.epochs, evaluate(unet, test_rgb, P))
     for label, name in LOSS_STUDY.items():
         r = trained(f"UNet LAB, {label}", name, "07")
         add(f"UNet LAB, {label}", "07", "lab", "-", r.config.epochs, evaluate(r, test_rgb, P))
@@ -514,9 +509,9 @@ def compare_models(profile: str = "report", retrain: bool = False, progress: boo
         add(label, nb, space, "truth", r.config.epochs, evaluate(r, test_rgb, P, style="truth"))
         st = style_transfer(r, test_rgb, paint_rgb, paint_names)
         add(label, nb, space, "paintings", r.config.epochs, styled_metrics(st, test_rgb, P), st)
-    st = reinhard_style_transfer(unet_pred, test_rgb, paint_rgb, paint_names)
+    st = reinhard_style_transfer(predict(unet, test_rgb), test_rgb, paint_rgb, paint_names)
     add("Reinhard on UNet baseline", "02", "lab stats", "truth", unet.config.epochs,
-        metrics.evaluate_images(st.oracle, test_rgb, P.lpips_net))
+        evaluate_outputs(st.oracle, test_rgb, P))
     add("Reinhard on UNet baseline", "02", "lab stats", "paintings", unet.config.epochs,
         styled_metrics(st, test_rgb, P), st)
     return {"rows": rows, "runs": runs, "n_test": len(test_rgb), "n_paintings": len(paint_rgb),

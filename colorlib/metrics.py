@@ -139,33 +139,29 @@ def _broadcast_reference(out: torch.Tensor, ref) -> torch.Tensor:
     return r
 
 
-def _sliced_w1(a: torch.Tensor, b: torch.Tensor, n_directions: int, bin_width: float) -> torch.Tensor:
-    """Sliced 1-Wasserstein distances between pairs of 2-D point clouds: a (P,N,2) and b (P,M,2) -> (P,).
+def _sliced_w1(a: torch.Tensor, b: torch.Tensor, n_directions: int, bin_width: float) -> float:
+    """Sliced 1-Wasserstein distance between 2-D point clouds a (N,2) and b (M,2).
 
     Along each direction W1 = integral of |F_a - F_b| (the two CDFs); the CDFs come from histograms with
-    ``bin_width`` bins starting at the pair's smallest projection, so each result is exact up to ``bin_width``
-    and costs O(N) (no sort of every pixel). The pairs share one ``bincount``: a pair's bins past its own range
-    are empty in both clouds and add nothing.
+    ``bin_width`` bins, so the result is exact up to ``bin_width`` and costs O(N) (no sort of every pixel).
     """
     angles = torch.arange(n_directions, dtype=torch.float64) * math.pi / n_directions
     dirs = torch.stack([angles.cos(), angles.sin()]).to(a)  # (2, K), evenly spaced: deterministic
-    pa, pb = a @ dirs, b @ dirs  # (P, N, K), (P, M, K)
-    lo = torch.minimum(pa.amin(dim=(1, 2)), pb.amin(dim=(1, 2)))
-    hi = torch.maximum(pa.amax(dim=(1, 2)), pb.amax(dim=(1, 2)))
-    n_bins = int(((hi.double() - lo.double()) / bin_width).max()) + 2
-    n_pairs = a.shape[0]
-    offsets = (torch.arange(n_pairs).view(-1, 1, 1) * n_directions + torch.arange(n_directions)) * n_bins
+    pa, pb = a @ dirs, b @ dirs
+    lo = float(torch.minimum(pa.min(), pb.min()))
+    n_bins = int((float(torch.maximum(pa.max(), pb.max())) - lo) / bin_width) + 2
+    offsets = torch.arange(n_directions, device=a.device) * n_bins
 
     def cdf(proj: torch.Tensor) -> torch.Tensor:
-        idx = ((proj - lo.view(-1, 1, 1)) / bin_width).long() + offsets
-        hist = torch.bincount(idx.flatten(), minlength=n_pairs * n_directions * n_bins)
-        return hist.view(n_pairs, n_directions, n_bins).double().cumsum(2) / proj.shape[1]
+        idx = ((proj - lo) / bin_width).long() + offsets
+        hist = torch.bincount(idx.flatten(), minlength=n_directions * n_bins).view(n_directions, n_bins)
+        return hist.double().cumsum(1) / proj.shape[0]
 
-    return ((cdf(pa) - cdf(pb)).abs().sum(2) * bin_width).mean(1)
+    return float(((cdf(pa) - cdf(pb)).abs().sum(1) * bin_width).mean())
 
 
 def colour_distribution_distance(output, reference, n_directions: int = 64,
-                                 bin_width: float = 0.05, chunk: int = 1) -> dict[str, np.ndarray]:
+                                 bin_width: float = 0.05) -> dict[str, np.ndarray]:
     """How far each output's colour distribution is from its style reference's; lower = style moved further.
 
     ``reference`` is one image (used for the whole batch) or one per output; sizes may differ. Returns
@@ -177,21 +173,16 @@ def colour_distribution_distance(output, reference, n_directions: int = 64,
       averaged over ``n_directions`` evenly spaced directions in the ab plane (deterministic), each 1-D
       distance exact up to ``bin_width`` (Lab units). Chroma only: an output keeps its photo's lightness
       layout, so L* would mostly measure the content, not the style.
-
-    ``chunk``: outputs measured in one ``bincount`` (1 was fastest on 2 CPU cores: a chunk's histograms span
-    its widest pair's range, and memory grows with it).
     """
     out = as_batch(output)
     ref = _broadcast_reference(out, reference)
-    po = lab(out).flatten(2).transpose(1, 2)  # (B, N, 3)
-    pr = lab(ref).flatten(2).transpose(1, 2)  # (1 or B, M, 3)
-    pr = pr.expand(po.shape[0], -1, -1) if pr.shape[0] == 1 else pr
-    stats_o = torch.cat([po.double().mean(1), po.double().std(1, correction=0)], dim=1)
-    stats_r = torch.cat([pr.double().mean(1), pr.double().std(1, correction=0)], dim=1)
-    moments = torch.linalg.vector_norm(stats_o - stats_r, dim=1)
-    swd = torch.cat([_sliced_w1(po[i:i + chunk, :, 1:], pr[i:i + chunk, :, 1:], n_directions, bin_width)
-                     for i in range(0, po.shape[0], chunk)])
-    return {"lab_moments": _np(moments), "sliced_wasserstein_ab": _np(swd)}
+    po = lab(out).flatten(2).transpose(1, 2)  # (B, N, 3): converted once, not per image
+    pr = lab(ref).flatten(2).transpose(1, 2)  # (1 or B, M, 3): a single reference is converted once
+    stats_o, stats_r = (torch.cat([p.mean(1), p.std(1, correction=0)], dim=1) for p in (po.double(), pr.double()))
+    moments = torch.linalg.vector_norm(stats_o - stats_r, dim=1)  # a single reference's row broadcasts
+    swd = [_sliced_w1(po[i, :, 1:], pr[i if len(pr) > 1 else 0, :, 1:], n_directions, bin_width)
+           for i in range(po.shape[0])]
+    return {"lab_moments": _np(moments), "sliced_wasserstein_ab": np.array(swd)}
 
 
 # ------------------------------------------------------------------------------------------------ latents
@@ -268,16 +259,24 @@ def evaluate_images(pred_rgb, true_rgb, lpips_net: str | None = None) -> dict:
     return result
 
 
-def grid_artifact_score(images, band: int = 1) -> np.ndarray:
-    """Share of an image's spectral energy (DC removed, lightness) at the highest spatial frequencies, where
-    the checkerboard / grid artefacts of strided transposed convolutions live: the rows and columns of the
-    2-D FFT within ``band`` bins of the Nyquist frequency. Per image; compare an output with its ground truth
-    (natural photos have little energy there)."""
-    lum = lightness(images)[:, 0].double()
-    spectrum = torch.fft.fftshift(torch.fft.fft2(lum - lum.mean(dim=(1, 2), keepdim=True)), dim=(1, 2)).abs() ** 2
-    h, w = lum.shape[1:]
+def nyquist_energy_share(channels: torch.Tensor, band: int = 1) -> np.ndarray:
+    """Per image, the share of the spectral energy of ``channels`` (B,C,H,W; each channel's mean removed, energy
+    summed over the channels) in the rows and columns of the 2-D FFT within ``band`` bins of the Nyquist
+    frequency."""
+    x = channels.double()
+    spectrum = torch.fft.fftshift(torch.fft.fft2(x - x.mean(dim=(2, 3), keepdim=True)), dim=(2, 3)).abs() ** 2
+    spectrum = spectrum.sum(dim=1)
+    h, w = spectrum.shape[1:]
     mask = torch.zeros(h, w, dtype=torch.bool)
     mask[:band, :] = True  # after fftshift the Nyquist row/column sit at index 0
     mask[:, :band] = True
     total = spectrum.sum(dim=(1, 2)).clamp_min(1e-12)
     return _np(spectrum[:, mask].sum(dim=1) / total)
+
+
+def grid_artifact_score(images, band: int = 1) -> np.ndarray:
+    """Share of an image's spectral energy (DC removed, lightness) at the highest spatial frequencies, where
+    the checkerboard / grid artefacts of strided transposed convolutions live: the rows and columns of the
+    2-D FFT within ``band`` bins of the Nyquist frequency. Per image; compare an output with its ground truth
+    (natural photos have little energy there)."""
+    return nyquist_energy_share(lightness(images), band)

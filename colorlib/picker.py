@@ -341,19 +341,20 @@ def working_size_study(models: dict[str, ColorModel], images: Sequence[Image.Ima
     come from ``colorlib.evalcache`` when the same weights measured the same images before."""
     from colorlib import evalcache, metrics
 
-    truth = [to_tensor(data.open_rgb(im))[None] for im in images]
-    arrays = [np.asarray(data.open_rgb(im)) for im in images]
+    images = [data.open_rgb(im) for im in images]
+    truth = [to_tensor(im)[None] for im in images]
+    arrays = [np.asarray(im) for im in images]
     rows = []
     for name, cm in models.items():
         def compute(cm=cm):
+            oracle = [cm.style_latent(im) for im in images]  # the style size does not change with the work size
             out_rows = []
             for factor in factors:
                 cmw = dataclasses.replace(cm, work_size=cm.style_size * factor)
                 for style in ("oracle", "natural colours"):
                     scores = []
-                    for im, gt in zip(images, truth):
-                        z = cmw.style_latent(im) if style == "oracle" else cmw.natural
-                        out = to_tensor(colorize_full(cmw, im, z))[None]
+                    for im, gt, z in zip(images, truth, oracle):
+                        out = to_tensor(colorize_full(cmw, im, z if style == "oracle" else cmw.natural))[None]
                         scores.append((metrics.psnr(out, gt)[0], metrics.ciede2000(out, gt)[0],
                                        metrics.colourfulness(out)[0]))
                     psnr_, de, cf = np.mean(scores, axis=0)
