@@ -244,8 +244,7 @@ def fit_long_side(image: Image.Image, size: int) -> Image.Image:
 def lightness(rgb: torch.Tensor, space: str) -> torch.Tensor:
     """The model space's lightness of RGB ``(..., 3, H, W)``: BT.601 luma Y' in [0, 1] (rgb), or L* in [0, 100]."""
     if space == "rgb":
-        w = torch.tensor(color.BT601, dtype=rgb.dtype).view(3, 1, 1)
-        return (rgb * w).sum(-3, keepdim=True)
+        return data.luma(rgb)
     return color.rgb_to_lab(rgb)[..., :1, :, :] if space == "lab" else color.rgb_to_luv(rgb)[..., :1, :, :]
 
 
@@ -460,6 +459,7 @@ class StylePicker:
         for i, (name, im) in enumerate(paintings):
             self.styles[f"painting:{i}"] = (name, data.open_rgb(im))
         self._latents: dict[tuple[str, str], torch.Tensor | None] = {}
+        self._style_pngs: dict[tuple[str, str | None], bytes] = {}  # style panel per (style, blend): keys never change
         self.content_index = 0
         self.style_key = "natural"
         self.blend_key: str | None = None
@@ -496,13 +496,13 @@ class StylePicker:
 
     def _prepared(self, content: _Content) -> tuple[torch.Tensor, torch.Tensor]:
         cm = self.model
-        if cm.name not in content.cache:
+        if self.model_name not in content.cache:  # keyed like _gray_png reads it
             h, w = work_shape(content.display.size, cm.work_size)
             small = content.display.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != content.display.size \
                 else content.display
             rgb_d = to_tensor(content.display)[None]
-            content.cache[cm.name] = (to_tensor(small)[None], lightness(rgb_d, cm.space))
-        return content.cache[cm.name]
+            content.cache[self.model_name] = (to_tensor(small)[None], lightness(rgb_d, cm.space))
+        return content.cache[self.model_name]
 
     def current_latent(self) -> torch.Tensor | None:
         a = self.latent(self.style_key)
@@ -556,22 +556,23 @@ class StylePicker:
         return content.cache[key]
 
     def _style_png(self) -> bytes:
-        size = self.display_size
-        images = [self.styles[self.style_key][1]]
-        if self.blend_key is not None and self.alpha > 0:
-            images.append(self.styles[self.blend_key][1])
-        tiles = []
-        for im in images:
-            if im is None:  # natural colours
-                im = natural_swatch(size)
-            tiles.append(fit_long_side(im.convert("RGB"), size if len(images) == 1 else size // 2))
-        canvas = Image.new("RGB", (sum(t.width for t in tiles) + 4 * (len(tiles) - 1), max(t.height for t in tiles)),
-                           (255, 255, 255))
-        x = 0
-        for t in tiles:
-            canvas.paste(t, (x, 0))
-            x += t.width + 4
-        return _png(canvas)
+        blend = self.blend_key if self.blend_key is not None and self.alpha > 0 else None
+        if (self.style_key, blend) not in self._style_pngs:  # a slider move only changes alpha: reuse the panel
+            size = self.display_size
+            images = [self.styles[k][1] for k in (self.style_key, blend) if k is not None]
+            tiles = []
+            for im in images:
+                if im is None:  # natural colours
+                    im = natural_swatch(size)
+                tiles.append(fit_long_side(im.convert("RGB"), size if len(images) == 1 else size // 2))
+            canvas = Image.new("RGB", (sum(t.width for t in tiles) + 4 * (len(tiles) - 1),
+                                       max(t.height for t in tiles)), (255, 255, 255))
+            x = 0
+            for t in tiles:
+                canvas.paste(t, (x, 0))
+                x += t.width + 4
+            self._style_pngs[(self.style_key, blend)] = _png(canvas)
+        return self._style_pngs[(self.style_key, blend)]
 
     def _set_status(self, text: str) -> None:
         self.status = text

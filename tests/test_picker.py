@@ -187,6 +187,22 @@ def test_picking_paintings_changes_the_result(app):
     assert app.w["style_buttons"]["painting:0"].button_style == ""
 
 
+def test_style_panel_follows_style_and_blend(app):
+    app.pick_style(0)
+    single = bytes(app.w["style"].value)
+    app.set_blend("painting:1")
+    app.set_alpha(0.5)
+    blended = bytes(app.w["style"].value)
+    app.set_alpha(0.7)  # a slider move: the same panel
+    assert bytes(app.w["style"].value) == blended != single
+    wide, narrow = (Image.open(io.BytesIO(b)) for b in (blended, single))
+    assert wide.width > narrow.width  # two tiles side by side
+    app.set_alpha(0.0)
+    assert bytes(app.w["style"].value) == single
+    app.pick_style(1)
+    assert bytes(app.w["style"].value) != single
+
+
 def test_button_clicks_and_slider_drive_the_callbacks(app):
     app.w["style_buttons"]["painting:2"].click()
     assert app.style_key == "painting:2"
