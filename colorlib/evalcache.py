@@ -8,8 +8,8 @@ stores a measurement (a JSON-able dict) under a key that hashes everything it de
 - every input tensor's bytes, dtype and shape, and every other argument's value,
 - the source of the modules that compute it (``CODE_FILES``): editing a metric invalidates every entry.
 
-So an entry can only be reused for the identical computation. Entries live in ``<cache>/evals/`` as small JSON
-files written atomically (a killed run leaves no half entry); a cold run and a warm one return the same JSON
+So an entry can only be reused for the identical computation. Entries live in ``<cache>/evals/<code digest>/``
+as small JSON files written atomically (a killed run leaves no half entry); a cold run and a warm one return the same JSON
 round-tripped values. ``COLORLIB_EVAL_CACHE=0`` turns the cache off (every measurement is computed).
 """
 from __future__ import annotations
@@ -38,6 +38,17 @@ def enabled() -> bool:
 
 def cache_root() -> Path:
     return paths.cache_dir() / "evals"
+
+
+def entries_dir() -> Path:
+    """Where entries made with the current code live (one folder per ``code_digest``: after a code change the
+    old folder is never read again, and ``clear`` removes it)."""
+    return cache_root() / code_digest()
+
+
+def has_entries() -> bool:
+    """Whether measurements made with the current code are cached (and the cache is on)."""
+    return enabled() and any(entries_dir().glob("*.json"))
 
 
 def code_digest() -> str:
@@ -125,7 +136,7 @@ def cached(kind: str, compute: Callable[[], dict], *parts: Any, key: str | None 
 
     if not enabled():
         return result_of()
-    path = cache_root() / f"{kind}-{key or entry_key(kind, *parts)}.json"
+    path = entries_dir() / f"{kind}-{key or entry_key(kind, *parts)}.json"
     if path.exists():
         try:
             return json.loads(path.read_text())
@@ -141,10 +152,8 @@ def cached(kind: str, compute: Callable[[], dict], *parts: Any, key: str | None 
 
 def clear() -> int:
     """Delete every cached evaluation; returns how many entries were removed."""
-    root = cache_root()
     removed = 0
-    if root.exists():
-        for p in root.glob("*.json"):
-            p.unlink(missing_ok=True)
-            removed += 1
+    for p in cache_root().rglob("*.json"):
+        p.unlink(missing_ok=True)
+        removed += 1
     return removed

@@ -133,13 +133,13 @@ def write_claims(profile: str) -> Path:
 
 def cache_state(retrain: bool = False) -> str:
     """How this run's time is recorded in ``timings.json``: "cold" (empty run cache, or ``--retrain``: every model
-    is trained), "warm" (finished runs and cached measurements to reuse) or "partial" (finished runs, but an
-    empty or disabled evaluation cache: every measurement is made again)."""
+    is trained), "warm" (finished runs and measurements cached by the current code) or "partial" (finished runs,
+    but no measurements cached by this code, or the evaluation cache off: every measurement is made again)."""
     from colorlib import evalcache
 
     if retrain or not any((cache_dir() / "runs").glob("*/done.json")):
         return "cold"
-    if evalcache.enabled() and any(evalcache.cache_root().glob("*.json")):
+    if evalcache.has_entries():
         return "warm"
     return "partial"
 

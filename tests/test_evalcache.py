@@ -31,7 +31,7 @@ def test_second_call_reads_the_entry(isolated_cache, counter):
     second = evalcache.cached("demo", counter, x.clone(), "truth")
     assert len(counter.calls) == 1
     assert first["value"] == second["value"] == 1.5 and first["nested"][0] == 2.0
-    assert list((isolated_cache / "evals").glob("demo-*.json"))
+    assert list((isolated_cache / "evals" / evalcache.code_digest()).glob("demo-*.json"))
 
 
 @pytest.mark.parametrize("change", ["tensor", "style", "kind"])
@@ -57,14 +57,14 @@ def test_changed_weights_compute_again(isolated_cache):
 def test_switched_off_and_corrupt_entries(isolated_cache, counter, monkeypatch):
     x = torch.rand(1, 3, 4, 4)
     evalcache.cached("demo", counter, x)
-    (entry,) = (isolated_cache / "evals").glob("demo-*.json")
+    (entry,) = (isolated_cache / "evals").rglob("demo-*.json")
     entry.write_text("{not json")
     assert evalcache.cached("demo", counter, x)["value"] == 1.5  # unreadable entry: computed and rewritten
     assert json.loads(entry.read_text())["value"] == 1.5
     monkeypatch.setenv("COLORLIB_EVAL_CACHE", "0")
     evalcache.cached("demo", counter, x)
     assert len(counter.calls) == 3
-    assert evalcache.clear() == 1
+    assert evalcache.clear() == 1 and evalcache.has_entries() is False
 
 
 def test_unhashable_part_is_refused(isolated_cache, counter):
@@ -94,6 +94,10 @@ def test_report_records_how_warm_the_caches_were(isolated_cache, counter, monkey
     (isolated_cache / "runs" / "abc").mkdir(parents=True)
     (isolated_cache / "runs" / "abc" / "done.json").write_text("{}")
     assert report.cache_state() == "partial"  # trained runs, but every measurement is made again
+    stale = isolated_cache / "evals" / "entries-of-older-code"
+    stale.mkdir(parents=True)
+    (stale / "demo-0.json").write_text("{}")
+    assert report.cache_state() == "partial"  # measurements of other code are never read
     evalcache.cached("demo", counter, 1)
     assert report.cache_state() == "warm"
     assert report.cache_state(retrain=True) == "cold"
