@@ -22,7 +22,7 @@ import torch  # noqa: E402
 
 from colorlib import models, picker  # noqa: E402
 
-GOAL_MS = 100.0
+GOAL_MS = picker.UPDATE_GOAL_MS
 
 
 def main(argv: list[str] | None = None) -> int:

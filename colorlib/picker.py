@@ -57,6 +57,9 @@ THUMB_SIZE = 72  # gallery thumbnails
 STRIP_PIXELS = 1 << 20  # full-resolution recombination works in strips of about this many pixels
 MODEL_NAMES = {"rgb": "RGB", "lab": "LAB", "luv": "Luv"}
 NO_BLEND = "none"  # the blend menu's "(none)" entry
+UPDATE_GOAL_MS = 100.0
+"""Latency goal of one picker update (slider move or new painting) for a 256 px photo."""
+
 # Experiments the picker offers and the notebook whose profile section they are trained under.
 EXPERIMENTS = (("final", "03"), ("lab", "06"))
 
