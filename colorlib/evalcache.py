@@ -46,11 +46,6 @@ def entries_dir() -> Path:
     return cache_root() / code_digest()
 
 
-def has_entries() -> bool:
-    """Whether measurements made with the current code are cached (and the cache is on)."""
-    return enabled() and any(entries_dir().glob("*.json"))
-
-
 def code_digest() -> str:
     """Hash of the source of ``CODE_FILES`` (computed once per process)."""
     global _code_digest

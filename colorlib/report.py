@@ -131,17 +131,25 @@ def write_claims(profile: str) -> Path:
     return path
 
 
-def cache_state(retrain: bool = False) -> str:
-    """How this run's time is recorded in ``timings.json``: "cold" (empty run cache, or ``--retrain``: every model
-    is trained), "warm" (finished runs and measurements cached by the current code) or "partial" (finished runs,
-    but no measurements cached by this code, or the evaluation cache off: every measurement is made again)."""
+def cache_snapshot() -> dict[str, set]:
+    """The finished training runs and the cached measurements (of the current code) present now."""
     from colorlib import evalcache
 
-    if retrain or not any((cache_dir() / "runs").glob("*/done.json")):
+    return {"runs": {p.parent.name for p in (cache_dir() / "runs").glob("*/done.json")},
+            "evals": {p.name for p in evalcache.entries_dir().glob("*.json")}}
+
+
+def cache_state(before: dict[str, set], after: dict[str, set], retrain: bool = False) -> str:
+    """How a run's time is recorded in ``timings.json``, judged by what the run added to the caches: "cold" (it
+    started from an empty run cache, or ``--retrain``), "warm" (it trained nothing and measured nothing anew:
+    everything came from the caches) or "partial" (anything in between, or the evaluation cache off)."""
+    from colorlib import evalcache
+
+    if retrain or not before["runs"]:
         return "cold"
-    if evalcache.has_entries():
-        return "warm"
-    return "partial"
+    if after["runs"] - before["runs"] or after["evals"] - before["evals"] or not evalcache.enabled():
+        return "partial"
+    return "warm"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -165,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     timings_path = out_dir / "timings.json"
     timings = json.loads(timings_path.read_text()) if timings_path.exists() else {}
     manifest_entries: dict[str, dict] = {}
-    kind = cache_state(args.retrain)
+    caches_before = cache_snapshot()
     times: dict = {}  # recorded only for a complete run of every notebook (--only runs are partial)
     started = time.perf_counter()
     status = 0
@@ -195,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         times["total"] = round(total, 1)
         times["date"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         times["load_average"] = round(os.getloadavg()[0], 2)  # other processes sharing the CPU inflate times
-        timings.setdefault(args.profile, {})[kind] = times
+        timings.setdefault(args.profile, {})[cache_state(caches_before, cache_snapshot(), args.retrain)] = times
         timings_path.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
     write_manifest(manifest_entries)
     claims = write_claims(args.profile)

@@ -64,7 +64,7 @@ def test_switched_off_and_corrupt_entries(isolated_cache, counter, monkeypatch):
     monkeypatch.setenv("COLORLIB_EVAL_CACHE", "0")
     evalcache.cached("demo", counter, x)
     assert len(counter.calls) == 3
-    assert evalcache.clear() == 1 and evalcache.has_entries() is False
+    assert evalcache.clear() == 1 and not list((isolated_cache / "evals").rglob("*.json"))
 
 
 def test_unhashable_part_is_refused(isolated_cache, counter):
@@ -90,19 +90,21 @@ def test_style_transfer_warm_equals_cold(isolated_cache):
 def test_report_records_how_warm_the_caches_were(isolated_cache, counter, monkeypatch):
     from colorlib import report
 
-    assert report.cache_state() == "cold"
+    empty = report.cache_snapshot()
     (isolated_cache / "runs" / "abc").mkdir(parents=True)
     (isolated_cache / "runs" / "abc" / "done.json").write_text("{}")
-    assert report.cache_state() == "partial"  # trained runs, but every measurement is made again
-    stale = isolated_cache / "evals" / "entries-of-older-code"
-    stale.mkdir(parents=True)
-    (stale / "demo-0.json").write_text("{}")
-    assert report.cache_state() == "partial"  # measurements of other code are never read
+    trained = report.cache_snapshot()
+    assert report.cache_state(empty, trained) == "cold"
     evalcache.cached("demo", counter, 1)
-    assert report.cache_state() == "warm"
-    assert report.cache_state(retrain=True) == "cold"
+    measured = report.cache_snapshot()
+    assert report.cache_state(trained, measured) == "partial"  # runs reused, but something was measured anew
+    assert report.cache_state(measured, report.cache_snapshot()) == "warm"
+    assert report.cache_state(measured, measured, retrain=True) == "cold"
+    (isolated_cache / "runs" / "def").mkdir()
+    (isolated_cache / "runs" / "def" / "done.json").write_text("{}")
+    assert report.cache_state(measured, report.cache_snapshot()) == "partial"  # one run trained now
     monkeypatch.setenv("COLORLIB_EVAL_CACHE", "off")
-    assert report.cache_state() == "partial"
+    assert report.cache_state(measured, measured) == "partial"
 
 
 def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
