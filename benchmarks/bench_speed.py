@@ -169,14 +169,13 @@ def format_table(rows: list[dict], env: dict) -> str:
         f"{'measurement':<34}{'result':>14}{'compile s':>11}{'peak MiB':>10}  goal",
     ]
     for r in rows:
+        comp = f"{r['compile_s']:.1f}" if r.get("compile_s") is not None else ""
         if r["kind"] == "train":
             name = f"train {r['size']} px, {r['variant']}"
             result = "-" if "error" in r else f"{r['img_per_s']:.1f} img/s"
-            comp = f"{r['compile_s']:.1f}" if r.get("compile_s") is not None else ""
         else:
             name = f"infer {r['size']}x{r['size']} + style, {r['variant']}"
             result = "-" if "error" in r else f"{r['median_ms']:.1f} ms"
-            comp = f"{r['compile_s']:.1f}" if r.get("compile_s") is not None else ""
         mem = f"{r['peak_rss_mib']:.0f}" if "peak_rss_mib" in r else ""
         out.append(f"{name:<34}{result:>14}{comp:>11}{mem:>10}  {goal_text(r)}")
     return "\n".join(out)

@@ -26,7 +26,6 @@ from pathlib import Path
 from typing import Sequence
 
 from colorlib import data, picker
-from colorlib.checkpoint import CheckpointError
 
 NATURAL_WORDS = ("natural", "natural-colours", "natural-colors")
 
@@ -116,7 +115,7 @@ def colorize(argv: Sequence[str] | None = None) -> int:
         latent = _latent(cm, args.style, "--style")
         if args.blend:
             latent = picker.blend(latent, _latent(cm, args.blend, "--blend"), args.alpha)
-    except (picker.ModelNotFound, CheckpointError, FileNotFoundError, data.BadImage, ValueError) as err:
+    except (FileNotFoundError, ValueError) as err:  # ModelNotFound, CheckpointError and BadImage among them
         print(f"error: {err}", file=sys.stderr)
         return 2
 
@@ -157,13 +156,13 @@ COMMANDS = {"colorize": colorize}
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
-        print("usage: python -m colorlib colorize INPUT... --style IMAGE [--blend IMAGE2 --alpha A] "
-              "[--checkpoint PATH] --out DIR\n\ncommands:\n  colorize   colour photos in a painting's style "
-              "(python -m colorlib colorize --help)", file=sys.stderr if argv and argv[0] not in
-              ("-h", "--help") else sys.stdout)
-        if argv and argv[0] not in ("-h", "--help"):
-            print(f"error: unknown command {argv[0]!r}", file=sys.stderr)
-            return 2
-        return 0 if argv else 2
-    return COMMANDS[argv[0]](argv[1:])
+    if argv and argv[0] in COMMANDS:
+        return COMMANDS[argv[0]](argv[1:])
+    help_asked = bool(argv) and argv[0] in ("-h", "--help")
+    unknown = bool(argv) and not help_asked
+    print("usage: python -m colorlib colorize INPUT... --style IMAGE [--blend IMAGE2 --alpha A] "
+          "[--checkpoint PATH] --out DIR\n\ncommands:\n  colorize   colour photos in a painting's style "
+          "(python -m colorlib colorize --help)", file=sys.stderr if unknown else sys.stdout)
+    if unknown:
+        print(f"error: unknown command {argv[0]!r}", file=sys.stderr)
+    return 0 if help_asked else 2
