@@ -733,11 +733,17 @@ def find_run(cfg: TrainConfig | Mapping | str | os.PathLike, *, data: TrainData 
         data = load_data(cfg, progress)
     elif isinstance(data, Mapping):
         data = TrainData(**data)
-    root = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
-    run_dir = root / "runs" / run_key(cfg, data_manifest(data))
+    run_dir, _ = _run_dir(cfg, data, cache_dir)
     if not (run_dir / "done.json").exists():
         return None
     return load_run(run_dir, weights=weights, device=device)
+
+
+def _run_dir(cfg: TrainConfig, data: TrainData, cache_dir: str | os.PathLike | None) -> tuple[Path, dict]:
+    """The run's folder in the run cache (``<cache>/runs/<run_key>``) and the data manifest its key hashes."""
+    manifest = data_manifest(data)
+    root = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
+    return root / "runs" / run_key(cfg, manifest), manifest
 
 
 def _write_history(run_dir: Path, history: list[dict]) -> None:
@@ -809,10 +815,8 @@ def _train(cfg, d: _Dist, retrain, progress, data, cache_dir, on_step) -> Run:
             data = load_data(cfg, progress and d.main)
     elif isinstance(data, Mapping):
         data = TrainData(**data)
-    manifest = data_manifest(data)
-    key = run_key(cfg, manifest)
-    root = Path(cache_dir) if cache_dir is not None else paths.cache_dir()
-    run_dir = root / "runs" / key
+    run_dir, manifest = _run_dir(cfg, data, cache_dir)
+    key = run_dir.name
 
     if not retrain and (run_dir / "done.json").exists():
         return load_run(run_dir, device=device)
