@@ -642,12 +642,11 @@ class _Accum:
         """Epoch means over all ranks (terms: mean over batches; latents: same definitions as
         ``metrics.latent_stats``: mean/std over all entries, dead = per-unit std < 1e-6)."""
         # ``keys`` is the same on every rank (a rank may have seen no batch, e.g. of a tiny validation set).
-        vec = torch.tensor([self.terms.get(k, 0.0) for k in keys] + [self.batches, self.z_n], dtype=torch.float64)
-        vec = d.all_sum(vec)
-        out = {f"{prefix}{k}": vec[i].item() / max(vec[-2].item(), 1) for i, k in enumerate(keys)}
-        n = vec[-1].item()
+        total = self.summed(d, keys)
+        out = {f"{prefix}{k}": total.terms.get(k, 0.0) / max(total.batches, 1) for k in keys}
+        n = total.z_n
         if self.dim and n > 0:
-            s, q = d.all_sum(self.z_sum.clone()), d.all_sum(self.z_sq.clone())
+            s, q = total.z_sum, total.z_sq
             mean_u = s / n
             spread = (q / n - mean_u**2).clamp_min(0).sqrt()
             mean = s.sum().item() / (n * self.dim)
