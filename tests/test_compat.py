@@ -87,3 +87,23 @@ def test_other_runtime_errors_are_not_swallowed(tmp_path):
     result = run_python("import colorlib", pythonpath=path)
     assert result.returncode != 0
     assert "something else entirely" in result.stderr
+
+
+def test_import_uses_the_checkouts_seeded_torch_home(tmp_path):
+    """Outside make (Jupyter, the command line) colorlib finds the LPIPS weights make seeded, so run-cache keys
+    (which name the LPIPS trunk) match the report's; an explicit TORCH_HOME is left alone."""
+    import os
+    from pathlib import Path
+
+    import colorlib
+
+    seeded = Path(colorlib.__file__).resolve().parents[1] / ".cache" / "torch"
+    code = "import os, colorlib; print(os.environ.get('TORCH_HOME'))"
+    env = {k: v for k, v in os.environ.items() if k != "TORCH_HOME"}
+
+    def torch_home(env):
+        return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                              check=True).stdout.strip().splitlines()[-1]
+
+    assert torch_home(env) == (str(seeded) if (seeded / "hub" / "checkpoints").is_dir() else "None")
+    assert torch_home({**env, "TORCH_HOME": str(tmp_path)}) == str(tmp_path)
