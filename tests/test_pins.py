@@ -1,0 +1,200 @@
+"""Pins what a move of code must not change: the run key of every registered experiment and of every run a
+notebook trains. A changed key means a finished run is retrained (or, worse, another run is served in its
+place), so these literal keys were recorded from the code before the restructure (issue 10) and must only
+change on purpose, with ``ENGINE_VERSION`` or the experiment itself.
+
+The keys are computed on a fixed synthetic data manifest and a fixed LPIPS label, so they test the config ->
+key mapping alone, independent of the data and of the trunk found on this machine; ``test_manifest_is_pinned``
+pins the manifest (image hashing) itself.
+"""
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from colorlib import data, experiments, losses, profiles, train
+
+MANIFEST_PIXELS = ["e69ec4b4d10f2b6b", "3375596f9444b9cb", "86905ae8e872ea29", "e69ec4b4d10f2b6b", "3375596f9444b9cb",
+                   "e69ec4b4d10f2b6b", "3375596f9444b9cb"]
+
+# profile/experiment -> key, each experiment under the profile's common parameters
+EXPERIMENT_KEYS = {
+    "paper/collapsed": "0281ce82f298813c",
+    "paper/combined": "dbe8dac8dce2e8a6",
+    "paper/combined_grad": "c54fd540e972b3cb",
+    "paper/dual": "2925a14d2f31900f",
+    "paper/final": "0fe209a4c2120453",
+    "paper/lab": "48143199a23f82c3",
+    "paper/latent128": "e39907ed6e1403e5",
+    "paper/latent16": "bad7ff1a603148a7",
+    "paper/latent64": "dcb27da7fd3f966c",
+    "paper/loss_huber": "7b80d5aac06d7510",
+    "paper/loss_l1": "d801d024c68eac5c",
+    "paper/loss_lpips": "ea01a55ca0f70447",
+    "paper/loss_mse": "adebf97df39bc41f",
+    "paper/loss_mse_lpips": "61583dcbefe40391",
+    "paper/lpips_only": "9b75ecdd108af2e2",
+    "paper/luv": "621da033d44547c4",
+    "paper/mse_only": "b81ff0adc6b9308b",
+    "paper/pix2pix": "2b847f191c4771f1",
+    "paper/unet": "604c479a3d757240",
+    "report/collapsed": "b212b44b02b7de2f",
+    "report/combined": "7ba1fc60a82d5472",
+    "report/combined_grad": "f151445204eea9c4",
+    "report/dual": "c6fe45ff7b17d330",
+    "report/final": "8371f82736f5771c",
+    "report/lab": "d6a8d79eb1694452",
+    "report/latent128": "edd724bd6d507816",
+    "report/latent16": "acfe7c1cdf874245",
+    "report/latent64": "de4e7e2530d0467c",
+    "report/loss_huber": "31a8e4510051486e",
+    "report/loss_l1": "52eaec5030fb7578",
+    "report/loss_lpips": "9c682e786651a3c6",
+    "report/loss_mse": "0a9c24d24a0085c9",
+    "report/loss_mse_lpips": "80809be1560e13f4",
+    "report/lpips_only": "20b5428a14e5de99",
+    "report/luv": "d6599754acd9f565",
+    "report/mse_only": "7ad0d068187ae924",
+    "report/pix2pix": "a117444e66057656",
+    "report/unet": "bb452a3af1ef1e66",
+    "smoke/collapsed": "c7038123718bbf01",
+    "smoke/combined": "97d8edca8cfc2630",
+    "smoke/combined_grad": "05d44fe8a68b085a",
+    "smoke/dual": "a8dfd3dd3a8d5128",
+    "smoke/final": "d22ba006c217026f",
+    "smoke/lab": "b03f68813cd2dc89",
+    "smoke/latent128": "768fa8fee1fee79e",
+    "smoke/latent16": "adbf13744832f257",
+    "smoke/latent64": "04ab4e560cada5c7",
+    "smoke/loss_huber": "ef8aac703f1a85ae",
+    "smoke/loss_l1": "e2e217c88f7fc9b1",
+    "smoke/loss_lpips": "f377b659c9d4ee46",
+    "smoke/loss_mse": "96aa78d892ecd22e",
+    "smoke/loss_mse_lpips": "ee24f956c7d9070a",
+    "smoke/lpips_only": "a4ba21308dc3961f",
+    "smoke/luv": "ca5f75761f5c8a82",
+    "smoke/mse_only": "6ef9742a96985315",
+    "smoke/pix2pix": "148175743eda9260",
+    "smoke/unet": "c61ead4ade6556d1",
+}
+
+# profile/notebook/experiment[@epochs] -> key, with the parameters and changes the notebook trains it with
+NOTEBOOK_KEYS = {
+    "report/02/unet": "bb452a3af1ef1e66",
+    "report/03/final": "8371f82736f5771c",
+    "report/03/unet": "bb452a3af1ef1e66",
+    "report/04/combined": "a12281d9caf95fdf",
+    "report/04/combined_grad": "d547bc032b7d3a01",
+    "report/04/dual": "6a737fffed619cab",
+    "report/04/final": "26565163de4e10c0",
+    "report/05/collapsed": "da4aa85674928e7c",
+    "report/05/final": "8371f82736f5771c",
+    "report/05/latent128": "edd724bd6d507816",
+    "report/05/latent16": "acfe7c1cdf874245",
+    "report/05/latent64": "de4e7e2530d0467c",
+    "report/06/final": "8371f82736f5771c",
+    "report/06/lab": "d6a8d79eb1694452",
+    "report/06/lpips_only": "20b5428a14e5de99",
+    "report/06/mse_only": "7ad0d068187ae924",
+    "report/07/loss_huber": "9dff299c25e509a5",
+    "report/07/loss_huber@5": "f182b0cf1e1c582c",
+    "report/07/loss_l1": "43b31ebebff80386",
+    "report/07/loss_l1@5": "7b5bece2337463a5",
+    "report/07/loss_lpips": "207e9438b0b14ebf",
+    "report/07/loss_lpips@5": "a7575e9df016cfa8",
+    "report/07/loss_mse": "fe3ebe278d2d7325",
+    "report/07/loss_mse@5": "d8dcfd2a75088dca",
+    "report/07/loss_mse_lpips": "81adf166fee46cd6",
+    "report/07/loss_mse_lpips@5": "4cac7ab66798fdf1",
+    "report/08/unet": "bb452a3af1ef1e66",
+    "report/09/loss_l1": "43b31ebebff80386",
+    "report/09/pix2pix": "bf8967b813254169",
+    "report/10/final": "8371f82736f5771c",
+    "report/10/lab": "d6a8d79eb1694452",
+    "report/10/luv": "d6599754acd9f565",
+    "smoke/02/unet": "c61ead4ade6556d1",
+    "smoke/03/final": "d22ba006c217026f",
+    "smoke/03/unet": "c61ead4ade6556d1",
+    "smoke/04/combined": "97d8edca8cfc2630",
+    "smoke/04/combined_grad": "05d44fe8a68b085a",
+    "smoke/04/dual": "c1e9626861b8e96b",
+    "smoke/04/final": "d22ba006c217026f",
+    "smoke/05/collapsed": "c7038123718bbf01",
+    "smoke/05/final": "d22ba006c217026f",
+    "smoke/05/latent128": "768fa8fee1fee79e",
+    "smoke/05/latent16": "adbf13744832f257",
+    "smoke/05/latent64": "04ab4e560cada5c7",
+    "smoke/06/final": "d22ba006c217026f",
+    "smoke/06/lab": "b03f68813cd2dc89",
+    "smoke/06/lpips_only": "a4ba21308dc3961f",
+    "smoke/06/mse_only": "6ef9742a96985315",
+    "smoke/07/loss_huber": "ef8aac703f1a85ae",
+    "smoke/07/loss_huber@1": "ef8aac703f1a85ae",
+    "smoke/07/loss_l1": "e2e217c88f7fc9b1",
+    "smoke/07/loss_l1@1": "e2e217c88f7fc9b1",
+    "smoke/07/loss_lpips": "f377b659c9d4ee46",
+    "smoke/07/loss_lpips@1": "f377b659c9d4ee46",
+    "smoke/07/loss_mse": "96aa78d892ecd22e",
+    "smoke/07/loss_mse@1": "96aa78d892ecd22e",
+    "smoke/07/loss_mse_lpips": "ee24f956c7d9070a",
+    "smoke/07/loss_mse_lpips@1": "ee24f956c7d9070a",
+    "smoke/08/unet": "c61ead4ade6556d1",
+    "smoke/09/loss_l1": "e2e217c88f7fc9b1",
+    "smoke/09/pix2pix": "148175743eda9260",
+    "smoke/10/final": "d22ba006c217026f",
+    "smoke/10/lab": "b03f68813cd2dc89",
+    "smoke/10/luv": "ca5f75761f5c8a82",
+}
+
+NB_EXPERIMENTS = {"02": ["unet"], "03": ["final", "unet"], "04": ["final"],
+                  "05": ["final", "latent16", "latent64", "latent128"], "06": ["final", "lab", "mse_only", "lpips_only"],
+                  "07": list(experiments.LOSS_STUDY.values()), "08": ["unet"], "09": ["loss_l1", "pix2pix"],
+                  "10": ["lab", "luv", "final"]}
+
+
+def _records(role: str, n: int) -> list:
+    return [data.ImageRecord(image=Image.new("RGB", (40 + i, 32), (10 * i, 20, 30)), name=f"{role}{i}", split=role,
+                             licence="x", source_path=f"p/{role}{i}") for i in range(n)]
+
+
+@pytest.fixture
+def manifest(monkeypatch):
+    monkeypatch.setattr(losses, "lpips_label", lambda net: f"LPIPS-{net} (pinned)")
+    return train.data_manifest(train.TrainData(_records("train", 3), _records("val", 2), _records("style", 2)))
+
+
+def _notebook_changes(P) -> dict[str, dict]:
+    """The field changes notebooks 04, 05 and 07 make to their experiments (as their cells do)."""
+    if P.notebook == "04":
+        return {"combined": dict(alpha=P.alpha), "combined_grad": dict(alpha=P.alpha),
+                "dual": dict(lr=P.dual_lr, style_lr=P.dual_lr * P.style_lr_ratio)}
+    if P.notebook == "05":
+        return {"collapsed": dict(epochs=P.full_epochs or P.epochs)}
+    if P.notebook == "07":
+        early = P.early_epochs or max(1, P.epochs // 4)
+        return {f"{name}@{early}": dict(epochs=early) for name in experiments.LOSS_STUDY.values()}
+    return {}
+
+
+def test_manifest_is_pinned(manifest):
+    assert [m["pixels"] for m in manifest] == MANIFEST_PIXELS
+    assert [m["size"] for m in manifest] == [[40, 32], [41, 32], [42, 32], [40, 32], [41, 32], [40, 32], [41, 32]]
+
+
+def test_every_registered_experiment_keeps_its_run_key(manifest):
+    got = {f"{profile}/{name}": train.run_key(experiments.config(name, profiles.resolve(profile)), manifest)
+           for profile in ("smoke", "report", "paper") for name in experiments.EXPERIMENTS}
+    assert got == EXPERIMENT_KEYS
+
+
+def test_every_notebook_run_keeps_its_run_key(manifest):
+    got = {}
+    for profile in ("smoke", "report"):
+        for nb, names in NB_EXPERIMENTS.items():
+            P = profiles.resolve(profile, nb)
+            todo = {name: {} for name in names}
+            todo.update(_notebook_changes(P))
+            for label, changes in todo.items():
+                cfg = experiments.config(label.split("@")[0], P, **changes)
+                got[f"{profile}/{nb}/{label}"] = train.run_key(cfg, manifest)
+    assert got == NOTEBOOK_KEYS
