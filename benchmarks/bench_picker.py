@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import colorlib  # noqa: E402,F401  (torchvision shim first)
 import torch  # noqa: E402
 
-from colorlib import models, picker  # noqa: E402
+from colorlib import files, inference, models, picker  # noqa: E402
 
 GOAL_MS = picker.UPDATE_GOAL_MS
 
@@ -33,11 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
     try:
-        found = picker.load_models(args.profile, natural=False)
+        found = inference.load_models(args.profile, natural=False)
         origin = f"the {args.profile} profile's trained models"
-    except picker.ModelNotFound:
+    except inference.ModelNotFound:
         torch.manual_seed(0)
-        found = {"RGB": picker.ColorModel(models.build_model("final").eval(), "RGB", 64, 64)}
+        found = {"RGB": inference.ColorModel(models.build_model("final").eval(), "RGB", 64, 64)}
         origin = "an untrained final model (no trained one found)"
     rows = []
     for label, work in (("working size", None), ("network at full size", args.size)):
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
         ok = "ok" if r["median_ms"] <= GOAL_MS else "MISSED"
         print(f"{r['model']:6} {r['network']:22} {r['work_px']:>4} {r['median_ms']:>10.1f} {r['p90_ms']:>8.1f}  {ok}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"origin": origin, "size": args.size, "rows": rows}, indent=2) + "\n")
+        files.write_json(args.json, {"origin": origin, "size": args.size, "rows": rows}, indent=2)
     return 0
 
 

@@ -38,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import colorlib  # noqa: E402,F401  (torchvision shim first)
 import torch  # noqa: E402
 
+from colorlib import files  # noqa: E402
 from colorlib.models import ModelConfig, build_model, count_parameters  # noqa: E402
 
 BATCH = 16
@@ -241,7 +242,7 @@ def main(argv: list[str] | None = None) -> dict:
     result = {"env": env, "rows": rows, "table": table}
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2))
+        files.write_json(args.json, result, indent=2, newline=False)
     return result
 
 

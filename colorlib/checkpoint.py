@@ -4,8 +4,8 @@ A checkpoint is a pair ``<stem>.safetensors`` + ``<stem>.json``:
 
 - ``<stem>.safetensors`` holds every tensor under a prefix (``model.*``, ``disc.*``, ``optim.<name>.*``,
   ``rng.*``, ``accum.*``) and, in its header metadata, the format tag and the JSON state (config, optimiser
-  scalar structure, RNG scalars, epoch, step, best val loss). It is written to a temporary file and moved
-  into place with ``os.replace``, so a reader never sees a half-written file, even after SIGKILL.
+  scalar structure, RNG scalars, epoch, step, best val loss). It is written through ``colorlib.files``
+  (a temporary file, fsync, ``os.replace``), so a reader never sees a half-written file, even after SIGKILL.
 - ``<stem>.json`` is a readable copy of the same JSON state, written the same way right after. The copy
   inside the safetensors header is the authority: a kill between the two writes leaves a stale ``.json``
   that loading ignores.
@@ -19,7 +19,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import tempfile
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
@@ -28,6 +27,8 @@ import numpy as np
 import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
+
+from colorlib import files
 
 FORMAT = "colorlib-checkpoint"
 VERSION = 1
@@ -45,35 +46,9 @@ def _paths(stem: str | os.PathLike) -> tuple[Path, Path]:
     return stem.with_suffix(".safetensors"), stem.with_suffix(".json")
 
 
-def _atomic_write(path: Path, write) -> None:
-    """Write via ``write(tmp_path)`` to a temporary file beside ``path``, fsync it, then rename over ``path``."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Atomically write ``obj`` as indented JSON."""
-    text = json.dumps(obj, indent=2, sort_keys=True, allow_nan=True)
-
-    def write(tmp):
-        Path(tmp).write_text(text + "\n")
-
-    _atomic_write(Path(path), write)
-
-
-def clean_temporaries(folder: str | os.PathLike) -> None:
-    """Remove temporary files left behind by a writer that was killed mid-write."""
-    for tmp in Path(folder).glob(".*.tmp"):
-        tmp.unlink(missing_ok=True)
+    """Atomically write ``obj`` as indented JSON (the format of every JSON file in a run folder)."""
+    files.write_json(path, obj, indent=2, sort_keys=True, allow_nan=True)
 
 
 def exists(stem: str | os.PathLike) -> bool:
@@ -88,7 +63,8 @@ def save_checkpoint(stem: str | os.PathLike, tensors: Mapping[str, torch.Tensor]
     # safetensors refuses views and shared storage: store private contiguous CPU copies.
     flat = {k: v.detach().to("cpu", copy=True).contiguous() for k, v in tensors.items()}
     meta = {"format": FORMAT, "version": str(VERSION), "state": json.dumps(state, sort_keys=True)}
-    _atomic_write(st_path, lambda tmp: save_file(flat, tmp, metadata=meta))
+    with files.atomic_path(st_path) as tmp:
+        save_file(flat, str(tmp), metadata=meta)
     write_json(js_path, state)
 
 

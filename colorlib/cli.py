@@ -9,7 +9,7 @@ INPUT: image files and folders (every file below a folder, hidden ones left out;
 more than one). Any size and any mode ``colorlib.data.open_rgb`` reads (CMYK, palette, 16-bit, alpha, grey,
 EXIF-rotated ...). Each output is ``DIR/<name>.png`` (lossless, folder structure kept) with the input's
 resolution and the input's own lightness: the network runs at its working size and its chroma is up-sampled
-and recombined with the full-resolution lightness (``colorlib.picker.colorize_full``).
+and recombined with the full-resolution lightness (``colorlib.inference.colorize_full``).
 
 ``--style``: an image, or ``natural`` (the mean style latent of the model's training photos). ``--blend IMAGE2
 --alpha A``: the latent ``(1 - A) style + A blend``. ``--checkpoint``: a run folder or checkpoint stem; default
@@ -25,7 +25,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from colorlib import data, picker
+from colorlib import data, files, inference
 
 NATURAL_WORDS = ("natural", "natural-colours", "natural-colors")
 
@@ -57,19 +57,19 @@ def _unique(out: Path, used: set[Path], sources: set[Path]) -> Path:
     return candidate
 
 
-def _model(args) -> picker.ColorModel:
+def _model(args) -> inference.ColorModel:
     natural = any(s is not None and s.lower() in NATURAL_WORDS for s in (args.style, args.blend))
     if args.checkpoint:
-        cm = picker.load_checkpoint(args.checkpoint, natural=natural, work_size=args.work_size)
+        cm = inference.load_checkpoint(args.checkpoint, natural=natural, work_size=args.work_size)
         if args.model and args.model != cm.space:
             print(f"note: --model {args.model} ignored: the checkpoint's model is {cm.name}", file=sys.stderr)
         return cm
     exp = "lab" if args.model == "lab" else "final"
-    return next(iter(picker.load_models(args.profile, natural=natural, work_size=args.work_size,
+    return next(iter(inference.load_models(args.profile, natural=natural, work_size=args.work_size,
                                         only=[exp]).values()))
 
 
-def _latent(cm: picker.ColorModel, spec: str, option: str):
+def _latent(cm: inference.ColorModel, spec: str, option: str):
     if spec.lower() in NATURAL_WORDS:
         if cm.natural is None:
             print(f"note: {option} natural: the mean latent of the training photos is not available; using no "
@@ -84,7 +84,7 @@ def _latent(cm: picker.ColorModel, spec: str, option: str):
         raise data.BadImage(f"{option} {spec}: {err}") from None
 
 
-def colorize(argv: Sequence[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m colorlib colorize",
         description="Colour grayscale (or colour) photos in the style of a painting; outputs keep the input's "
@@ -104,6 +104,37 @@ def colorize(argv: Sequence[str] | None = None) -> int:
                         help="short side the network runs at (default: the size it was trained at)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def _colour_all(cm: inference.ColorModel, latent, items, out_dir: Path, progress: bool) -> tuple[list, list]:
+    """Colour every input into ``out_dir``; a bad one is reported and skipped. Returns (written, failed)."""
+    from tqdm.auto import tqdm
+
+    sources = {p.resolve() for p, _, _ in items if p.is_file()}
+    used: set[Path] = set()
+    bar = tqdm(items, unit="img", desc="colorize", disable=not progress or len(items) < 2, file=sys.stderr)
+    done, failed = [], []
+    for path, rel, problem in bar:
+        try:
+            if problem:
+                raise data.BadImage(problem)
+            result = inference.colorize_full(cm, data.open_rgb(path), latent)
+            target = _unique(out_dir / rel, used, sources)
+            with files.atomic_path(target) as tmp:
+                result.save(tmp, format="PNG")
+            done.append(target)
+            if len(items) == 1:
+                print(f"wrote {target} ({result.width}x{result.height})")
+        except (data.BadImage, OSError, ValueError, MemoryError, RuntimeError) as err:
+            failed.append(path)
+            bar.write(f"skipping {path}: {err}", file=sys.stderr)
+    bar.close()
+    return done, failed
+
+
+def colorize(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
     args = parser.parse_args(argv)
     if not 0.0 <= args.alpha <= 1.0:
         parser.error(f"--alpha must be in [0, 1], got {args.alpha}")
@@ -114,35 +145,14 @@ def colorize(argv: Sequence[str] | None = None) -> int:
         cm = _model(args)
         latent = _latent(cm, args.style, "--style")
         if args.blend:
-            latent = picker.blend(latent, _latent(cm, args.blend, "--blend"), args.alpha)
+            latent = inference.blend(latent, _latent(cm, args.blend, "--blend"), args.alpha)
     except (FileNotFoundError, ValueError) as err:  # ModelNotFound, CheckpointError and BadImage among them
         print(f"error: {err}", file=sys.stderr)
         return 2
 
     out_dir = Path(args.out).expanduser()
     items = _inputs(args.inputs)
-    sources = {p.resolve() for p, _, _ in items if p.is_file()}
-    used: set[Path] = set()
-    from tqdm.auto import tqdm
-
-    bar = tqdm(items, unit="img", desc="colorize", disable=args.no_progress or len(items) < 2, file=sys.stderr)
-    done, failed = [], []
-    for path, rel, problem in bar:
-        try:
-            if problem:
-                raise data.BadImage(problem)
-            image = data.open_rgb(path)
-            result = picker.colorize_full(cm, image, latent)
-            target = _unique(out_dir / rel, used, sources)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            result.save(target, format="PNG")
-            done.append(target)
-            if len(items) == 1:
-                print(f"wrote {target} ({result.width}x{result.height})")
-        except (data.BadImage, OSError, ValueError, MemoryError, RuntimeError) as err:
-            failed.append(path)
-            bar.write(f"skipping {path}: {err}", file=sys.stderr)
-    bar.close()
+    done, failed = _colour_all(cm, latent, items, out_dir, not args.no_progress)
     summary = (f"coloured {len(done)} of {len(items)} image(s) into {out_dir} with the {cm.name} model "
                f"({cm.origin}), working size {cm.work_size} px")
     if failed:

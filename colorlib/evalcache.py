@@ -4,7 +4,7 @@ The run cache makes training free on a re-run; the notebooks then spend their ti
 models on the same images again (notebooks 03, 04, 05, 06, 11 and 12 all measure the final model). ``cached``
 stores a measurement (a JSON-able dict) under a key that hashes everything it depends on:
 
-- the model's weights and buffers and its config (``fingerprint`` of a module or a ``train.Run``),
+- the model's weights and buffers and its config (``fingerprint`` of a module or a ``runs.Run``),
 - every input tensor's bytes, dtype and shape, and every other argument's value,
 - the source of the modules that compute it (``CODE_FILES``): editing a metric invalidates every entry.
 
@@ -24,10 +24,13 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from colorlib import paths
+from colorlib import files, paths
 
-CODE_FILES = ("color.py", "metrics.py", "losses.py", "models.py", "experiments.py", "picker.py", "evalcache.py")
-"""Modules whose source takes part in every key."""
+CODE_FILES = ("color.py", "data.py", "evalcache.py", "evaluation.py", "files.py", "inference.py", "losses.py",
+              "metrics.py", "models.py")
+"""Modules whose source takes part in every key: every module whose code computes a measured value (the
+measurements, the metrics, the networks, the colour maths, the inference pipeline, image decoding and resizing,
+the JSON round trip). ``tests/test_evalcache.py`` checks that nothing the measurements import is missing."""
 
 _code_digest: str | None = None
 
@@ -60,9 +63,9 @@ def code_digest() -> str:
 
 def _update(h, obj: Any) -> None:
     """Feed ``obj``'s content into hash ``h`` (type-tagged so that e.g. 1 and "1" differ)."""
-    from colorlib import train
+    from colorlib.runs import Run
 
-    if isinstance(obj, train.Run):
+    if isinstance(obj, Run):
         obj = obj.model
     if isinstance(obj, torch.nn.Module):
         h.update(b"module:" + type(obj).__name__.encode())
@@ -103,20 +106,6 @@ def fingerprint(*parts: Any) -> str:
     return h.hexdigest()
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (np.floating, np.integer, np.bool_)):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    if isinstance(obj, torch.Tensor):
-        return obj.tolist()
-    return obj  # plain values; json writes NaN / Infinity and reads them back
-
-
 def entry_key(kind: str, *parts: Any) -> str:
     """The cache key of ``kind`` computed from ``parts`` with the current code."""
     return fingerprint(code_digest(), kind, *parts)
@@ -127,7 +116,7 @@ def cached(kind: str, compute: Callable[[], dict], *parts: Any, key: str | None 
     with identical code before (``key``: a ready ``entry_key(kind, *parts)``, instead of ``parts``). The result is
     always the JSON round trip, so cold and warm runs agree."""
     def result_of() -> dict:
-        return json.loads(json.dumps(_jsonable(compute())))
+        return json.loads(json.dumps(files.jsonable(compute())))
 
     if not enabled():
         return result_of()
@@ -138,10 +127,7 @@ def cached(kind: str, compute: Callable[[], dict], *parts: Any, key: str | None 
         except (OSError, ValueError):
             pass  # unreadable entry: compute it again and overwrite
     result = result_of()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_text(json.dumps(result))
-    os.replace(tmp, path)
+    files.write_json(path, result, newline=False)
     return result
 
 

@@ -280,3 +280,29 @@ def grid_artifact_score(images, band: int = 1) -> np.ndarray:
     2-D FFT within ``band`` bins of the Nyquist frequency. Per image; compare an output with its ground truth
     (natural photos have little energy there)."""
     return nyquist_energy_share(lightness(images), band)
+
+
+def chroma_detail(rgb) -> np.ndarray:
+    """Colour detail per image: the mean magnitude of the spatial gradient of the chroma (a*, b*), in CIE Lab units
+    per pixel. An output well under its ground truth has smoothed its colours (flat or bled chroma)."""
+    ab = lab(rgb)[:, 1:].double()
+    dx = ab[..., :-1, 1:] - ab[..., :-1, :-1]
+    dy = ab[..., 1:, :-1] - ab[..., :-1, :-1]
+    return (dx ** 2 + dy ** 2).sum(dim=1).sqrt().mean(dim=(1, 2)).cpu().numpy()
+
+
+def chroma_grid_score(rgb, band: int = 1) -> np.ndarray:
+    """``grid_artifact_score`` on the chroma instead of the lightness: the share of the a* and b* channels'
+    spectral energy (DC removed) within ``band`` bins of the Nyquist frequency, per image. Models that predict
+    only a*b* keep the input's lightness, so their checkerboard artefacts show here, not in the lightness score."""
+    return nyquist_energy_share(lab(rgb)[:, 1:], band)
+
+
+# ---------------------------------------------------------------------------------------------- training
+def val_instability(history) -> float:
+    """Mean absolute epoch-to-epoch change of the validation loss over the second half of training, relative to
+    its level (how stable training was; notebooks 06 and 10); NaN with fewer than two epochs in that half.
+    ``history``: a run's per-epoch rows (or the run itself)."""
+    v = np.array([h["val_loss"] for h in getattr(history, "history", history) if h.get("val_loss") is not None])
+    half = v[len(v) // 2:]
+    return float(np.mean(np.abs(np.diff(half))) / np.mean(half)) if len(half) > 1 else float("nan")

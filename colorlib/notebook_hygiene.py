@@ -17,6 +17,8 @@ from pathlib import Path
 
 import nbformat
 
+from colorlib import files
+
 CHECK_MARK = "# NBVAL_CHECK_OUTPUT"
 MACHINE_PATH = re.compile(r"(/work/|/home/\w|/root/|/tmp/|/Users/\w|[A-Z]:\\\\Users)")
 SECRET = re.compile(r"(hf_[A-Za-z0-9]{20,}|ghp_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|(?i:api[_-]?key|token)\s*=\s*['\"][^'\"]{8,})")
@@ -82,7 +84,7 @@ def strip(path: Path) -> bool:
         nb.metadata.pop(key, None)
     after = nbformat.writes(nb)
     if after != before:
-        path.write_text(after)
+        files.write_text(path, after)
     return after != before
 
 
@@ -105,7 +107,7 @@ def sync(executed_dir: Path, path: Path) -> int:
             cell.outputs = outputs
             cell.execution_count = 1 if outputs else None
             updated += 1
-    path.write_text(nbformat.writes(nb))
+    files.write_text(path, nbformat.writes(nb))
     strip(path)
     return updated
 

@@ -1,31 +1,14 @@
-"""Interactive style picker (ipywidgets) and the inference pipeline it shares with ``python -m colorlib``.
+"""The interactive style picker (ipywidgets): colour a photo in a painting's style, in a notebook or with Voila.
 
-Inference (no widgets needed; ``colorlib.cli`` uses the same functions):
-
-* ``load_models(profile)`` finds the report's trained final model (RGB, experiment ``final``) and, when it
-  exists, the LAB model (experiment ``lab``) in the run cache, without training; ``ModelNotFound`` says which
-  command makes them. ``load_checkpoint(path)`` opens a run folder or a checkpoint file instead.
-* ``ColorModel``: a trained ``Colorizer`` with its working size, its style size and its "natural colours"
-  latent (the mean style latent of its training photos: the style used when none is picked, since a real
-  user has no ground truth).
-* ``colorize_full(cm, image, latent)``: any size of RGB image. The network runs at its working size (the
-  input's lightness resized so the short side is ``cm.work_size``); its chroma is up-sampled (bilinear) to the
-  input's resolution and recombined with the input's own full-resolution lightness. Lightness is the one of
-  the model's colour space: BT.601 luma Y' for RGB models (chroma = R - Y', B - Y'), CIE L* for LAB (chroma
-  a*, b*) and Luv (u*, v*). Where the recombined colour falls outside the sRGB cube, its chroma is scaled
-  down (towards the grey of the same lightness, which is always inside) instead of clipping the channels, so
-  the lightness is kept exactly; only the final 8-bit rounding changes it: by at most 0.5/255 in Y', and by at
-  most about 0.26 L* units (the first-order bound over the 8-bit sRGB cube, reached for dark saturated colours;
-  0.14 for greys).
-
-The widget app, ``StylePicker``: content (held-out photo thumbnails or an upload), style (painting gallery or an
-upload; "natural colours" by default), a second style blended in with a slider (latent interpolation), RGB/LAB
+``StylePicker``: content (held-out photo thumbnails or an upload), style (painting gallery or an upload;
+"natural colours" by default), a second style blended in with a slider (latent interpolation), RGB/LAB
 switch when both models exist, gray | style | result side by side, a button that saves the full-resolution
 result as PNG. Style latents and each content's network input are cached, so an update is one UNet pass at
 the working size plus the recombination at display size (``benchmark_update`` measures it). Every callback
 is a plain method (``pick_content``, ``upload_content``, ``pick_style``, ``upload_style``, ``set_blend``,
 ``set_alpha``, ``set_model``, ``save``) that the widgets call and tests can call directly; nothing in it
-waits for a browser, so headless runs (papermill, nbval) never hang.
+waits for a browser, so headless runs (papermill, nbval) never hang. The colouring itself is
+``colorlib.inference`` (shared with the command line).
 """
 from __future__ import annotations
 
@@ -33,11 +16,9 @@ import base64
 import dataclasses
 import hashlib
 import html
-import io
 import os
 import statistics
 import time
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -47,381 +28,20 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from colorlib import color, data, paths, train
-from colorlib.checkpoint import CheckpointError
-from colorlib.models import Colorizer
+from colorlib import color, data, files, paths
+from colorlib.inference import (NATURAL, ColorModel, blend, colorize_full, combine, lightness, network_chroma,
+                                work_shape)
 
-NATURAL = "natural colours"
 DISPLAY_SIZE = 256  # the picker shows images whose long side is this many pixels
 THUMB_SIZE = 72  # gallery thumbnails
-STRIP_PIXELS = 1 << 20  # full-resolution recombination works in strips of about this many pixels
-MODEL_NAMES = {"rgb": "RGB", "lab": "LAB", "luv": "Luv"}
 NO_BLEND = "none"  # the blend menu's "(none)" entry
 UPDATE_GOAL_MS = 100.0
 """Latency goal of one picker update (slider move or new painting) for a 256 px photo."""
-
-# Experiments the picker offers and the notebook whose profile section they are trained under.
-EXPERIMENTS = (("final", "03"), ("lab", "06"))
-
-
-class ModelNotFound(FileNotFoundError):
-    """No trained model where one was looked for; the message names the command that makes it."""
-
-
-# ============================================================================================ models
-@dataclass
-class ColorModel:
-    """A trained colouriser ready for inference.
-
-    ``work_size``: short side (px) of the network's input (default: the short side its training images were
-    resized to); ``style_size``: short side a style image is resized to before the style encoder (the same
-    scale it saw in training); ``natural``: the mean style latent ``(1, D)`` of its training photos, or None
-    (then "natural colours" means no style: plain instance normalisation).
-    """
-
-    model: Colorizer
-    name: str
-    work_size: int
-    style_size: int
-    natural: torch.Tensor | None = None
-    origin: str = ""
-    run: train.Run | None = field(default=None, repr=False)
-
-    @property
-    def space(self) -> str:
-        return self.model.cfg.space
-
-    @torch.no_grad()
-    def style_latent(self, image: Image.Image) -> torch.Tensor:
-        """Latent ``(1, D)`` of a style image (any size and mode; resized so the short side is ``style_size``)."""
-        rgb = _resize_short(data.open_rgb(image), self.style_size)
-        t = to_tensor(rgb)[None]
-        self.model.eval()
-        device = next(self.model.parameters()).device
-        return self.model.encode_style(color.style_input(t.to(device), self.space)).cpu()
-
-
-def from_run(run: train.Run, name: str | None = None, natural: bool | torch.Tensor | None = True,
-             work_size: int | None = None) -> ColorModel:
-    """A ``ColorModel`` from a ``train.Run``. ``natural``: True computes the mean latent of the run's training
-    photos (falls back to None with a warning when they cannot be loaded), a tensor is used as is."""
-    cfg = run.config
-    if not cfg.model.adain:
-        raise ValueError(f"{run.dir}: this run is the UNet baseline without AdaIN ({cfg.tag or cfg.mode}): "
-                         f"it takes no style; use the final model (experiment 'final')")
-    train_size = cfg.resize or cfg.size
-    cm = ColorModel(run.model.cpu().eval(), name or MODEL_NAMES.get(cfg.model.space, cfg.model.space),
-                    work_size or train_size, train_size, None, str(run.dir), run)
-    if natural is True:
-        cm.natural = natural_latent(cm, cfg)
-    elif isinstance(natural, torch.Tensor):
-        cm.natural = natural.reshape(1, -1).float()
-    return cm
-
-
-@torch.no_grad()
-def natural_latent(cm: ColorModel, cfg: train.TrainConfig, batch: int = 64) -> torch.Tensor | None:
-    """Mean style latent of the run's training photos (centre crops at the training size), ``(1, D)``."""
-    try:
-        records = data.load_images(cfg.source, "photos", "train", cfg.resize or cfg.size, limit=cfg.limit,
-                                   progress=False)
-        ds = data.ColorDataset(records, crop=cfg.size, train=False)
-        if len(ds) == 0:
-            raise ValueError("no training photos")
-    except Exception as err:  # noqa: BLE001 - any failure means "no mean latent"; say why, keep going
-        warnings.warn(f"natural colours: cannot load the training photos of {cm.origin} ({err}); "
-                      f"the default style is 'no style' instead of their mean latent", stacklevel=2)
-        return None
-    total, n = None, 0
-    for i in range(0, len(ds), batch):
-        rgb = torch.stack([ds[j]["rgb"] for j in range(i, min(i + batch, len(ds)))])
-        z = cm.model.encode_style(color.style_input(rgb, cm.space))
-        total = z.sum(0) if total is None else total + z.sum(0)
-        n += len(z)
-    return (total / n)[None]
-
-
-def _command(profile: str) -> str:
-    if profile == "report":
-        return ("`make report` (the whole report), or only the two models: "
-                "`.venv/bin/python -m colorlib.report --only 03 --only 06`")
-    return f"`.venv/bin/python -m colorlib.report --profile {profile} --only 03 --only 06`"
-
-
-def load_models(profile: str = "report", train_missing: bool = False, natural: bool = True,
-                work_size: int | None = None, only: Sequence[str] | None = None) -> dict[str, ColorModel]:
-    """The trained final model (``"RGB"``) and, where it exists, the LAB model (``"LAB"``) of ``profile``.
-
-    Looks in the run cache (``train.find_run``: the key of the experiment's config and data) and never trains
-    unless ``train_missing`` (used by the smoke profile, where training takes seconds). ``only``: a subset of
-    ``("final", "lab")``. Raises ``ModelNotFound`` naming the command that makes a missing model that was asked
-    for by ``only``, or the final model.
-    """
-    from colorlib import experiments, profiles
-
-    found: dict[str, ColorModel] = {}
-    for exp, notebook in EXPERIMENTS:
-        if only is not None and exp not in only:
-            continue
-        P = profiles.resolve(profile, notebook)
-        cfg = experiments.config(exp, P)
-        try:
-            run = train.find_run(cfg)
-        except (FileNotFoundError, ValueError, OSError) as err:  # data not prepared, unreadable cache ...
-            run, why = None, f" ({err})"
-        else:
-            why = ""
-        if run is None and train_missing:
-            run = train.train(cfg, progress=False)
-        if run is not None:
-            cm = from_run(run, natural=natural, work_size=work_size)
-            found[cm.name] = cm
-        elif exp == "final" or only is not None:
-            raise ModelNotFound(
-                f"no trained {exp!r} model of the {profile!r} profile in the run cache "
-                f"{paths.cache_dir() / 'runs'}{why}. Make it with {_command(profile)}; "
-                f"or open another checkpoint with colorlib.picker.load_checkpoint(PATH) "
-                f"(command line: --checkpoint PATH).")
-    return found
-
-
-def load_checkpoint(path: str | os.PathLike, natural: bool = True, work_size: int | None = None) -> ColorModel:
-    """A ``ColorModel`` from a run folder (``runs/<key>``, its best weights) or a checkpoint
-    (``runs/<key>/last``, ``.../best.safetensors`` or its ``.json``). A checkpoint that is not a colorlib
-    checkpoint or does not fit the model its config describes raises ``CheckpointError`` saying why."""
-    path = Path(path).expanduser()
-    if path.is_dir():
-        if (path / "done.json").exists():
-            return from_run(train.load_run(path), natural=natural, work_size=work_size)
-        for stem in ("best", "last"):  # an unfinished run, or a folder of checkpoints
-            if (path / f"{stem}.safetensors").exists():
-                return load_checkpoint(path / stem, natural, work_size)
-        raise FileNotFoundError(f"{path}: not a run folder (no done.json) and no best/last checkpoint in it")
-    if path.is_file() and path.suffix not in (".safetensors", ".json"):
-        raise CheckpointError(f"{path}: not a checkpoint (expected a run folder, or a colorlib checkpoint "
-                              f"<stem>.safetensors with its <stem>.json)")
-    stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
-    if not stem.with_suffix(".safetensors").exists():
-        raise FileNotFoundError(f"{path}: no such run folder or checkpoint")
-    if (stem.parent / "config.json").exists() and (stem.parent / "done.json").exists():
-        return from_run(train.load_run(stem.parent, weights=stem.name), natural=natural, work_size=work_size)
-    from colorlib import checkpoint as ck
-    from colorlib import models
-
-    _, state = ck.load_checkpoint(stem)
-    try:
-        cfg = train.TrainConfig.from_dict(state["config"])
-    except (KeyError, TypeError, ValueError) as err:
-        # No usable config in the header: assume the study's final model; load_weights then names any misfit.
-        warnings.warn(f"{stem}: no readable training config in the checkpoint ({err}); assuming the final "
-                      f"model", stacklevel=2)
-        cfg = train.TrainConfig()
-    model = models.build_model(cfg.model)
-    train.load_weights(model, stem)
-    run = train.Run(model.eval(), state.get("history", []), stem.parent, True, cfg, state.get("lpips_label"),
-                    state.get("key", ""), stem.name, {})
-    return from_run(run, natural=natural, work_size=work_size)
-
-
-# ====================================================================================== image maths
-def to_tensor(image: Image.Image) -> torch.Tensor:
-    """PIL RGB -> float tensor (3, H, W) in [0, 1]."""
-    return torch.from_numpy(np.asarray(image.convert("RGB"), dtype=np.float32) / 255.0).permute(2, 0, 1)
-
-
-def _resize_short(image: Image.Image, size: int) -> Image.Image:
-    w, h = image.size
-    scale = size / min(w, h)
-    new = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return image if new == image.size else image.resize(new, Image.Resampling.LANCZOS)
-
-
-def fit_long_side(image: Image.Image, size: int) -> Image.Image:
-    """Resize (Lanczos) so the long side is ``size`` px (up or down)."""
-    w, h = image.size
-    scale = size / max(w, h)
-    new = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return image if new == image.size else image.resize(new, Image.Resampling.LANCZOS)
-
-
-def lightness(rgb: torch.Tensor, space: str) -> torch.Tensor:
-    """The model space's lightness of RGB ``(..., 3, H, W)``: BT.601 luma Y' in [0, 1] (rgb), or L* in [0, 100]."""
-    if space == "rgb":
-        return data.luma(rgb)
-    return color.rgb_to_lab(rgb)[..., :1, :, :] if space == "lab" else color.rgb_to_luv(rgb)[..., :1, :, :]
-
-
-def _chroma_from_output(output: torch.Tensor, space: str) -> torch.Tensor:
-    """The network's output (network space) -> chroma ``(B, 2, h, w)`` in the recombination's units."""
-    if space == "rgb":
-        y = lightness(output, "rgb")
-        return torch.cat([output[:, :1] - y, output[:, 2:3] - y], 1)  # (R - Y', B - Y')
-    scale = torch.tensor(color.NORMALISATION[space]["scale"][1:], dtype=output.dtype).view(1, 2, 1, 1)
-    return output * scale  # a*, b* (or u*, v*)
-
-
-def _rgb_from(light: torch.Tensor, chroma: torch.Tensor, space: str) -> torch.Tensor:
-    """Unclipped RGB from lightness and chroma (inverse of ``lightness`` / ``_chroma_from_output``)."""
-    if space == "rgb":
-        r, b = light + chroma[..., :1, :, :], light + chroma[..., 1:, :, :]
-        g = (light - color.BT601[0] * r - color.BT601[2] * b) / color.BT601[1]
-        return torch.cat([r, g, b], -3)
-    from kornia import color as kc
-
-    values = torch.cat([light, chroma], -3)
-    rgb = kc.lab_to_rgb(values, clip=False) if space == "lab" else kc.luv_to_rgb(values)
-    return torch.nan_to_num(rgb, nan=0.0)
-
-
-def combine(light: torch.Tensor, chroma: torch.Tensor, space: str, iterations: int = 18) -> torch.Tensor:
-    """RGB in [0, 1] whose lightness is exactly ``light``: the colour (light, chroma), with the chroma scaled
-    down per pixel just enough to fit in the sRGB cube where it does not (grey of that lightness always fits).
-
-    RGB models (Y'/colour-difference, linear): the largest scale is computed in closed form. LAB/Luv: bisection
-    on the scale for the out-of-gamut pixels only (``iterations`` halvings: the chroma is then within 2^-18 of
-    the boundary; the last clip removes float dust only).
-    """
-    if space == "rgb":
-        light = light.clamp(0.0, 1.0)
-        d = _rgb_from(light, chroma, space) - light  # the chroma's offset from grey, per channel
-        bound_hi = torch.where(d > 0, (1.0 - light) / d.clamp_min(1e-12), torch.full_like(d, torch.inf))
-        bound_lo = torch.where(d < 0, light / (-d).clamp_min(1e-12), torch.full_like(d, torch.inf))
-        t = torch.minimum(bound_hi, bound_lo).amin(-3, keepdim=True).clamp(max=1.0)
-        return (light + t * d).clamp(0.0, 1.0)
-    light = light.clamp(0.0, 100.0)
-    rgb = _rgb_from(light, chroma, space)
-    eps = 1e-6
-    bad = ((rgb < -eps) | (rgb > 1 + eps)).any(-3, keepdim=True)
-    if bad.any():
-        flat_l = light.movedim(-3, -1)[bad.movedim(-3, -1)[..., 0]]  # (N, 1)
-        flat_c = chroma.movedim(-3, -1)[bad.movedim(-3, -1)[..., 0]]  # (N, 2)
-        lo, hi = torch.zeros_like(flat_l), torch.ones_like(flat_l)
-        for _ in range(iterations):
-            mid = (lo + hi) / 2
-            test = _rgb_from(flat_l.T[:, :, None], (flat_c * mid).T[:, :, None], space)[..., 0].T  # (N, 3)
-            inside = ((test >= -eps) & (test <= 1 + eps)).all(-1, keepdim=True)
-            lo, hi = torch.where(inside, mid, lo), torch.where(inside, hi, mid)
-        fixed = _rgb_from(flat_l.T[:, :, None], (flat_c * lo).T[:, :, None], space)[..., 0].T
-        out = rgb.movedim(-3, -1).clone()
-        out[bad.movedim(-3, -1)[..., 0]] = fixed
-        rgb = out.movedim(-1, -3)
-    return rgb.clamp(0.0, 1.0)
-
-
-def _upsample_width(chroma: torch.Tensor, width: int) -> torch.Tensor:
-    """Bilinear (align_corners=False) along the width only: ``(B, 2, h, w)`` -> ``(B, 2, h, width)``."""
-    return F.interpolate(chroma, size=(chroma.shape[-2], width), mode="bilinear", align_corners=False)
-
-
-def _rows_bilinear(chroma_w: torch.Tensor, rows: torch.Tensor, height: int) -> torch.Tensor:
-    """Rows ``rows`` of the bilinear (align_corners=False) up-sampling of ``chroma_w`` to ``height`` rows; the
-    same numbers ``F.interpolate`` gives for the whole image, so strips join seamlessly."""
-    h = chroma_w.shape[-2]
-    src = ((rows.double() + 0.5) * (h / height) - 0.5).clamp(min=0.0)
-    y0 = src.floor().long().clamp(max=h - 1)
-    y1 = (y0 + 1).clamp(max=h - 1)
-    w = (src - y0.double()).float().view(1, 1, -1, 1)
-    return chroma_w[..., y0, :] * (1 - w) + chroma_w[..., y1, :] * w
-
-
-@torch.no_grad()
-def network_chroma(cm: ColorModel, rgb_small: torch.Tensor, latent: torch.Tensor | None) -> torch.Tensor:
-    """Chroma ``(1, 2, h, w)`` the network predicts for an RGB image ``(1, 3, h, w)`` already at working size."""
-    cm.model.eval()
-    net_light, _ = color.to_network(rgb_small, cm.space)
-    out = cm.model(net_light, latent)
-    return _chroma_from_output(out, cm.space)
-
-
-def working_size_study(models: dict[str, ColorModel], images: Sequence[Image.Image],
-                       factors: Sequence[int] = (1, 2, 4)) -> list[dict]:
-    """Is it better to run the network at its training size and up-sample the chroma, or larger?
-
-    Each model colours every image (at its full size, with ``colorize_full``) with the network at ``factor``
-    times its style size, once with each photo's own colours as the style (the oracle) and once with natural
-    colours; rows hold the mean PSNR, CIEDE2000 and colourfulness against the images themselves. A model's rows
-    come from ``colorlib.evalcache`` when the same weights measured the same images before."""
-    from colorlib import evalcache, metrics
-
-    images = [data.open_rgb(im) for im in images]
-    truth = [to_tensor(im)[None] for im in images]
-    arrays = [np.asarray(im) for im in images]
-    rows = []
-    for name, cm in models.items():
-        def compute(cm=cm):
-            oracle = [cm.style_latent(im) for im in images]  # the style size does not change with the work size
-            out_rows = []
-            for factor in factors:
-                cmw = dataclasses.replace(cm, work_size=cm.style_size * factor)
-                for style in ("oracle", "natural colours"):
-                    scores = []
-                    for im, gt, z in zip(images, truth, oracle):
-                        out = to_tensor(colorize_full(cmw, im, z if style == "oracle" else cmw.natural))[None]
-                        scores.append((metrics.psnr(out, gt)[0], metrics.ciede2000(out, gt)[0],
-                                       metrics.colourfulness(out)[0]))
-                    psnr_, de, cf = np.mean(scores, axis=0)
-                    out_rows.append({"work px": cmw.work_size, "style": style, "psnr": float(psnr_),
-                                     "ciede2000": float(de), "colourfulness": float(cf)})
-            return {"rows": out_rows}
-
-        measured = evalcache.cached("picker_working_size", compute, cm.model, cm.natural, cm.style_size,
-                                    list(factors), arrays)
-        rows += [{"model": name, **row} for row in measured["rows"]]
-    return rows
-
-
-def work_shape(size: tuple[int, int], work_size: int) -> tuple[int, int]:
-    """(height, width) of the network's input for an image of PIL ``size`` (w, h): short side ``work_size``,
-    never larger than the image itself."""
-    w, h = size
-    scale = min(1.0, work_size / min(w, h))
-    return max(1, round(h * scale)), max(1, round(w * scale))
-
-
-@torch.no_grad()
-def colorize_full(cm: ColorModel, image: Image.Image, latent: torch.Tensor | None) -> Image.Image:
-    """Colour ``image`` (any size; any mode ``data.open_rgb`` reads) with style ``latent`` ``(1, D)``; the
-    result has the input's size and lightness (see the module docstring). Works in strips, so memory stays
-    bounded for very large images."""
-    image = data.open_rgb(image)
-    width, height = image.size
-    h, w = work_shape(image.size, cm.work_size)
-    small = to_tensor(image.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != image.size else image)[None]
-    chroma_w = _upsample_width(network_chroma(cm, small, latent), width)
-    arr = np.asarray(image)
-    out = np.empty_like(arr)
-    step = max(1, STRIP_PIXELS // width)
-    for r0 in range(0, height, step):
-        r1 = min(height, r0 + step)
-        rgb = torch.from_numpy(arr[r0:r1].astype(np.float32) / 255.0).permute(2, 0, 1)[None]
-        chroma = _rows_bilinear(chroma_w, torch.arange(r0, r1), height)
-        res = combine(lightness(rgb, cm.space), chroma, cm.space)
-        out[r0:r1] = color.to_uint8(res[0].permute(1, 2, 0).numpy())
-    return Image.fromarray(out, "RGB")
-
-
-def blend(a: torch.Tensor | None, b: torch.Tensor | None, alpha: float) -> torch.Tensor | None:
-    """Latent interpolation ``(1 - alpha) a + alpha b``. None ("no style") cannot be interpolated: then the
-    nearer end is taken."""
-    if alpha <= 0:
-        return a
-    if alpha >= 1:
-        return b
-    if a is None or b is None:
-        return b if alpha >= 0.5 else a
-    return (1 - alpha) * a + alpha * b
 
 
 def natural_swatch(size: int) -> Image.Image:
     """What the picker shows for the "natural colours" style: a plain grey ramp."""
     return Image.fromarray(np.tile(np.linspace(90, 200, size).astype(np.uint8), (size, 1)), "L").convert("RGB")
-
-
-# ================================================================================================ app
-def _png(image: Image.Image, fast: bool = True) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, format="PNG", compress_level=1 if fast else 6)
-    return buf.getvalue()
 
 
 def _decode_upload(value: Any) -> tuple[str, bytes]:
@@ -480,7 +100,7 @@ class StylePicker:
     # -------------------------------------------------------------------------------- state helpers
     def _content(self, name: str, image: Image.Image) -> _Content:
         full = data.open_rgb(image)
-        return _Content(name, full, fit_long_side(full, self.display_size))
+        return _Content(name, full, data.fit_long_side(full, self.display_size))
 
     @property
     def model(self) -> ColorModel:
@@ -503,8 +123,8 @@ class StylePicker:
             h, w = work_shape(content.display.size, cm.work_size)
             small = content.display.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != content.display.size \
                 else content.display
-            rgb_d = to_tensor(content.display)[None]
-            content.cache[self.model_name] = (to_tensor(small)[None], lightness(rgb_d, cm.space))
+            rgb_d = data.to_tensor(content.display)[None]
+            content.cache[self.model_name] = (data.to_tensor(small)[None], lightness(rgb_d, cm.space))
         return content.cache[self.model_name]
 
     def current_latent(self) -> torch.Tensor | None:
@@ -532,7 +152,7 @@ class StylePicker:
             return None
         t0 = time.perf_counter()
         self.result = self.render()
-        self.result_png = _png(self.result)
+        self.result_png = data.png_bytes(self.result, fast=True)
         self.last_update_ms = (time.perf_counter() - t0) * 1000
         if self.w is not None:
             self.w["result"].value = self.result_png
@@ -555,7 +175,7 @@ class StylePicker:
             light = content.cache[self.model_name][1]
             scale = 1.0 if self.model.space == "rgb" else 100.0
             gray = color.to_uint8((light[0, 0] / scale).numpy())
-            content.cache[key] = _png(Image.fromarray(gray, "L"))
+            content.cache[key] = data.png_bytes(Image.fromarray(gray, "L"), fast=True)
         return content.cache[key]
 
     def _style_png(self) -> bytes:
@@ -567,14 +187,14 @@ class StylePicker:
             for im in images:
                 if im is None:  # natural colours
                     im = natural_swatch(size)
-                tiles.append(fit_long_side(im.convert("RGB"), size if len(images) == 1 else size // 2))
+                tiles.append(data.fit_long_side(im.convert("RGB"), size if len(images) == 1 else size // 2))
             canvas = Image.new("RGB", (sum(t.width for t in tiles) + 4 * (len(tiles) - 1),
                                        max(t.height for t in tiles)), (255, 255, 255))
             x = 0
             for t in tiles:
                 canvas.paste(t, (x, 0))
                 x += t.width + 4
-            self._style_pngs[(self.style_key, blend)] = _png(canvas)
+            self._style_pngs[(self.style_key, blend)] = data.png_bytes(canvas, fast=True)
         return self._style_pngs[(self.style_key, blend)]
 
     def _set_status(self, text: str) -> None:
@@ -657,7 +277,8 @@ class StylePicker:
         style = self.style_title()
         slug = "".join(c if c.isalnum() else "_" for c in f"{Path(content.name).stem}-{style}")[:80].strip("_")
         path = folder / f"{slug}-{self.model_name}.png"
-        result.save(path, format="PNG")
+        with files.atomic_path(path) as tmp:
+            result.save(tmp, format="PNG")
         self.saved_path = path
         if self.w is not None:
             link = base64.b64encode(path.read_bytes()).decode()
@@ -677,12 +298,25 @@ class StylePicker:
         w["result"].add_class("colorlib-result")
         panels = W.HBox([W.VBox([W.HTML(f"<b>{t}</b>"), w[k]]) for t, k in
                          (("gray input", "gray"), ("style", "style"), ("result", "result"))])
+        content_boxes, style_boxes = self._build_galleries(W, w)
+        self._build_controls(W, w)
+        wrap = W.Layout(flex_flow="row wrap")
+        w["app"] = W.VBox([
+            W.HTML("<h3>Photo</h3>"), W.HBox(content_boxes + [w["content_upload"]], layout=wrap),
+            W.HTML("<h3>Style</h3>"), W.HBox(style_boxes + [w["style_upload"]], layout=wrap),
+            W.HBox([w["blend"], w["alpha"]]), w["model"], panels, W.HBox([w["save"], w["saved"]]), w["status"],
+        ])
+        w["app"].add_class("colorlib-picker")
+        self.w = w
+        self._highlight("content", 0)
+        self._highlight("style", self.style_key)
 
+    def _build_galleries(self, W, w: dict) -> tuple[list, list]:
+        """Thumbnail buttons of the photos and of the styles, and the two upload buttons."""
         def thumb_button(title, image, cls, on_click):
-            im = W.Image(value=_png(fit_long_side(image if image is not None else natural_swatch(THUMB_SIZE),
-                                                  THUMB_SIZE)), format="png",
-                         layout=W.Layout(width=f"{THUMB_SIZE}px", height=f"{THUMB_SIZE}px",
-                                         object_fit="contain"))
+            thumb = data.fit_long_side(image if image is not None else natural_swatch(THUMB_SIZE), THUMB_SIZE)
+            im = W.Image(value=data.png_bytes(thumb, fast=True), format="png",
+                         layout=W.Layout(width=f"{THUMB_SIZE}px", height=f"{THUMB_SIZE}px", object_fit="contain"))
             b = W.Button(description=title[:14], tooltip=title, layout=W.Layout(width=f"{THUMB_SIZE + 8}px"))
             b.add_class(cls)
             b.on_click(on_click)
@@ -693,20 +327,21 @@ class StylePicker:
             box, b = thumb_button(c.name, c.display, "colorlib-photo", lambda _b, i=i: self._safe(self.pick_content, i))
             content_boxes.append(box)
             w["content_buttons"].append(b)
-        w["content_upload"] = W.FileUpload(accept="image/*", multiple=False, description="upload photo")
-        w["content_upload"].add_class("colorlib-upload-photo")
-        w["content_upload"].observe(lambda ch: self._safe(self.upload_content, ch["new"]), names="value")
-
         style_boxes, w["style_buttons"] = [], {}
         for key, (title, image) in self.styles.items():
             box, b = thumb_button(title, image, "colorlib-painting" if key.startswith("painting:") else
                                   "colorlib-natural", lambda _b, k=key: self._safe(self.pick_style, k))
             style_boxes.append(box)
             w["style_buttons"][key] = b
-        w["style_upload"] = W.FileUpload(accept="image/*", multiple=False, description="upload style")
-        w["style_upload"].add_class("colorlib-upload-style")
-        w["style_upload"].observe(lambda ch: self._safe(self.upload_style, ch["new"]), names="value")
+        for kind, callback in (("photo", self.upload_content), ("style", self.upload_style)):
+            up = w[f"{'content' if kind == 'photo' else 'style'}_upload"] = W.FileUpload(
+                accept="image/*", multiple=False, description=f"upload {kind}")
+            up.add_class(f"colorlib-upload-{kind}")
+            up.observe(lambda ch, f=callback: self._safe(f, ch["new"]), names="value")
+        return content_boxes, style_boxes
 
+    def _build_controls(self, W, w: dict) -> None:
+        """Blend menu and amount slider, model switch, save button, status line."""
         w["blend"] = W.Dropdown(options=self._blend_options(), value=NO_BLEND, description="blend with")
         w["blend"].observe(lambda ch: self._safe(self.set_blend, ch["new"]), names="value")
         w["alpha"] = W.FloatSlider(value=0.0, min=0.0, max=1.0, step=0.05, description="amount",
@@ -722,16 +357,6 @@ class StylePicker:
         w["saved"] = W.HTML("")
         w["saved"].add_class("colorlib-saved")
         w["status"] = W.HTML("")
-        wrap = W.Layout(flex_flow="row wrap")
-        w["app"] = W.VBox([
-            W.HTML("<h3>Photo</h3>"), W.HBox(content_boxes + [w["content_upload"]], layout=wrap),
-            W.HTML("<h3>Style</h3>"), W.HBox(style_boxes + [w["style_upload"]], layout=wrap),
-            W.HBox([w["blend"], w["alpha"]]), w["model"], panels, W.HBox([w["save"], w["saved"]]), w["status"],
-        ])
-        w["app"].add_class("colorlib-picker")
-        self.w = w
-        self._highlight("content", 0)
-        self._highlight("style", self.style_key)
 
     def _blend_options(self) -> list[tuple[str, str | None]]:
         return [("(none)", NO_BLEND)] + [(title[:40], key) for key, (title, _) in self.styles.items()]
@@ -792,13 +417,6 @@ def short_name(name: str) -> str:
     return name.rsplit("_", 1)[-1] if name.count("_") >= 2 else name
 
 
-def open_picker(profile: str = "report", train_missing: bool = False, n_photos: int = 8, **kwargs) -> StylePicker:
-    """The picker on the trained models of ``profile`` with its held-out photos and paintings."""
-    models = load_models(profile, train_missing=train_missing)
-    photos, paints = default_images(profile, n_photos=n_photos)
-    return StylePicker(models, photos, paints, **kwargs)
-
-
 # ========================================================================================= benchmark
 def benchmark_update(picker: StylePicker | None = None, size: int = 256, reps: int = 20,
                      models: dict[str, ColorModel] | None = None, work_size: int | None = None) -> dict:
@@ -835,3 +453,32 @@ def benchmark_update(picker: StylePicker | None = None, size: int = 256, reps: i
                                "min_ms": min(times), "max_ms": max(times),
                                "work_size": picker.models[name].work_size}
     return out
+
+
+def demo_figure(models: dict[str, ColorModel], photos: Sequence[tuple[str, Image.Image]],
+                paintings: Sequence[tuple[str, Image.Image]]):
+    """What the picker makes for the first photo, per model: natural colours, the most colourful painting, a
+    middle one and the least colourful one, and an even blend of the first two (the calls the buttons and the
+    slider make). Returns the figure."""
+    from colorlib import metrics, plots
+
+    thumbs = torch.stack([data.to_tensor(im.resize((64, 64))) for _, im in paintings])
+    order = np.argsort(-metrics.colourfulness(thumbs))
+    chosen = [int(order[0]), int(order[len(order) // 2]), int(order[-1])]
+    demo = StylePicker(models, photos[:1], paintings, build_widgets=False)
+    rows = [[None, None] + [paintings[i][1] for i in chosen] + [None]]
+    for name in demo.models:
+        demo.set_model(name)
+        demo.pick_style("natural")
+        row = [demo.contents[0].display.convert("L"), demo.result]
+        for i in chosen:
+            demo.pick_style(i)
+            row.append(demo.result)
+        demo.pick_style(chosen[0])
+        demo.set_blend(chosen[1])
+        demo.set_alpha(0.5)
+        rows.append(row + [demo.result])
+        demo.set_blend(None)
+    return plots.image_grid(rows, col_titles=["gray", "natural colours"] + [paintings[i][0][:20] for i in chosen]
+                            + ["blend of 1 and 2"], row_titles=["painting"] + [f"{n} model" for n in demo.models],
+                            cell=1.7, title="Style picker: a held-out photo")

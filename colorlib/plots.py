@@ -13,6 +13,7 @@ import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 
+from colorlib.files import atomic_path
 from colorlib.paths import figures_dir
 
 
@@ -39,7 +40,8 @@ def save_figure(fig, name: str, dpi: int = 110) -> None:
 
     Returns nothing, so a notebook cell ending with it shows the figure, not a machine path."""
     path = figures_dir() / (name if Path(name).suffix else f"{name}.png")
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix[1:])
 
 
 def image_grid(rows: Sequence[Sequence], row_titles: Sequence[str] | None = None,
@@ -162,5 +164,88 @@ def colour_statistics(sets: Mapping[str, tuple[np.ndarray, "np.ndarray"]], bins:
         ax.set_title(f"{name}: a*b* density", fontsize=9)
         ax.set_xlabel("a*")
         ax.set_ylabel("b*")
+    fig.tight_layout()
+    return fig
+
+
+def example_rows(photos_rgb, outputs: Mapping[str, Sequence]) -> list[list]:
+    """Rows for ``image_grid``, one per photo: gray input | each model's output | truth."""
+    from colorlib.metrics import gray_baseline
+
+    return [[gray_baseline(photos_rgb[i:i + 1])[0]] + [out[i] for out in outputs.values()] + [photos_rgb[i]]
+            for i in range(len(photos_rgb))]
+
+
+def style_grids(transfers: Mapping[str, object], photos_rgb, styles_rgb, style_names: Sequence[str],
+                title: str | None = None, cell: float = 1.3):
+    """Several models' style-transfer grids stacked (``evaluation.StyleTransfer.grid_rows``): one header row of
+    paintings, then per model its rows gray | oracle | one output per painting for the first photos."""
+    rows, titles = [], []
+    for label, st in transfers.items():
+        grid = st.grid_rows(photos_rgb, styles_rgb)
+        rows += grid[1:] if rows else grid
+        titles += ([""] if len(titles) == 0 else []) + [f"{label} {i}" for i in range(len(photos_rgb))]
+    return image_grid(rows, row_titles=titles, col_titles=["gray", "oracle"] + [n[:18] for n in style_names],
+                      cell=cell, title=title)
+
+
+def history_panels(histories: Mapping[str, Sequence[Mapping]], keys: Sequence[str], mark_epoch: int | None = None):
+    """One panel per run (levels differ between runs' losses): each key's per-epoch curve, and a dotted line at
+    ``mark_epoch``."""
+    fig, axes = plt.subplots(1, len(histories), figsize=(3.1 * len(histories), 2.7), squeeze=False)
+    for ax, (label, history) in zip(axes[0], histories.items()):
+        for key in keys:
+            ax.plot([h["epoch"] for h in history], [h[key] for h in history], marker=".", label=key)
+        if mark_epoch is not None:
+            ax.axvline(mark_epoch, color="gray", ls=":", lw=1)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("epoch")
+    axes[0][0].set_ylabel("loss")
+    axes[0][0].legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def overlaid_histograms(sets: Mapping[str, np.ndarray], colours: Sequence[str], xlabel: str, ylabel: str,
+                        n_bins: int = 25):
+    """Histograms of several sets of values on shared bins (0 to 1.05 x the largest value)."""
+    fig, ax = plt.subplots(figsize=(5.6, 3.0))
+    bins = np.linspace(0, max(float(np.max(v)) for v in sets.values()) * 1.05, n_bins)
+    for (label, values), colour in zip(sets.items(), colours):
+        ax.hist(values, bins=bins, color=colour, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def predicted_vs_true(truth: np.ndarray, predicted: Mapping[str, np.ndarray], colours: Sequence[str], xlabel: str,
+                      ylabel: str):
+    """Scatter of each model's per-image value against the truth's, with the diagonal."""
+    fig, ax = plt.subplots(figsize=(4.6, 4.2))
+    top = max(truth.max(), max(v.max() for v in predicted.values())) * 1.05
+    ax.plot([0, top], [0, top], color="black", lw=0.8, ls=":", label="prediction = truth")
+    for (name, values), colour in zip(predicted.items(), colours):
+        ax.scatter(truth, values, s=14, color=colour, label=name)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return fig
+
+
+def metric_columns(rows: Sequence[Mapping], labels: Sequence[str], keys: Sequence[str], title: str):
+    """Horizontal bars, one panel per metric, one bar per row (``None`` values are left empty)."""
+    fig, axes = plt.subplots(1, len(keys), figsize=(2.1 * len(keys) + 2.4, 0.26 * len(labels) + 1.2), sharey=True)
+    for ax, key in zip(axes, keys):
+        values = [np.nan if r[key] is None else r[key] for r in rows]
+        ax.barh(range(len(labels)), values, color=plt.cm.tab20(np.arange(len(labels)) % 20))
+        ax.set_title(key, fontsize=9)
+        ax.grid(axis="x", alpha=0.3)
+    axes[0].set_yticks(range(len(labels)))
+    axes[0].set_yticklabels(labels, fontsize=7)
+    axes[0].invert_yaxis()
+    fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig

@@ -15,24 +15,22 @@ from __future__ import annotations
 import copy
 from types import SimpleNamespace
 
+from colorlib.config import TrainConfig
+
+TRAINING_FIELDS = ("source", "size", "limit", "epochs", "batch_size", "lr", "seed", "device", "compile",
+                   "channels_last")
+"""The ``TrainConfig`` fields a profile sets. Their common values are TrainConfig's defaults (the report
+profile's): ``experiments.config`` hands every one of them on to the runs, so no field is copied by hand."""
+
 COMMON = {
-    # data
-    "source": "gcompris",  # photos: "gcompris", "samples", a folder path, or a hub name
+    # data and training: photos from `source` ("gcompris", "samples", a folder path, or a hub name), crops of
+    # `size` px (a multiple of 16), at most `limit` training photos (None: all), ...
+    **{name: getattr(TrainConfig(), name) for name in TRAINING_FIELDS},
     "style_source": "gcompris",  # paintings: "gcompris", a folder path, or "huggan/wikiart"
-    "size": 64,  # training crop side in pixels (a multiple of 16)
     "eval_size": 64,  # evaluation crop side
-    "limit": None,  # cap on training photos (None: all)
     "n_eval": None,  # cap on held-out photos evaluated (None: all of the test split)
     "n_show": 6,  # photos shown in example figures
     "n_styles": 6,  # paintings shown in style-transfer figures
-    # training
-    "epochs": 30,
-    "batch_size": 16,
-    "lr": 1e-3,
-    "seed": 0,
-    "device": "auto",
-    "compile": False,
-    "channels_last": False,
     "lpips_net": "squeeze",  # "alex" as in the study where its weights exist; "squeeze" offline
     "lpips_weight": 0.1,
     "retrain": False,

@@ -13,12 +13,12 @@ import re
 import sys
 from pathlib import Path
 
+from colorlib import claims, files
 from colorlib.paths import REPO_DIR
 
 README = REPO_DIR / "README.md"
 REPORT = REPO_DIR / "report"
 BENCHMARK = REPO_DIR / "benchmarks" / "results.json"
-VERDICT = {True: "reproduced", False: "**not reproduced**", None: "partly"}
 
 
 def _json(path: Path):
@@ -76,16 +76,14 @@ def block_data() -> str:
 
 
 def block_claims() -> str:
-    from colorlib.report import CLAIMS
-
     lines = ["| claim | verdict here | measured |", "|---|---|---|"]
-    for cid, (nb, text) in CLAIMS.items():
+    for cid, (nb, text) in claims.CLAIMS.items():
         r = _json(REPORT / "results" / f"{nb}.json") or {}
         entry = r.get("claims", {}).get(cid)
         if entry is None:
             lines.append(f"| {cid}: {text} | not measured | |")
         else:
-            lines.append(f"| {cid}: {text} | {VERDICT[entry['reproduced']]} ({r.get('profile')}) | "
+            lines.append(f"| {cid}: {text} | {claims.wording(entry['reproduced'], markdown=True)} ({r.get('profile')}) | "
                          f"{entry['measured'].replace('|', '/')} |")
     return "\n".join(lines)
 
@@ -158,7 +156,7 @@ def update(path: Path = README) -> bool:
         pattern = re.compile(rf"(<!-- generated:{name} -->).*?(<!-- /generated:{name} -->)", re.S)
         new = pattern.sub(lambda m, b=build: m.group(1) + "\n" + b() + "\n" + m.group(2), new)
     if new != text:
-        path.write_text(new)
+        files.write_text(path, new)
     return new != text
 
 

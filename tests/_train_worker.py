@@ -1,10 +1,11 @@
-"""Subprocess helper for tests/test_train.py: trains on a synthetic in-memory image set.
+"""Subprocess helper for tests/test_train.py: trains on a synthetic in-memory image set. Also the training tests'
+shared helpers: the tiny config (``tiny``), the synthetic data (``synthetic_data``, fixture ``td``), one torch
+thread per test (fixture ``one_thread``) and ``param_hash``.
 
 Run as ``python tests/_train_worker.py ARGS.json`` (or under ``torchrun``). ARGS.json holds ``config`` (a
 TrainConfig dict), ``cache_dir``, ``out`` (folder for this worker's results), ``delay`` (seconds to sleep
 after each step, so a test can kill it mid-run) and ``data`` (kwargs of ``synthetic_data``). Each rank
 writes ``out/rank<r>.json``: the hash of its live parameters after the last step and its per-step losses.
-Also imported by the tests for ``synthetic_data`` and ``param_hash``.
 """
 from __future__ import annotations
 
@@ -15,14 +16,38 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
+
+TINY = {"widths": [4, 8, 8, 8, 8], "latent_dim": 8, "dropout": 0.0}
+
+
+def tiny(**kw) -> dict:
+    """A training config of a tiny UNet at 32 px (1 epoch, batch 4), with ``kw`` on top."""
+    cfg = {"size": 32, "epochs": 1, "batch_size": 4, "lr": 3e-3, "model": dict(TINY), "checkpoint_every": 0}
+    cfg.update(kw)
+    return cfg
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    # Two cores shared with other tests: one intra-op thread is both faster and deterministic here.
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def td():
+    return synthetic_data(n_train=8, n_val=3, n_style=3)
 
 
 def synthetic_data(n_train: int = 8, n_val: int = 4, n_style: int = 3, size: int = 40, seed: int = 0):
     """Smooth random colour fields (3x3 colours upsampled): learnable colour from structure, decodes nothing."""
     from PIL import Image
 
-    from colorlib import data, train
+    from colorlib import data, runs
 
     def make(n, split, salt):
         rng = np.random.default_rng([seed, salt])
@@ -34,7 +59,7 @@ def synthetic_data(n_train: int = 8, n_val: int = 4, n_style: int = 3, size: int
                                         source_path=f"synthetic/{split}{i}"))
         return out
 
-    return train.TrainData(make(n_train, "train", 1), make(n_val, "val", 2), make(n_style, "style", 3))
+    return runs.TrainData(make(n_train, "train", 1), make(n_val, "val", 2), make(n_style, "style", 3))
 
 
 def param_hash(model: torch.nn.Module) -> str:

@@ -1,5 +1,5 @@
-"""Test helpers for the picker, the command line and the browser test: small models whose style visibly
-matters, written as colorlib checkpoints, and test images.
+"""Test helpers for the inference pipeline, the picker, the command line and the browser test: small models
+whose style visibly matters, written as colorlib checkpoints, and test images.
 
 A model trained for a few seconds barely reacts to the style (its AdaIN projections start at zero and hardly
 move), which would make "the result differs between two paintings" untestable. ``make_checkpoint`` therefore
@@ -9,6 +9,7 @@ one whose output depends strongly on the style latent, which is what the plumbin
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,8 @@ import torch
 from PIL import Image
 
 from colorlib import checkpoint as ck
-from colorlib import models, train
+from colorlib import models
+from colorlib.config import TrainConfig
 
 
 def make_photos(folder: Path, n: int = 10, size: int = 48, seed: int = 0) -> Path:
@@ -40,7 +42,7 @@ def make_checkpoint(stem: Path, space: str = "rgb", seed: int = 0, source: str |
     """A colorlib checkpoint ``<stem>.safetensors``/``.json`` of the final model in ``space`` with random
     (seeded) AdaIN projections; its config names ``source`` as the training photos (for the natural latent)."""
     torch.manual_seed(seed)
-    cfg = train.TrainConfig(model=models.ModelConfig.preset("final", space=space), source=source or "samples",
+    cfg = TrainConfig(model=models.ModelConfig.preset("final", space=space), source=source or "samples",
                             size=size, epochs=1)
     model = models.build_model(cfg.model)
     with torch.no_grad():
@@ -77,3 +79,45 @@ def checkpoint_env(root: Path):
         photos = make_photos(root / "photos")
         stems = {s: make_checkpoint(root / f"model_{s}" / "best", s, source=str(photos)) for s in ("rgb", "lab")}
         yield {"root": root, "photos": photos, "stems": stems}
+
+
+# 8-bit rounding of each channel moves Y' by at most 0.5/255, and L* by at most ~0.26 (first-order bound over
+# the 8-bit sRGB cube, reached for dark saturated colours); a little float slack on top.
+TOL = {"rgb": 0.5 / 255 + 1e-6, "lab": 0.27}
+SHARED_CACHE = os.environ.get("COLORLIB_CACHE")  # checkpoint_env points COLORLIB_CACHE at a temporary one
+
+
+@pytest.fixture(scope="module")
+def model_env(tmp_path_factory):
+    """``checkpoint_env`` plus its two checkpoints opened as ``inference.ColorModel``s ("RGB", "LAB")."""
+    from colorlib import inference
+
+    with checkpoint_env(tmp_path_factory.mktemp("models")) as base_env:
+        stems = base_env["stems"]
+        models_ = {cm.name: cm for cm in (inference.load_checkpoint(stems[s]) for s in ("rgb", "lab"))}
+        yield {**base_env, "models": models_}
+
+
+@pytest.fixture
+def shared_cache(monkeypatch):
+    """Undo the module fixture's temporary COLORLIB_CACHE: the smoke profile's data and runs live in the shared
+    cache (`make test` prepares the data)."""
+    if SHARED_CACHE:
+        monkeypatch.setenv("COLORLIB_CACHE", SHARED_CACHE)
+    else:
+        monkeypatch.delenv("COLORLIB_CACHE", raising=False)
+
+
+def photo(size=(96, 64), seed=0) -> Image.Image:
+    """A smooth random colour photo (a 4x4 random image, bicubic up-sampled)."""
+    gen = np.random.default_rng(seed)
+    small = gen.integers(0, 256, (4, 4, 3), dtype=np.uint8)
+    return Image.fromarray(small).resize(size, Image.Resampling.BICUBIC)
+
+
+def light(image, space):
+    """Lightness of a PIL image in a model space's units: BT.601 luma (rgb) or CIE L* (lab)."""
+    from colorlib import color
+
+    rgb = np.asarray(image.convert("RGB"), dtype=np.float64) / 255
+    return color.luma_bt601(rgb) if space == "rgb" else color.rgb_to_lab(rgb)[..., 0]

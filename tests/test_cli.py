@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from colorlib import cli, color, data, picker, train
+from colorlib import cli, color, data, inference, runs
+from colorlib.config import TrainConfig
 from picker_fixture import checkpoint_env, make_photos, painting
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +127,7 @@ def test_checkpoint_of_another_model_gives_the_mismatch_error(env, tmp_path, cap
 
     other = models.build_model(models.ModelConfig.preset("final", widths="full"))
     ck.save_checkpoint(tmp_path / "other", ck.module_tensors(other, "model."),
-                       {"config": train.TrainConfig(size=32).to_dict()})  # says "quarter", holds "full"
+                       {"config": TrainConfig(size=32).to_dict()})  # says "quarter", holds "full"
     code = cli.main(["colorize", str(env["inputs"] / "gray.jpg"), "--style", "natural", "--checkpoint",
                      str(tmp_path / "other.safetensors"), "--out", str(tmp_path / "o")])
     assert code == 2
@@ -135,14 +136,14 @@ def test_checkpoint_of_another_model_gives_the_mismatch_error(env, tmp_path, cap
 
 
 def test_without_checkpoint_it_finds_the_report_model_or_names_the_command(env, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(train, "find_run", lambda cfg, **kw: None)
+    monkeypatch.setattr(runs, "find_run", lambda cfg, **kw: None)
     code = cli.main(["colorize", str(env["inputs"] / "gray.jpg"), "--style", "natural", "--out", str(tmp_path)])
     assert code == 2
     err = capsys.readouterr().err
     assert "make report" in err and "--checkpoint" in err
     # With a finished run in the cache, it is used (here: the fixture's model stands in for the report's).
-    run = picker.load_checkpoint(env["stems"]["lab"], natural=False).run
-    monkeypatch.setattr(picker, "load_models", lambda profile, **kw: {"LAB": picker.from_run(run, natural=False)})
+    run = inference.load_checkpoint(env["stems"]["lab"], natural=False).run
+    monkeypatch.setattr(inference, "load_models", lambda profile, **kw: {"LAB": inference.from_run(run, natural=False)})
     code = cli.main(["colorize", str(env["inputs"] / "gray.jpg"), "--style", str(env["root"] / "style0.png"),
                      "--model", "lab", "--out", str(tmp_path / "o")])
     assert code == 0 and (tmp_path / "o" / "gray.png").exists()

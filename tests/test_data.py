@@ -12,7 +12,7 @@ import pytest
 import torch
 from PIL import Image
 
-from colorlib import data
+from colorlib import color, data
 
 # ------------------------------------------------------------------------------- in-wheel samples
 
@@ -97,7 +97,7 @@ def test_gray_is_bt601_luma(samples):
     r, g, b = item["rgb"]
     assert torch.allclose(item["gray"][0], 0.299 * r + 0.587 * g + 0.114 * b, atol=1e-6)
     white = torch.ones(3, 2, 2)
-    assert torch.allclose(data.luma(white), torch.ones(1, 2, 2))
+    assert torch.allclose(color.luma_bt601(white), torch.ones(1, 2, 2))
 
 
 def test_color_dataset_train_crops_are_random(samples):

@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from colorlib import evalcache, experiments, models
+from colorlib import evalcache, evaluation, models
 
 NO_LPIPS = SimpleNamespace(lpips_net=None)
 
@@ -76,46 +76,12 @@ def test_style_transfer_warm_equals_cold(isolated_cache):
     torch.manual_seed(0)
     model = models.build_model(models.ModelConfig.preset("final", widths=(4, 8, 8, 8, 8), latent_dim=4)).eval()
     photos, styles = torch.rand(3, 3, 32, 32), torch.rand(2, 3, 32, 32)
-    cold = experiments.style_transfer(model, photos, styles, ["a", "b"])
+    cold = evaluation.style_transfer(model, photos, styles, ["a", "b"])
     cold_outputs = cold.outputs.clone()
-    warm = experiments.style_transfer(model, photos, styles, ["a", "b"])
+    warm = evaluation.style_transfer(model, photos, styles, ["a", "b"])
     assert warm.summary == cold.summary and warm.per_painting == cold.per_painting
     assert warm._outputs is None  # measurements read from the cache: no images made yet
     assert torch.equal(warm.outputs, cold_outputs)  # ... and made on demand, identical
     assert warm.key == cold.key
-    assert experiments.styled_metrics(warm, photos, NO_LPIPS) == experiments.styled_metrics(cold, photos, NO_LPIPS)
-    assert experiments.evaluate(model, photos, NO_LPIPS) == experiments.evaluate(model, photos, NO_LPIPS)
-
-
-def test_report_records_how_warm_the_caches_were(isolated_cache, counter, monkeypatch):
-    from colorlib import report
-
-    empty = report.cache_snapshot()
-    (isolated_cache / "runs" / "abc").mkdir(parents=True)
-    (isolated_cache / "runs" / "abc" / "done.json").write_text("{}")
-    trained = report.cache_snapshot()
-    assert report.cache_state(empty, trained) == "cold"
-    evalcache.cached("demo", counter, 1)
-    measured = report.cache_snapshot()
-    assert report.cache_state(trained, measured) == "partial"  # runs reused, but something was measured anew
-    assert report.cache_state(measured, report.cache_snapshot()) == "warm"
-    assert report.cache_state(measured, measured, retrain=True) == "cold"
-    (isolated_cache / "runs" / "def").mkdir()
-    (isolated_cache / "runs" / "def" / "done.json").write_text("{}")
-    assert report.cache_state(measured, report.cache_snapshot()) == "partial"  # one run trained now
-    monkeypatch.setenv("COLORLIB_EVAL_CACHE", "off")
-    assert report.cache_state(measured, measured) == "partial"
-
-
-def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
-    from colorlib import readme
-
-    nbs = {f"{i:02d}_x": 290.0 for i in range(1, 13)}  # 01-06: 29 min; all 12: 58 min
-    timings = {"report": {"cold": {**nbs, "total": 12 * 290.0}, "warm": {**{k: 10.0 for k in nbs}, "total": 200.0}}}
-    (tmp_path / "timings.json").write_text(json.dumps(timings))
-    monkeypatch.setattr(readme, "REPORT", tmp_path)
-    block = readme.block_timings()
-    assert "| 58.0 min | goal <= 60.0 min: met |" in block
-    assert "| 29.0 min | goal <= 30.0 min: met |" in block
-    assert "| 3.3 min | goal <= 3.0 min: **NOT met** |" in block
-    assert "Re-run, per notebook: 01 10 s" in block
+    assert evaluation.styled_metrics(warm, photos, NO_LPIPS) == evaluation.styled_metrics(cold, photos, NO_LPIPS)
+    assert evaluation.evaluate(model, photos, NO_LPIPS) == evaluation.evaluate(model, photos, NO_LPIPS)

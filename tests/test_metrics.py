@@ -135,3 +135,19 @@ def test_lpips_distance_with_label(squeeze_label, photos):
     assert values == pytest.approx([0, 0], abs=1e-6)
     result = metrics.evaluate_images(metrics.gray_baseline(photos), photos, lpips_net="squeeze")
     assert result["lpips"] > 0 and result["lpips_label"] == label
+
+
+def test_chroma_detail(photos):
+    flat = torch.ones(1, 3, 16, 16) * torch.tensor([0.8, 0.2, 0.1]).view(1, 3, 1, 1)
+    assert metrics.chroma_detail(flat)[0] == pytest.approx(0.0, abs=1e-6)
+    assert metrics.chroma_detail(metrics.gray_baseline(photos)).max() < 1e-3
+    blurred = torch.nn.functional.avg_pool2d(photos, 5, stride=1, padding=2, count_include_pad=False)
+    assert (metrics.chroma_detail(blurred) < metrics.chroma_detail(photos)).all()
+
+
+def test_chroma_grid_score(photos):
+    checker = photos.clone()
+    checker[:, 0, ::2, ::2] = (checker[:, 0, ::2, ::2] + 0.3).clamp(0, 1)  # a red/green checkerboard in the chroma
+    smooth, noisy = metrics.chroma_grid_score(photos), metrics.chroma_grid_score(checker)
+    assert (noisy > 3 * smooth).all() and (smooth < 0.1).all()
+    assert metrics.chroma_grid_score(photos[:1]).shape == (1,)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from colorlib import notebook_hygiene
-from colorlib.report import CLAIMS, notebooks
+from colorlib.claims import CLAIMS
+from colorlib.report import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = notebooks()

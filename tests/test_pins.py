@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from colorlib import data, experiments, losses, profiles, train
+from colorlib import data, experiments, losses, profiles, runs
 
 MANIFEST_PIXELS = ["e69ec4b4d10f2b6b", "3375596f9444b9cb", "86905ae8e872ea29", "e69ec4b4d10f2b6b", "3375596f9444b9cb",
                    "e69ec4b4d10f2b6b", "3375596f9444b9cb"]
@@ -160,7 +160,7 @@ def _records(role: str, n: int) -> list:
 @pytest.fixture
 def manifest(monkeypatch):
     monkeypatch.setattr(losses, "lpips_label", lambda net: f"LPIPS-{net} (pinned)")
-    return train.data_manifest(train.TrainData(_records("train", 3), _records("val", 2), _records("style", 2)))
+    return runs.data_manifest(runs.TrainData(_records("train", 3), _records("val", 2), _records("style", 2)))
 
 
 def _notebook_changes(P) -> dict[str, dict]:
@@ -182,7 +182,7 @@ def test_manifest_is_pinned(manifest):
 
 
 def test_every_registered_experiment_keeps_its_run_key(manifest):
-    got = {f"{profile}/{name}": train.run_key(experiments.config(name, profiles.resolve(profile)), manifest)
+    got = {f"{profile}/{name}": runs.run_key(experiments.config(name, profiles.resolve(profile)), manifest)
            for profile in ("smoke", "report", "paper") for name in experiments.EXPERIMENTS}
     assert got == EXPERIMENT_KEYS
 
@@ -196,5 +196,5 @@ def test_every_notebook_run_keeps_its_run_key(manifest):
             todo.update(_notebook_changes(P))
             for label, changes in todo.items():
                 cfg = experiments.config(label.split("@")[0], P, **changes)
-                got[f"{profile}/{nb}/{label}"] = train.run_key(cfg, manifest)
+                got[f"{profile}/{nb}/{label}"] = runs.run_key(cfg, manifest)
     assert got == NOTEBOOK_KEYS

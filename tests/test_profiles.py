@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from colorlib import experiments, profiles, report
+from colorlib import evaluation, experiments, profiles, report
 
 
 @pytest.mark.parametrize("profile", profiles.names())
@@ -36,6 +36,6 @@ def test_paper_profile_starts_and_fails_fast_offline(monkeypatch):
     assert P.source == "imagenet-1k" and P.style_source == "huggan/wikiart" and P.size == 128
     start = time.perf_counter()
     with pytest.raises(Exception) as err:
-        experiments.photos(P, split="train", limit=8)
+        evaluation.photos(P, split="train", limit=8)
     assert time.perf_counter() - start < 10
     assert "imagenet-1k" in str(err.value)

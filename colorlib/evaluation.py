@@ -1,0 +1,412 @@
+"""What the notebooks measure: held-out batches, a model's outputs, and every measurement made on them.
+
+The helpers take RGB batches (B,3,H,W) in [0, 1]:
+
+- ``photos`` / ``paintings``: a profile's evaluation images; ``predict``: a model's colourisation of them
+  (style = the photo itself, "truth", the oracle; "none"; paintings; or latents);
+- ``evaluate`` / ``evaluate_outputs`` / ``gray_metrics``: ground-truth metrics of a model, of ready outputs, of
+  the gray baseline; ``quality`` adds how colourful, detailed and grid-free the colours are;
+- ``style_transfer``: every photo coloured in every painting's style, with how far each output's colour
+  distribution moved towards the painting's (transfer strength), how much the output changes between
+  paintings (style effect) and how well the structure is kept (SSIM on lightness against the input);
+  ``reinhard_style_transfer`` measures the classical colour-statistics transfer the same way;
+- ``latents`` / ``latent_summary``: the style encoder's latent vectors (the real latents, not image pixels);
+- ``compare_models``: every model of the report in one table (notebook 11); ``working_size_study``: the
+  inference pipeline's working size (notebook 12).
+
+Every measurement goes through ``colorlib.evalcache``: a re-run with the same weights, inputs and code reads it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from typing import Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+
+from colorlib import color, data, evalcache, experiments, files, inference, losses, metrics
+from colorlib.runs import Run
+
+
+# ---------------------------------------------------------------------------------------------- data
+def photos(P, split: str = "test", limit: int | None = None) -> tuple[torch.Tensor, list[str]]:
+    """Held-out (or other split) photos as an RGB batch at the profile's evaluation size, with names."""
+    limit = limit if limit is not None else (P.n_eval if split == "test" else P.limit)
+    records = data.load_images(P.source, "photos", split, P.eval_size, limit=limit, progress=False)
+    return _batch(records, P.eval_size), [r.name for r in records]
+
+
+def paintings(P, limit: int | None = None) -> tuple[torch.Tensor, list[str]]:
+    """The paintings as an RGB batch (centre crops at the evaluation size), with their titles or names."""
+    records = data.load_images(P.style_source, "paintings", None, P.eval_size, limit=limit, progress=False)
+    names = [getattr(r, "title", None) or r.name for r in records]
+    return _batch(records, P.eval_size), names
+
+
+def _batch(records, size: int) -> torch.Tensor:
+    ds = data.ColorDataset(records, crop=size, train=False)
+    if len(ds) == 0:
+        raise ValueError("no images to evaluate")
+    return torch.stack([ds[i]["rgb"] for i in range(len(ds))])
+
+
+def pick_styles(paintings_rgb: torch.Tensor, names: list[str], n: int, seed: int = 0):
+    """A reproducible choice of ``n`` paintings spread over the set (the most and least colourful first)."""
+    order = np.argsort(-metrics.colourfulness(paintings_rgb))
+    chosen = [order[0], order[-1]] + [i for i in np.random.default_rng(seed).permutation(order)
+                                      if i not in (order[0], order[-1])]
+    chosen = chosen[:n]
+    return paintings_rgb[chosen], [names[i] for i in chosen]
+
+
+# ---------------------------------------------------------------------------------------------- models
+@torch.no_grad()
+def predict(run_or_model, rgb: torch.Tensor, style="truth", batch: int = 32) -> torch.Tensor:
+    """Colourise ``rgb``'s lightness. ``style``: "truth" (each photo's own colours: the oracle), "none",
+    an RGB style batch (1 or B images), or a latent (D,) / (B, D)."""
+    model = run_or_model.model if isinstance(run_or_model, Run) else run_or_model
+    outs = []
+    for i in range(0, len(rgb), batch):
+        chunk = rgb[i:i + batch]
+        kwargs = {}
+        if model.cfg.adain:
+            if isinstance(style, str) and style == "truth":
+                kwargs["style_rgb"] = chunk
+            elif isinstance(style, str) and style == "none":
+                pass
+            elif style.dim() == 4:
+                kwargs["style_rgb"] = style if style.shape[0] == 1 else style[i:i + batch]
+            else:
+                lat = style if style.dim() == 1 else style[i:i + batch] if style.shape[0] > 1 else style[0]
+                kwargs["latent"] = lat
+        outs.append(model.colorize(chunk, **kwargs).cpu())
+    return torch.cat(outs)
+
+
+@torch.no_grad()
+def latents(run_or_model, rgb: torch.Tensor) -> np.ndarray:
+    """Style-encoder latents (N, D) of RGB images: what the AdaIN layers actually receive."""
+    model = run_or_model.model if isinstance(run_or_model, Run) else run_or_model
+    if not model.cfg.adain:
+        raise ValueError("this model has no style encoder (adain=False)")
+    device = next(model.parameters()).device
+    model.eval()
+    return model.encode_style(color.style_input(rgb.to(device), model.cfg.space)).cpu().numpy()
+
+
+def _lpips_parts(P) -> tuple:
+    """What an LPIPS number depends on besides the images: the trunk asked for and the one available."""
+    return (P.lpips_net, losses.lpips_label(P.lpips_net) if P.lpips_net else None)
+
+
+def evaluate(run_or_model, rgb: torch.Tensor, P, style="truth") -> dict:
+    """Ground-truth metrics (PSNR, SSIM, CIEDE2000, colourfulness, LPIPS with its trunk) on ``rgb``
+    (read from ``colorlib.evalcache`` when the same model measured the same images before)."""
+    def compute():
+        return metrics.evaluate_images(predict(run_or_model, rgb, style=style), rgb, lpips_net=P.lpips_net)
+
+    return evalcache.cached("evaluate", compute, run_or_model, rgb, style, *_lpips_parts(P))
+
+
+def evaluate_outputs(pred: torch.Tensor, rgb: torch.Tensor, P) -> dict:
+    """``evaluate``'s metrics for ready outputs ``pred`` of ``rgb`` (cached by the outputs' content)."""
+    def compute():
+        return metrics.evaluate_images(pred, rgb, lpips_net=P.lpips_net)
+
+    return evalcache.cached("evaluate_outputs", compute, pred, rgb, *_lpips_parts(P))
+
+
+def gray_metrics(rgb: torch.Tensor, P) -> dict:
+    """The same metrics for the gray baseline (lightness only)."""
+    return evaluate_outputs(metrics.gray_baseline(rgb), rgb, P)
+
+
+class StyleTransfer:
+    """``outputs[i, j]``: photo i in painting j's style; ``oracle[i]``: photo i with its own colours as style;
+    ``per_painting`` and ``summary``: the measurements (see ``style_transfer``). The images are made on first
+    use when the measurements came from the evaluation cache; ``key`` identifies the outputs' content."""
+
+    def __init__(self, per_painting: list[dict], summary: dict, outputs: torch.Tensor | None = None,
+                 oracle: torch.Tensor | None = None, make=None, key: str | None = None):
+        self.per_painting, self.summary = per_painting, summary
+        self._outputs, self._oracle, self._make, self._key = outputs, oracle, make, key
+
+    def _images(self):
+        if self._outputs is None:
+            self._outputs, self._oracle = self._make()
+        return self._outputs, self._oracle
+
+    @property
+    def outputs(self) -> torch.Tensor:  # (N, S, 3, H, W)
+        return self._images()[0]
+
+    @property
+    def oracle(self) -> torch.Tensor:  # (N, 3, H, W)
+        return self._images()[1]
+
+    @property
+    def key(self) -> str:
+        if self._key is None:
+            self._key = evalcache.fingerprint(*self._images())
+        return self._key
+
+    def grid_rows(self, photos_rgb: torch.Tensor, styles_rgb: torch.Tensor):
+        """Rows for ``plots.image_grid``: header row of paintings, then per photo gray | oracle | styles."""
+        header = [None, None] + list(styles_rgb)
+        rows = [header]
+        for i in range(len(photos_rgb)):
+            rows.append([metrics.gray_baseline(photos_rgb[i:i + 1])[0], self.oracle[i]] + list(self.outputs[i]))
+        return rows
+
+
+def style_transfer(run_or_model, photos_rgb: torch.Tensor, styles_rgb: torch.Tensor, names=None) -> StyleTransfer:
+    """Colour every photo in every painting's style and measure the transfer.
+
+    Per painting: ``distance_styled`` / ``distance_oracle``: sliced-Wasserstein distance on ab between the
+    output's and the painting's colour distribution, for the painting-styled output and for the oracle output;
+    ``transfer`` = 1 - styled / oracle (0: the painting had no pull; > 0: colours moved towards the painting);
+    ``ssim_l``: SSIM of the styled output's lightness against the input's (structure kept).
+    Summary: their means, and ``style_effect``: mean per-pixel std of the outputs across paintings (RGB, 0-1).
+    The measurements come from ``colorlib.evalcache`` when this model measured these images before; the output
+    images are then made again only if they are used.
+    """
+    def make():
+        oracle = predict(run_or_model, photos_rgb, style="truth")
+        outputs = torch.stack([predict(run_or_model, photos_rgb, style=styles_rgb[j:j + 1])
+                               for j in range(len(styles_rgb))], dim=1)
+        return outputs, oracle
+
+    key = evalcache.entry_key("style_transfer", run_or_model, photos_rgb, styles_rgb,
+                        list(names) if names is not None else None)
+    st = StyleTransfer([], {}, make=make, key=key)
+
+    def compute():  # a cold run makes the images here; st keeps them for the figures
+        done = summarise_transfer(st.outputs, st.oracle, photos_rgb, styles_rgb, names)
+        return {"per_painting": done.per_painting, "summary": done.summary}
+
+    result = evalcache.cached("style_transfer", compute, key=key)
+    st.per_painting, st.summary = result["per_painting"], result["summary"]
+    return st
+
+
+def latent_summary(run_or_model, rgb: torch.Tensor) -> dict:
+    """``metrics.latent_stats`` of the style latents of ``rgb`` (scalars only, for tables and JSON)."""
+    def compute():
+        stats = metrics.latent_stats(latents(run_or_model, rgb))
+        return {k: v for k, v in stats.items() if k != "spread"}
+
+    return evalcache.cached("latent_summary", compute, run_or_model, rgb)
+
+
+def quality(run_or_model, rgb: torch.Tensor, P, style="truth", pred: torch.Tensor | None = None) -> dict:
+    """``evaluate``'s metrics plus how colourful and how detailed the output's colours are next to the truth's:
+    ``colour_ratio`` = mean colourfulness of the outputs / of the truth (< 1: desaturated), ``detail_ratio`` =
+    mean ``chroma_detail`` of the outputs / of the truth (< 1: colours smoothed; well above 1: spurious colour
+    texture), ``grid`` / ``grid_ab``: mean ``metrics.grid_artifact_score`` (lightness) and ``metrics.chroma_grid_score``
+    of the outputs. ``pred``: ready outputs (then ``run_or_model`` is unused)."""
+    def compute():
+        out = predict(run_or_model, rgb, style=style) if pred is None else pred
+        m = metrics.evaluate_images(out, rgb, lpips_net=P.lpips_net)
+        m["colour_ratio"] = m["colourfulness_pred"] / max(m["colourfulness_true"], 1e-9)
+        m["chroma_detail"] = float(np.mean(metrics.chroma_detail(out)))
+        m["detail_ratio"] = m["chroma_detail"] / max(float(np.mean(metrics.chroma_detail(rgb))), 1e-9)
+        m["grid"] = float(np.mean(metrics.grid_artifact_score(out)))
+        m["grid_ab"] = float(np.mean(metrics.chroma_grid_score(out)))
+        return m
+
+    source = ("outputs", pred) if pred is not None else ("model", run_or_model, style)
+    return evalcache.cached("quality", compute, *source, rgb, *_lpips_parts(P))
+
+
+def summarise_transfer(outputs: torch.Tensor, oracle: torch.Tensor, photos_rgb: torch.Tensor,
+                       styles_rgb: torch.Tensor, names=None) -> StyleTransfer:
+    """``style_transfer``'s measurements for ready outputs (N, S, 3, H, W) and oracle outputs (N, 3, H, W)."""
+    s = len(styles_rgb)
+    per = []
+    for j in range(s):
+        ref = styles_rgb[j:j + 1]
+        d_styled = float(np.mean(metrics.colour_distribution_distance(outputs[:, j], ref)["sliced_wasserstein_ab"]))
+        d_oracle = float(np.mean(metrics.colour_distribution_distance(oracle, ref)["sliced_wasserstein_ab"]))
+        per.append({"painting": names[j] if names else j, "distance_styled": d_styled, "distance_oracle": d_oracle,
+                    "transfer": 1.0 - d_styled / max(d_oracle, 1e-9),
+                    "ssim_l": float(np.mean(metrics.ssim_l(outputs[:, j], photos_rgb))),
+                    "colourfulness": float(np.mean(metrics.colourfulness(outputs[:, j])))})
+    summary = {k: float(np.mean([p[k] for p in per])) for k in ("transfer", "distance_styled", "distance_oracle",
+                                                                 "ssim_l")}
+    summary.update(style_effect=float(outputs.std(dim=1).mean()) if s > 1 else 0.0, n_photos=len(photos_rgb),
+                   n_paintings=s)
+    return StyleTransfer(per, summary, outputs=outputs, oracle=oracle)
+
+
+def reinhard_style_transfer(base_rgb: torch.Tensor, photos_rgb: torch.Tensor, styles_rgb: torch.Tensor,
+                            names=None) -> StyleTransfer:
+    """Reinhard colour-statistics transfer (``metrics.reinhard_transfer``, L*a*b* means and stds) of ``base_rgb``
+    (e.g. the UNet baseline's colourisation of ``photos_rgb``) towards every painting, measured as
+    ``style_transfer`` measures a model; its oracle is the transfer towards each photo's own ground truth."""
+    oracle = metrics.reinhard_transfer(base_rgb, photos_rgb)
+    outputs = torch.stack([metrics.reinhard_transfer(base_rgb, styles_rgb[j:j + 1]) for j in range(len(styles_rgb))],
+                          dim=1)
+    return summarise_transfer(outputs, oracle, photos_rgb, styles_rgb, names)
+
+
+def styled_metrics(st: StyleTransfer, photos_rgb: torch.Tensor, P) -> dict:
+    """Ground-truth metrics of every painting-styled output against its photo (means over photos x paintings)."""
+    def compute():
+        n, s = st.outputs.shape[:2]
+        pred = st.outputs.reshape(n * s, *st.outputs.shape[2:])
+        return metrics.evaluate_images(pred, photos_rgb.repeat_interleave(s, dim=0), lpips_net=P.lpips_net)
+
+    return evalcache.cached("styled_metrics", compute, st.key, photos_rgb, *_lpips_parts(P))
+
+
+COMPARISON_COLUMNS = ["model", "notebook", "space", "style", "epochs", "psnr", "ssim", "ciede2000", "lpips",
+                      "colourfulness", "ssim_l", "transfer", "style_effect"]
+
+
+def _row(label, nb, space, style, epochs, m, st=None) -> dict:
+    """One row of the comparison table from a model's metrics ``m`` (and its style transfer ``st``)."""
+    return {"model": label, "notebook": nb, "space": space, "style": style, "epochs": epochs,
+            "psnr": m["psnr"], "ssim": m["ssim"], "ciede2000": m["ciede2000"], "lpips": m["lpips"],
+            "colourfulness": m["colourfulness_pred"], "ssim_l": m["ssim_l"],
+            "transfer": st.summary["transfer"] if st else None,
+            "style_effect": st.summary["style_effect"] if st else None}
+
+
+COMPARED_ADAIN = (("AdaIN RGB", "final", "03", "rgb"), ("AdaIN LAB", "lab", "06", "lab"),
+                  ("AdaIN Luv", "luv", "10", "luv"))
+"""The style-conditioned models of the comparison: (label, experiment, notebook, colour space)."""
+
+
+def compare_models(profile: str = "report", retrain: bool = False, progress: bool = True,
+                   n_paintings: int | None = None) -> dict:
+    """Every model of the report on the same held-out photos with the same metrics (notebook 11).
+
+    Each model is the run its notebook trains, built from that notebook's parameters under ``profile``, so
+    after the notebooks have run every run is a cache hit. Style-conditioned models appear twice: with each
+    photo's own colours as the style (the oracle) and with every painting as the style (ground-truth metrics
+    averaged over photos x paintings, plus transfer strength, lightness SSIM and style effect as in
+    ``style_transfer``). Reinhard transfer is applied to the UNet baseline's output, towards the paintings and
+    (its oracle) towards the truth. ``n_paintings``: use that many paintings, spread over the set by
+    ``pick_styles`` (None: all). Returns rows (``COMPARISON_COLUMNS``) and the set-up."""
+    from colorlib import profiles
+
+    def params(nb):
+        return profiles.resolve(profile, nb, retrain=retrain)
+
+    P = params("11")
+    test_rgb, _ = photos(P, split="test")
+    paint_rgb, paint_names = paintings(P)
+    if n_paintings is not None:
+        paint_rgb, paint_names = pick_styles(paint_rgb, paint_names, n_paintings, seed=P.seed)
+    runs, measured = {}, []  # measured: the arguments of _row, in table order
+
+    def trained(label, name, nb):
+        r = experiments.run(name, params(nb), progress=progress)
+        runs[label] = experiments.describe(r)
+        return r
+
+    measured.append(("gray (lightness only)", "02", "-", "-", 0, gray_metrics(test_rgb, P)))
+    unet = trained("UNet baseline", "unet", "02")
+    measured.append(("UNet baseline", "02", "rgb", "-", unet.config.epochs, evaluate(unet, test_rgb, P)))
+    for label, name, nb in [(f"UNet LAB, {k}", v, "07") for k, v in experiments.LOSS_STUDY.items()] + [
+            ("pix2pix (UNet + PatchGAN)", "pix2pix", "09")]:
+        r = trained(label, name, nb)
+        measured.append((label, nb, "lab", "-", r.config.epochs, evaluate(r, test_rgb, P)))
+    for label, name, nb, space in COMPARED_ADAIN:
+        r = trained(label, name, nb)
+        measured.append((label, nb, space, "truth", r.config.epochs, evaluate(r, test_rgb, P, style="truth")))
+        st = style_transfer(r, test_rgb, paint_rgb, paint_names)
+        measured.append((label, nb, space, "paintings", r.config.epochs, styled_metrics(st, test_rgb, P), st))
+    st = reinhard_style_transfer(predict(unet, test_rgb), test_rgb, paint_rgb, paint_names)
+    measured.append(("Reinhard on UNet baseline", "02", "lab stats", "truth", unet.config.epochs,
+                     evaluate_outputs(st.oracle, test_rgb, P)))
+    measured.append(("Reinhard on UNet baseline", "02", "lab stats", "paintings", unet.config.epochs,
+                     styled_metrics(st, test_rgb, P), st))
+    labels = sorted({m[5]["lpips_label"] for m in measured} - {None})
+    return {"rows": [_row(*m) for m in measured], "runs": runs, "n_test": len(test_rgb), "n_paintings": len(paint_rgb),
+            "colourfulness_true": float(np.mean(metrics.colourfulness(test_rgb))),
+            "lpips_label": " / ".join(labels) or None,
+            "paintings": list(paint_names), "profile": profile, "size": P.eval_size}
+
+
+def comparison_markdown(result: dict) -> str:
+    """The comparison as a Markdown document (what ``write_comparison`` writes to ``report/comparison.md``)."""
+    from colorlib import plots
+
+    rows = [{**r, "transfer": "-" if r["transfer"] is None else r["transfer"],
+             "style_effect": "-" if r["style_effect"] is None else r["style_effect"],
+             "lpips": "n/a" if r["lpips"] is None else r["lpips"]} for r in result["rows"]]
+    return "\n".join([
+        "# Every model of the report, on the same held-out photos",
+        "",
+        f"Generated by notebook 11 (`python -m colorlib.report`, profile `{result['profile']}`); edit the notebook, "
+        "not this file.",
+        "",
+        f"{result['n_test']} held-out photos at {result['size']} px; painting rows: every photo in the style of "
+        f"each of {result['n_paintings']} paintings. Ground-truth metrics: PSNR (dB) and SSIM on RGB, mean "
+        f"CIEDE2000, {result['lpips_label'] or 'LPIPS (no trunk available)'}; colourfulness (Hasler-Suesstrunk) "
+        f"of the outputs (truth: {result['colourfulness_true']:.1f}); `ssim_l`: SSIM of the output's lightness "
+        "against the input's; `transfer`: 1 - (a\\*b\\* distance of the painting-styled output to the painting) / "
+        "(the same for the oracle output), 0 = no pull towards the painting; `style_effect`: mean per-pixel RGB "
+        "std of an output across paintings. `style`: `truth` = the photo's own colours as the style (an oracle: "
+        "a user has no ground truth); `epochs`: training epochs of the run (0: no training).",
+        "",
+        plots.markdown_table(rows, COMPARISON_COLUMNS),
+        "",
+    ])
+
+
+def write_comparison(result: dict) -> None:
+    """Write ``report/comparison.md`` (under ``colorlib.paths.report_dir()``)."""
+    from colorlib.paths import report_dir
+
+    files.write_text(report_dir() / "comparison.md", comparison_markdown(result))
+
+
+def working_size_study(models: dict[str, inference.ColorModel], images: Sequence[Image.Image],
+                       factors: Sequence[int] = (1, 2, 4)) -> list[dict]:
+    """Is it better to run the network at its training size and up-sample the chroma, or larger?
+
+    Each model colours every image (at its full size, with ``colorize_full``) with the network at ``factor``
+    times its style size, once with each photo's own colours as the style (the oracle) and once with natural
+    colours; rows hold the mean PSNR, CIEDE2000 and colourfulness against the images themselves. A model's rows
+    come from ``colorlib.evalcache`` when the same weights measured the same images before."""
+    images = [data.open_rgb(im) for im in images]
+    truth = [data.to_tensor(im)[None] for im in images]
+    arrays = [np.asarray(im) for im in images]
+    rows = []
+    for name, cm in models.items():
+        def compute(cm=cm):
+            oracle = [cm.style_latent(im) for im in images]  # the style size does not change with the work size
+            out_rows = []
+            for factor in factors:
+                cmw = dataclasses.replace(cm, work_size=cm.style_size * factor)
+                for style in ("oracle", "natural colours"):
+                    scores = []
+                    for im, gt, z in zip(images, truth, oracle):
+                        out = data.to_tensor(inference.colorize_full(cmw, im, z if style == "oracle" else cmw.natural))[None]
+                        scores.append((metrics.psnr(out, gt)[0], metrics.ciede2000(out, gt)[0],
+                                       metrics.colourfulness(out)[0]))
+                    psnr_, de, cf = np.mean(scores, axis=0)
+                    out_rows.append({"work px": cmw.work_size, "style": style, "psnr": float(psnr_),
+                                     "ciede2000": float(de), "colourfulness": float(cf)})
+            return {"rows": out_rows}
+
+        measured = evalcache.cached("picker_working_size", compute, cm.model, cm.natural, cm.style_size,
+                                    list(factors), arrays)
+        rows += [{"model": name, **row} for row in measured["rows"]]
+    return rows
+
+
+def row_name(row: dict) -> str:
+    """A comparison row's name: the model, and the style it was given when it takes one."""
+    return row["model"] + ("" if row["style"] == "-" else f" ({row['style']} as style)")
+
+
+def best_rows(rows: Sequence[dict], colourfulness_true: float) -> dict[str, str]:
+    """The name of the best of ``rows`` on PSNR, CIEDE2000, LPIPS and colourfulness (closest to the truth's)."""
+    best = {"PSNR": max(rows, key=lambda r: r["psnr"]), "CIEDE2000": min(rows, key=lambda r: r["ciede2000"]),
+            "LPIPS": min(rows, key=lambda r: r["lpips"] if r["lpips"] is not None else float("inf")),
+            "colourfulness closest to the truth's": min(rows, key=lambda r: abs(r["colourfulness"] - colourfulness_true))}
+    return {k: row_name(v) for k, v in best.items()}

@@ -1,0 +1,332 @@
+"""Colouring a photo with a trained model: the inference pipeline the command line and the style picker share.
+
+* ``load_models(profile)`` finds the report's trained final model (RGB, experiment ``final``) and, when it
+  exists, the LAB model (experiment ``lab``) in the run cache, without training; ``ModelNotFound`` says which
+  command makes them. ``load_checkpoint(path)`` opens a run folder or a checkpoint file instead.
+* ``ColorModel``: a trained ``Colorizer`` with its working size, its style size and its "natural colours"
+  latent (the mean style latent of its training photos: the style used when none is picked, since a real
+  user has no ground truth).
+* ``colorize_full(cm, image, latent)``: any size of RGB image. The network runs at its working size (the
+  input's lightness resized so the short side is ``cm.work_size``); its chroma is up-sampled (bilinear) to the
+  input's resolution and recombined with the input's own full-resolution lightness. Lightness is the one of
+  the model's colour space: BT.601 luma Y' for RGB models (chroma = R - Y', B - Y'), CIE L* for LAB (chroma
+  a*, b*) and Luv (u*, v*). Where the recombined colour falls outside the sRGB cube, its chroma is scaled
+  down (towards the grey of the same lightness, which is always inside) instead of clipping the channels, so
+  the lightness is kept exactly; only the final 8-bit rounding changes it: by at most 0.5/255 in Y', and by at
+  most about 0.26 L* units (the first-order bound over the 8-bit sRGB cube, reached for dark saturated colours;
+  0.14 for greys).
+* ``blend(a, b, alpha)``: the latent interpolation of two styles.
+"""
+from __future__ import annotations
+
+import os
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from colorlib import checkpoint as ck
+from colorlib import color, data, experiments, models, paths, profiles, runs, train
+from colorlib.checkpoint import CheckpointError
+from colorlib.config import TrainConfig
+from colorlib.models import Colorizer
+from colorlib.runs import Run
+
+NATURAL = "natural colours"
+STRIP_PIXELS = 1 << 20  # full-resolution recombination works in strips of about this many pixels
+MODEL_NAMES = {"rgb": "RGB", "lab": "LAB", "luv": "Luv"}
+
+# Experiments the picker and the command line offer and the notebook whose profile section they are trained under.
+EXPERIMENTS = (("final", "03"), ("lab", "06"))
+
+
+# ============================================================================================ models
+class ModelNotFound(FileNotFoundError):
+    """No trained model where one was looked for; the message names the command that makes it."""
+
+
+# ============================================================================================ models
+@dataclass
+class ColorModel:
+    """A trained colouriser ready for inference.
+
+    ``work_size``: short side (px) of the network's input (default: the short side its training images were
+    resized to); ``style_size``: short side a style image is resized to before the style encoder (the same
+    scale it saw in training); ``natural``: the mean style latent ``(1, D)`` of its training photos, or None
+    (then "natural colours" means no style: plain instance normalisation).
+    """
+
+    model: Colorizer
+    name: str
+    work_size: int
+    style_size: int
+    natural: torch.Tensor | None = None
+    origin: str = ""
+    run: Run | None = field(default=None, repr=False)
+
+    @property
+    def space(self) -> str:
+        return self.model.cfg.space
+
+    @torch.no_grad()
+    def style_latent(self, image: Image.Image) -> torch.Tensor:
+        """Latent ``(1, D)`` of a style image (any size and mode; resized so the short side is ``style_size``)."""
+        rgb = data.resize_short_side(data.open_rgb(image), self.style_size)
+        t = data.to_tensor(rgb)[None]
+        self.model.eval()
+        device = next(self.model.parameters()).device
+        return self.model.encode_style(color.style_input(t.to(device), self.space)).cpu()
+
+
+def from_run(run: Run, name: str | None = None, natural: bool | torch.Tensor | None = True,
+             work_size: int | None = None) -> ColorModel:
+    """A ``ColorModel`` from a ``runs.Run``. ``natural``: True computes the mean latent of the run's training
+    photos (falls back to None with a warning when they cannot be loaded), a tensor is used as is."""
+    cfg = run.config
+    if not cfg.model.adain:
+        raise ValueError(f"{run.dir}: this run is the UNet baseline without AdaIN ({cfg.tag or cfg.mode}): "
+                         f"it takes no style; use the final model (experiment 'final')")
+    train_size = cfg.resize or cfg.size
+    cm = ColorModel(run.model.cpu().eval(), name or MODEL_NAMES.get(cfg.model.space, cfg.model.space),
+                    work_size or train_size, train_size, None, str(run.dir), run)
+    if natural is True:
+        cm.natural = natural_latent(cm, cfg)
+    elif isinstance(natural, torch.Tensor):
+        cm.natural = natural.reshape(1, -1).float()
+    return cm
+
+
+@torch.no_grad()
+def natural_latent(cm: ColorModel, cfg: TrainConfig, batch: int = 64) -> torch.Tensor | None:
+    """Mean style latent of the run's training photos (centre crops at the training size), ``(1, D)``."""
+    try:
+        records = data.load_images(cfg.source, "photos", "train", cfg.resize or cfg.size, limit=cfg.limit,
+                                   progress=False)
+        ds = data.ColorDataset(records, crop=cfg.size, train=False)
+        if len(ds) == 0:
+            raise ValueError("no training photos")
+    except Exception as err:  # noqa: BLE001 - any failure means "no mean latent"; say why, keep going
+        warnings.warn(f"natural colours: cannot load the training photos of {cm.origin} ({err}); "
+                      f"the default style is 'no style' instead of their mean latent", stacklevel=2)
+        return None
+    total, n = None, 0
+    for i in range(0, len(ds), batch):
+        rgb = torch.stack([ds[j]["rgb"] for j in range(i, min(i + batch, len(ds)))])
+        z = cm.model.encode_style(color.style_input(rgb, cm.space))
+        total = z.sum(0) if total is None else total + z.sum(0)
+        n += len(z)
+    return (total / n)[None]
+
+
+def _command(profile: str) -> str:
+    if profile == "report":
+        return ("`make report` (the whole report), or only the two models: "
+                "`.venv/bin/python -m colorlib.report --only 03 --only 06`")
+    return f"`.venv/bin/python -m colorlib.report --profile {profile} --only 03 --only 06`"
+
+
+def load_models(profile: str = "report", train_missing: bool = False, natural: bool = True,
+                work_size: int | None = None, only: Sequence[str] | None = None) -> dict[str, ColorModel]:
+    """The trained final model (``"RGB"``) and, where it exists, the LAB model (``"LAB"``) of ``profile``.
+
+    Looks in the run cache (``runs.find_run``: the key of the experiment's config and data) and never trains
+    unless ``train_missing`` (used by the smoke profile, where training takes seconds). ``only``: a subset of
+    ``("final", "lab")``. Raises ``ModelNotFound`` naming the command that makes a missing model that was asked
+    for by ``only``, or the final model.
+    """
+    found: dict[str, ColorModel] = {}
+    for exp, notebook in EXPERIMENTS:
+        if only is not None and exp not in only:
+            continue
+        P = profiles.resolve(profile, notebook)
+        cfg = experiments.config(exp, P)
+        try:
+            run = runs.find_run(cfg)
+        except (FileNotFoundError, ValueError, OSError) as err:  # data not prepared, unreadable cache ...
+            run, why = None, f" ({err})"
+        else:
+            why = ""
+        if run is None and train_missing:
+            run = train.train(cfg, progress=False)
+        if run is not None:
+            cm = from_run(run, natural=natural, work_size=work_size)
+            found[cm.name] = cm
+        elif exp == "final" or only is not None:
+            raise ModelNotFound(
+                f"no trained {exp!r} model of the {profile!r} profile in the run cache "
+                f"{paths.cache_dir() / 'runs'}{why}. Make it with {_command(profile)}; "
+                f"or open another checkpoint with colorlib.inference.load_checkpoint(PATH) "
+                f"(command line: --checkpoint PATH).")
+    return found
+
+
+def load_checkpoint(path: str | os.PathLike, natural: bool = True, work_size: int | None = None) -> ColorModel:
+    """A ``ColorModel`` from a run folder (``runs/<key>``, its best weights) or a checkpoint
+    (``runs/<key>/last``, ``.../best.safetensors`` or its ``.json``). A checkpoint that is not a colorlib
+    checkpoint or does not fit the model its config describes raises ``CheckpointError`` saying why."""
+    path = Path(path).expanduser()
+    if path.is_dir():
+        if (path / "done.json").exists():
+            return from_run(runs.load_run(path), natural=natural, work_size=work_size)
+        for stem in ("best", "last"):  # an unfinished run, or a folder of checkpoints
+            if (path / f"{stem}.safetensors").exists():
+                return load_checkpoint(path / stem, natural, work_size)
+        raise FileNotFoundError(f"{path}: not a run folder (no done.json) and no best/last checkpoint in it")
+    if path.is_file() and path.suffix not in (".safetensors", ".json"):
+        raise CheckpointError(f"{path}: not a checkpoint (expected a run folder, or a colorlib checkpoint "
+                              f"<stem>.safetensors with its <stem>.json)")
+    stem = path.with_suffix("") if path.suffix in (".safetensors", ".json") else path
+    if not stem.with_suffix(".safetensors").exists():
+        raise FileNotFoundError(f"{path}: no such run folder or checkpoint")
+    if (stem.parent / "config.json").exists() and (stem.parent / "done.json").exists():
+        return from_run(runs.load_run(stem.parent, weights=stem.name), natural=natural, work_size=work_size)
+    _, state = ck.load_checkpoint(stem)
+    try:
+        cfg = TrainConfig.from_dict(state["config"])
+    except (KeyError, TypeError, ValueError) as err:
+        # No usable config in the header: assume the study's final model; load_weights then names any misfit.
+        warnings.warn(f"{stem}: no readable training config in the checkpoint ({err}); assuming the final "
+                      f"model", stacklevel=2)
+        cfg = TrainConfig()
+    model = models.build_model(cfg.model)
+    runs.load_weights(model, stem)
+    run = Run(model.eval(), state.get("history", []), stem.parent, True, cfg, state.get("lpips_label"),
+              state.get("key", ""), stem.name, {})
+    return from_run(run, natural=natural, work_size=work_size)
+
+
+# ====================================================================================== image maths
+def lightness(rgb: torch.Tensor, space: str) -> torch.Tensor:
+    """The model space's lightness of RGB ``(..., 3, H, W)``: BT.601 luma Y' in [0, 1] (rgb), or L* in [0, 100]."""
+    if space == "rgb":
+        return color.luma_bt601(rgb)
+    return color.rgb_to_lab(rgb)[..., :1, :, :] if space == "lab" else color.rgb_to_luv(rgb)[..., :1, :, :]
+
+
+def _chroma_from_output(output: torch.Tensor, space: str) -> torch.Tensor:
+    """The network's output (network space) -> chroma ``(B, 2, h, w)`` in the recombination's units."""
+    if space == "rgb":
+        y = lightness(output, "rgb")
+        return torch.cat([output[:, :1] - y, output[:, 2:3] - y], 1)  # (R - Y', B - Y')
+    scale = torch.tensor(color.NORMALISATION[space]["scale"][1:], dtype=output.dtype).view(1, 2, 1, 1)
+    return output * scale  # a*, b* (or u*, v*)
+
+
+def _rgb_from(light: torch.Tensor, chroma: torch.Tensor, space: str) -> torch.Tensor:
+    """Unclipped RGB from lightness and chroma (inverse of ``lightness`` / ``_chroma_from_output``)."""
+    if space == "rgb":
+        r, b = light + chroma[..., :1, :, :], light + chroma[..., 1:, :, :]
+        g = (light - color.BT601[0] * r - color.BT601[2] * b) / color.BT601[1]
+        return torch.cat([r, g, b], -3)
+    from kornia import color as kc
+
+    values = torch.cat([light, chroma], -3)
+    rgb = kc.lab_to_rgb(values, clip=False) if space == "lab" else kc.luv_to_rgb(values)
+    return torch.nan_to_num(rgb, nan=0.0)
+
+
+def combine(light: torch.Tensor, chroma: torch.Tensor, space: str, iterations: int = 18) -> torch.Tensor:
+    """RGB in [0, 1] whose lightness is exactly ``light``: the colour (light, chroma), with the chroma scaled
+    down per pixel just enough to fit in the sRGB cube where it does not (grey of that lightness always fits).
+
+    RGB models (Y'/colour-difference, linear): the largest scale is computed in closed form. LAB/Luv: bisection
+    on the scale for the out-of-gamut pixels only (``iterations`` halvings: the chroma is then within 2^-18 of
+    the boundary; the last clip removes float dust only).
+    """
+    if space == "rgb":
+        light = light.clamp(0.0, 1.0)
+        d = _rgb_from(light, chroma, space) - light  # the chroma's offset from grey, per channel
+        bound_hi = torch.where(d > 0, (1.0 - light) / d.clamp_min(1e-12), torch.full_like(d, torch.inf))
+        bound_lo = torch.where(d < 0, light / (-d).clamp_min(1e-12), torch.full_like(d, torch.inf))
+        t = torch.minimum(bound_hi, bound_lo).amin(-3, keepdim=True).clamp(max=1.0)
+        return (light + t * d).clamp(0.0, 1.0)
+    light = light.clamp(0.0, 100.0)
+    rgb = _rgb_from(light, chroma, space)
+    eps = 1e-6
+    bad = ((rgb < -eps) | (rgb > 1 + eps)).any(-3, keepdim=True)
+    if bad.any():
+        flat_l = light.movedim(-3, -1)[bad.movedim(-3, -1)[..., 0]]  # (N, 1)
+        flat_c = chroma.movedim(-3, -1)[bad.movedim(-3, -1)[..., 0]]  # (N, 2)
+        lo, hi = torch.zeros_like(flat_l), torch.ones_like(flat_l)
+        for _ in range(iterations):
+            mid = (lo + hi) / 2
+            test = _rgb_from(flat_l.T[:, :, None], (flat_c * mid).T[:, :, None], space)[..., 0].T  # (N, 3)
+            inside = ((test >= -eps) & (test <= 1 + eps)).all(-1, keepdim=True)
+            lo, hi = torch.where(inside, mid, lo), torch.where(inside, hi, mid)
+        fixed = _rgb_from(flat_l.T[:, :, None], (flat_c * lo).T[:, :, None], space)[..., 0].T
+        out = rgb.movedim(-3, -1).clone()
+        out[bad.movedim(-3, -1)[..., 0]] = fixed
+        rgb = out.movedim(-1, -3)
+    return rgb.clamp(0.0, 1.0)
+
+
+def _upsample_width(chroma: torch.Tensor, width: int) -> torch.Tensor:
+    """Bilinear (align_corners=False) along the width only: ``(B, 2, h, w)`` -> ``(B, 2, h, width)``."""
+    return F.interpolate(chroma, size=(chroma.shape[-2], width), mode="bilinear", align_corners=False)
+
+
+def _rows_bilinear(chroma_w: torch.Tensor, rows: torch.Tensor, height: int) -> torch.Tensor:
+    """Rows ``rows`` of the bilinear (align_corners=False) up-sampling of ``chroma_w`` to ``height`` rows; the
+    same numbers ``F.interpolate`` gives for the whole image, so strips join seamlessly."""
+    h = chroma_w.shape[-2]
+    src = ((rows.double() + 0.5) * (h / height) - 0.5).clamp(min=0.0)
+    y0 = src.floor().long().clamp(max=h - 1)
+    y1 = (y0 + 1).clamp(max=h - 1)
+    w = (src - y0.double()).float().view(1, 1, -1, 1)
+    return chroma_w[..., y0, :] * (1 - w) + chroma_w[..., y1, :] * w
+
+
+@torch.no_grad()
+def network_chroma(cm: ColorModel, rgb_small: torch.Tensor, latent: torch.Tensor | None) -> torch.Tensor:
+    """Chroma ``(1, 2, h, w)`` the network predicts for an RGB image ``(1, 3, h, w)`` already at working size."""
+    cm.model.eval()
+    net_light, _ = color.to_network(rgb_small, cm.space)
+    out = cm.model(net_light, latent)
+    return _chroma_from_output(out, cm.space)
+
+
+def work_shape(size: tuple[int, int], work_size: int) -> tuple[int, int]:
+    """(height, width) of the network's input for an image of PIL ``size`` (w, h): short side ``work_size``,
+    never larger than the image itself."""
+    w, h = size
+    scale = min(1.0, work_size / min(w, h))
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
+@torch.no_grad()
+def colorize_full(cm: ColorModel, image: Image.Image, latent: torch.Tensor | None) -> Image.Image:
+    """Colour ``image`` (any size; any mode ``data.open_rgb`` reads) with style ``latent`` ``(1, D)``; the
+    result has the input's size and lightness (see the module docstring). Works in strips, so memory stays
+    bounded for very large images."""
+    image = data.open_rgb(image)
+    width, height = image.size
+    h, w = work_shape(image.size, cm.work_size)
+    small = data.to_tensor(image.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != image.size else image)[None]
+    chroma_w = _upsample_width(network_chroma(cm, small, latent), width)
+    arr = np.asarray(image)
+    out = np.empty_like(arr)
+    step = max(1, STRIP_PIXELS // width)
+    for r0 in range(0, height, step):
+        r1 = min(height, r0 + step)
+        rgb = torch.from_numpy(arr[r0:r1].astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+        chroma = _rows_bilinear(chroma_w, torch.arange(r0, r1), height)
+        res = combine(lightness(rgb, cm.space), chroma, cm.space)
+        out[r0:r1] = color.to_uint8(res[0].permute(1, 2, 0).numpy())
+    return Image.fromarray(out, "RGB")
+
+
+def blend(a: torch.Tensor | None, b: torch.Tensor | None, alpha: float) -> torch.Tensor | None:
+    """Latent interpolation ``(1 - alpha) a + alpha b``. None ("no style") cannot be interpolated: then the
+    nearer end is taken."""
+    if alpha <= 0:
+        return a
+    if alpha >= 1:
+        return b
+    if a is None or b is None:
+        return b if alpha >= 0.5 else a
+    return (1 - alpha) * a + alpha * b

@@ -1,0 +1,58 @@
+"""colorlib.files: atomic writes leave the old file or the new one, never half of one, and follow no symlink;
+the JSON cleaner."""
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import numpy as np
+import pytest
+import torch
+
+from colorlib import files
+
+
+def test_clean_temporaries(tmp_path):
+    (tmp_path / ".last.safetensors.abc.tmp").write_bytes(b"half")
+    (tmp_path / "keep.txt").write_text("x")
+    files.clean_temporaries(tmp_path)
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.txt"]
+
+
+def test_failed_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    target = tmp_path / "out.png"
+    target.write_bytes(b"good")
+    with pytest.raises(RuntimeError, match="disk full"):
+        with files.atomic_path(target) as tmp:
+            tmp.write_bytes(b"hal")
+            raise RuntimeError("disk full")
+    assert target.read_bytes() == b"good"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_write_replaces_a_symlink_instead_of_following_it(tmp_path):
+    elsewhere = tmp_path / "elsewhere.txt"
+    elsewhere.write_text("precious")
+    link = tmp_path / "out" / "result.json"
+    link.parent.mkdir()
+    os.symlink(elsewhere, link)
+    files.write_json(link, {"a": 1})
+    assert elsewhere.read_text() == "precious"
+    assert not link.is_symlink() and json.loads(link.read_text()) == {"a": 1}
+
+
+def test_write_creates_the_folder_and_writes_text_exactly(tmp_path):
+    files.write_text(tmp_path / "a" / "b.txt", "x\ny")
+    assert (tmp_path / "a" / "b.txt").read_text() == "x\ny"
+    files.write_json(tmp_path / "c.json", {"b": 1, "a": [1.5]}, indent=2, sort_keys=True)
+    assert (tmp_path / "c.json").read_text() == '{\n  "a": [\n    1.5\n  ],\n  "b": 1\n}\n'
+
+
+def test_jsonable():
+    value = {1: (np.float64(1.5), torch.tensor(2.0)), "x": np.arange(3), "nan": float("nan"), "obj": object}
+    kept = files.jsonable(value)
+    assert kept["1"] == [1.5, 2.0] and kept["x"] == [0, 1, 2] and math.isnan(kept["nan"])
+    assert isinstance(kept["obj"], str)
+    assert files.jsonable({"a": [float("inf"), -float("inf"), float("nan")]}, nonfinite="str") == {
+        "a": ["inf", "-inf", "nan"]}

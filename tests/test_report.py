@@ -1,0 +1,81 @@
+"""The report runner and the README generator: how warm the caches were, the timing goals, the comparison block."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from colorlib import evalcache, evaluation, readme, report
+
+
+@pytest.fixture
+def counter():
+    calls = []
+
+    def compute(value=1.5):
+        calls.append(value)
+        return {"value": value, "nested": [torch.tensor(2.0), {"x": float("nan")}]}
+
+    compute.calls = calls
+    return compute
+
+
+def test_report_records_how_warm_the_caches_were(isolated_cache, counter, monkeypatch):
+    empty = report.cache_snapshot()
+    (isolated_cache / "runs" / "abc").mkdir(parents=True)
+    (isolated_cache / "runs" / "abc" / "done.json").write_text("{}")
+    trained = report.cache_snapshot()
+    assert report.cache_state(empty, trained) == "cold"
+    evalcache.cached("demo", counter, 1)
+    measured = report.cache_snapshot()
+    assert report.cache_state(trained, measured) == "partial"  # runs reused, but something was measured anew
+    assert report.cache_state(measured, report.cache_snapshot()) == "warm"
+    assert report.cache_state(measured, measured, retrain=True) == "cold"
+    (isolated_cache / "runs" / "def").mkdir()
+    (isolated_cache / "runs" / "def" / "done.json").write_text("{}")
+    assert report.cache_state(measured, report.cache_snapshot()) == "partial"  # one run trained now
+    monkeypatch.setenv("COLORLIB_EVAL_CACHE", "off")
+    assert report.cache_state(measured, measured) == "partial"
+
+
+def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
+    nbs = {f"{i:02d}_x": 290.0 for i in range(1, 13)}  # 01-06: 29 min; all 12: 58 min
+    timings = {"report": {"cold": {**nbs, "total": 12 * 290.0}, "warm": {**{k: 10.0 for k in nbs}, "total": 200.0}}}
+    (tmp_path / "timings.json").write_text(json.dumps(timings))
+    monkeypatch.setattr(readme, "REPORT", tmp_path)
+    block = readme.block_timings()
+    assert "| 58.0 min | goal <= 60.0 min: met |" in block
+    assert "| 29.0 min | goal <= 30.0 min: met |" in block
+    assert "| 3.3 min | goal <= 3.0 min: **NOT met** |" in block
+    assert "Re-run, per notebook: 01 10 s" in block
+
+
+
+def _fake_comparison():
+    row = {c: 1.0 for c in evaluation.COMPARISON_COLUMNS}
+    return {"rows": [{**row, "model": "gray", "notebook": "02", "space": "-", "style": "-", "epochs": 0,
+                      "transfer": None, "style_effect": None, "lpips": None},
+                     {**row, "model": "AdaIN RGB", "notebook": "03", "space": "rgb", "style": "paintings", "epochs": 30,
+                      "transfer": 0.25}],
+            "runs": {}, "n_test": 25, "n_paintings": 29, "colourfulness_true": 40.0, "lpips_label": "LPIPS-x",
+            "profile": "report", "size": 64, "best": {"PSNR": "gray"}, "best_without_truth": {"PSNR": "gray"}}
+
+
+def test_comparison_markdown_and_readme_block(tmp_path, monkeypatch):
+    result = _fake_comparison()
+    text = evaluation.comparison_markdown(result)
+    assert "| model | notebook | space | style | epochs |" in text
+    assert "| gray | 02 | - | - | 0 |" in text and "| n/a |" in text and "| 0.25 |" in text
+    monkeypatch.setattr(readme, "REPORT", tmp_path)
+    assert "make report" in readme.block_comparison()
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "11.json").write_text(json.dumps(result))
+    block = readme.block_comparison()
+    assert "| AdaIN RGB | paintings | 30 | 1.00 | 1.00 | 1.000 | 1.0 | 1.000 | 0.250 |" in block
+    assert "| gray | - | 0 |" in block and "Best on the held-out photos" in block
+    page = tmp_path / "README.md"
+    page.write_text("a\n<!-- generated:comparison -->\nold\n<!-- /generated:comparison -->\nb\n")
+    monkeypatch.setattr(readme, "BLOCKS", {"comparison": readme.block_comparison})
+    assert readme.update(page) and "AdaIN RGB" in page.read_text() and "old" not in page.read_text()
+
