@@ -41,12 +41,16 @@ def test_combine_leaves_in_gamut_colours_alone(space):
     assert torch.allclose(inference.combine(light, chroma, space), rgb, atol=1e-4)
 
 
-def test_strip_upsampling_equals_whole_image_interpolation():
-    chroma = torch.randn(1, 2, 7, 9)
+@pytest.mark.parametrize("seed", range(20))
+def test_strip_upsampling_equals_whole_image_interpolation(seed):
+    chroma = torch.randn(1, 2, 7, 9, generator=torch.Generator().manual_seed(seed))
     full = F.interpolate(chroma, size=(61, 50), mode="bilinear", align_corners=False)
     wide = inference._upsample_width(chroma, 50)
     strips = torch.cat([inference._rows_bilinear(wide, torch.arange(r, min(61, r + 13)), 61) for r in range(0, 61, 13)], -2)
-    assert torch.allclose(strips, full, atol=1e-6)
+    # Equal up to float32 rounding of the two interpolation orders: a few ulps of the largest value. (A fixed
+    # atol of 1e-6 only passed for the global RNG state the unseeded test happened to see: 221 of 300 seeded
+    # inputs exceed it, by at most 2.0e-6 for values up to about 3.5.)
+    assert torch.allclose(strips, full, rtol=0, atol=16 * torch.finfo(torch.float32).eps * float(chroma.abs().max()))
 
 
 @pytest.mark.parametrize("space", ["rgb", "lab"])
