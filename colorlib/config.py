@@ -29,6 +29,7 @@ STYLE_MODES = ("paired", "combined", "dual")  # modes whose style reference is a
 GAN_LOSSES = ("bce", "lsgan")
 LOSS_OPTIONS = ("huber_delta", "lpips_net")  # non-term keys accepted by losses.build_loss
 DEVICES = ("auto", "cpu", "cuda", "mps")  # and "cuda:N"
+PRECISIONS = ("fp32", "bf16", "fp16")  # fp16 (with a gradient scaler) on CUDA only
 # Fields that do not change what a config trains to: kept out of the run key.
 NON_KEY_FIELDS = ("device", "compile", "channels_last", "num_workers", "checkpoint_every", "sync_bn", "tag")
 
@@ -62,7 +63,7 @@ GAN_BOUNDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "lr": ("> 0", lambda v: v > 0),
     "base": (">= 1", lambda v: v >= 1),
 }
-CHOICES = {"mode": MODES}
+CHOICES = {"mode": MODES, "precision": PRECISIONS}
 GAN_CHOICES = {"loss": GAN_LOSSES, "norm": ("batch", "instance")}
 
 
@@ -155,7 +156,9 @@ class TrainConfig:
     ``batch_size`` is the global batch (split over DDP ranks). ``loss``: spec for ``losses.build_loss``.
     ``checkpoint_every``: steps between ``last`` checkpoints (0: only at epoch ends). ``val_every``: epochs
     between validations (the last epoch always validates). ``tag``: a free-form label (kept out of the run
-    key, like device/compile/num_workers).
+    key, like device/compile/num_workers). ``precision``: "fp32", or mixed precision under ``torch.autocast``:
+    "bf16" (CPU and CUDA; weights and optimiser stay fp32) or "fp16" (CUDA, with a gradient scaler). It changes
+    the numbers, so it enters the run key (except fp32, whose runs keep the keys they had before the switch).
     """
 
     model: ModelConfig = field(default_factory=lambda: ModelConfig.preset("final"))
@@ -175,6 +178,7 @@ class TrainConfig:
     device: str = "auto"
     compile: bool = False
     channels_last: bool = False
+    precision: str = "fp32"
     num_workers: int = 0
     mode: str = "implicit"
     loss: dict = field(default_factory=lambda: {"mse": 1.0})
@@ -287,6 +291,8 @@ class TrainConfig:
             d["style_lr"] = self.effective_style_lr
         if d["resize"] is None:
             d["resize"] = self.size
+        if d["precision"] == "fp32":
+            d.pop("precision")  # runs trained before mixed precision existed keep their keys
         return d
 
     @property

@@ -41,6 +41,7 @@ import os
 import shutil
 import sys
 import time
+import warnings
 from typing import Callable, Mapping
 
 import torch
@@ -152,6 +153,23 @@ def gan_criterion(kind: str):
     return lambda logits, real: F.mse_loss(logits, torch.full_like(logits, 1.0 if real else 0.0))
 
 
+def mixed_precision(precision: str, device: torch.device):
+    """(autocast context factory, gradient scaler or None) for ``TrainConfig.precision`` on ``device``."""
+    if precision == "fp16" and device.type != "cuda":
+        raise ConfigError(f"precision 'fp16' needs CUDA (device here: {device}); use 'bf16' on a CPU")
+    if precision == "bf16" and device.type == "cpu" and not torch.ops.mkldnn._is_mkldnn_bf16_supported():
+        # Measured on an AVX2-only CPU (AMD Zen 3): a bf16 convolution ran about 90x slower than fp32.
+        warnings.warn("precision 'bf16': this CPU has no native bfloat16 (no AVX512-BF16 or AMX), so training "
+                      "will be many times slower than fp32", stacklevel=3)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+
+    def autocast():
+        return torch.autocast(device.type, dtype=dtype) if dtype is not None else contextlib.nullcontext()
+
+    scaler = torch.amp.GradScaler("cuda") if precision == "fp16" else None
+    return autocast, scaler
+
+
 # ================================================================================================ trainer
 class Trainer:
     """One run's training: data loaders, networks, optimisers and loss built from the config, resumed from the
@@ -167,6 +185,7 @@ class Trainer:
             torch.backends.cudnn.benchmark = True  # fixed shapes (drop_last): pick the fastest kernels once
             torch.backends.cuda.matmul.allow_tf32 = True
             torch.backends.cudnn.allow_tf32 = True
+        self.autocast, self.scaler = mixed_precision(cfg.precision, device)
         self._build_loaders(data)
         self._build_networks()
         self.epoch, self.batch_done, self.step, self.best_val, self.best_epoch = 0, 0, 0, None, None
@@ -260,6 +279,8 @@ class Trainer:
         self.best_val, self.best_epoch, self.history = state["best_val"], state["best_epoch"], state["history"]
         if self.d.main:  # the saved sums cover all ranks: rank 0 carries them, the others start from zero
             self.sums.load(tensors, state["accum"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
         self.t_start -= state.get("elapsed_s", 0.0)  # train_seconds counts the interrupted sessions too
         if state.get("world") != self.d.world and self.batch_done:
             # Another world size shards the epoch differently: restart the interrupted epoch.
@@ -314,46 +335,57 @@ class Trainer:
         frozen D (returned, unweighted)."""
         real = torch.cat([lightness, target], 1)
         fake = torch.cat([lightness, pred.detach()], 1)
-        logits = self.disc_ddp(torch.cat([real, fake], 0))  # one forward: DDP wants one per backward
-        logits_real, logits_fake = logits.chunk(2)
-        d_loss = 0.5 * (self.gan_crit(logits_real, True) + self.gan_crit(logits_fake, False))
-        self.opts["disc"].zero_grad(set_to_none=True)
-        d_loss.backward()
-        self.opts["disc"].step()
+        with self.autocast():
+            logits = self.disc_ddp(torch.cat([real, fake], 0))  # one forward: DDP wants one per backward
+            logits_real, logits_fake = logits.chunk(2)
+            d_loss = 0.5 * (self.gan_crit(logits_real, True) + self.gan_crit(logits_fake, False))
+        self.optimise("disc", d_loss)
         self.disc.requires_grad_(False)
-        g_adv = self.gan_crit(self.disc(torch.cat([lightness, pred], 1)), True)
+        with self.autocast():
+            g_adv = self.gan_crit(self.disc(torch.cat([lightness, pred], 1)), True)
         self.disc.requires_grad_(True)
         terms["gan_d"], terms["gan_g"] = float(d_loss.detach()), float(g_adv.detach())
         return g_adv
 
+    def optimise(self, name: str, loss: torch.Tensor, zero=None) -> None:
+        """Backward ``loss`` and step optimiser ``name`` (through the gradient scaler under fp16); ``zero``: the
+        module whose gradients are cleared first (default: the optimiser's own parameters)."""
+        (zero or self.opts[name]).zero_grad(set_to_none=True)
+        if self.scaler is None:
+            loss.backward()
+            self.opts[name].step()
+        else:
+            self.scaler.scale(loss).backward()
+            self.scaler.step(self.opts[name])
+
     def dual_style_step(self, lightness, style) -> float:
         """``dual``: the style optimiser's step on the latent MSE, recomputed with the updated weights."""
-        _, latent, latent_p = self.gen(lightness, style, reencode=True, reencode_grad=self.cfg.style_loss_grad)
-        style_loss = F.mse_loss(latent_p, latent)
-        self.model.zero_grad(set_to_none=True)
-        style_loss.backward()
-        self.opts["style"].step()
+        with self.autocast():
+            _, latent, latent_p = self.gen(lightness, style, reencode=True, reencode_grad=self.cfg.style_loss_grad)
+            style_loss = F.mse_loss(latent_p, latent)
+        self.optimise("style", style_loss, zero=self.model)
         return float(style_loss.detach())
 
     def train_step(self, batch) -> tuple[dict, torch.Tensor | None]:
         """One optimisation step of the config's mode; returns the step's loss terms and the batch's latents."""
         cfg = self.cfg
         lightness, target, style = self.prepare(batch)
-        pred, latent, latent_p = self.gen(lightness, style, reencode=cfg.mode == "combined",
-                                          reencode_grad=cfg.style_loss_grad)
-        total, terms = self.colour_loss(pred, target, lightness)
-        if cfg.mode == "combined":
-            style_loss = F.mse_loss(latent_p, latent)
-            terms["style"] = float(style_loss.detach())
-            total = cfg.alpha * total + (1 - cfg.alpha) * style_loss
+        with self.autocast():
+            pred, latent, latent_p = self.gen(lightness, style, reencode=cfg.mode == "combined",
+                                              reencode_grad=cfg.style_loss_grad)
+            total, terms = self.colour_loss(pred, target, lightness)
+            if cfg.mode == "combined":
+                style_loss = F.mse_loss(latent_p, latent)
+                terms["style"] = float(style_loss.detach())
+                total = cfg.alpha * total + (1 - cfg.alpha) * style_loss
         if self.disc is not None:
             total = total + cfg.gan.weight * self.adversarial(lightness, target, pred, terms)
-        self.opts["color"].zero_grad(set_to_none=True)
-        total.backward()
-        self.opts["color"].step()
+        self.optimise("color", total)
         terms["loss"] = float(total.detach())
         if cfg.mode == "dual":
             terms["style"] = self.dual_style_step(lightness, style)
+        if self.scaler is not None:
+            self.scaler.update()
         if not all(math.isfinite(v) for v in terms.values()):
             raise FloatingPointError(f"non-finite loss at step {self.step}: {terms}")
         return terms, latent
@@ -367,8 +399,9 @@ class Trainer:
         sums, gen = EpochSums(None), Generator(self.model)
         for batch in self.val_loader:
             lightness, target, style = self.prepare(batch)
-            pred, latent, latent_p = gen(lightness, style, reencode=self.cfg.mode in ("combined", "dual"))
-            total, terms = self.colour_loss(pred, target, lightness)
+            with self.autocast():
+                pred, latent, latent_p = gen(lightness, style, reencode=self.cfg.mode in ("combined", "dual"))
+                total, terms = self.colour_loss(pred, target, lightness)
             loss = float(total)
             if latent_p is not None:
                 terms["style"] = float(F.mse_loss(latent_p, latent))
@@ -403,7 +436,7 @@ class Trainer:
             "epoch": epoch, "batch": batch, "step": self.step, "world": self.d.world,
             "elapsed_s": time.time() - self.t_start, "best_val": self.best_val, "best_epoch": self.best_epoch,
             "history": self.history, "optim": optim_js, "rng": rng_js, "accum": sums.state(),
-            "lpips_label": self.lpips_label})
+            "lpips_label": self.lpips_label, **({"scaler": self.scaler.state_dict()} if self.scaler else {})})
 
     def save_best(self, val: float) -> None:
         ck.save_checkpoint(self.dir / "best", ck.module_tensors(self.model, "model."), {

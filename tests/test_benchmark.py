@@ -11,9 +11,17 @@ def test_bench_speed_quick_runs(tmp_path, capsys):
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     out = tmp_path / "bench.json"
-    bench.main(["--quick", "--steps", "1", "--warmup", "1", "--reps", "1", "--sizes", "32",
-                "--variants", "eager", "--infer-size", "32", "--json", str(out)])
+    bench.main(["--quick", "--steps", "1", "--warmup", "1", "--reps", "1", "--sizes", "32", "--precisions", "fp32",
+                "bf16", "--trainer-steps", "1", "--variants", "eager", "--infer-size", "32", "--json", str(out)])
     result = json.loads(out.read_text())
-    kinds = [row["kind"] for row in result["rows"]]
-    assert kinds == ["train", "infer"] and not any("error" in row for row in result["rows"])
-    assert "img/s" in capsys.readouterr().out
+    kinds = [(row["kind"], row.get("precision")) for row in result["rows"]]
+    assert kinds == [("matmul", "fp32"), ("matmul", "bf16"), ("train", "fp32"), ("train", "bf16"),
+                     ("trainer", "fp32"), ("trainer", "bf16"), ("infer", None)]
+    assert not any("error" in row for row in result["rows"])
+    # bf16 is measured only where the CPU computes it natively (elsewhere it is emulated, ~100x slower)
+    native = result["env"]["native_bf16"]
+    assert all(("skipped" in row) != native for row in result["rows"] if row.get("precision") == "bf16")
+    train = [row for row in result["rows"] if row["kind"] == "train" and "skipped" not in row]
+    assert train and all(row["flops_per_image"] > 0 and 0 < row["of_fp32_peak"] for row in train)
+    text = capsys.readouterr().out
+    assert "img/s" in text and "GFLOP/s" in text and "of fp32" in text

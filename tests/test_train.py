@@ -204,3 +204,23 @@ def test_cli_trains_samples_then_hits_cache(tmp_path, monkeypatch):
     assert T.main(["--config", str(path), "--no-progress", "--set", "num_workers=0"]) == 0
     path.write_text("mode: implicit\nepochs: -1\n")
     assert T.main(["--config", str(path)]) == 2
+
+def test_mixed_precision_switch(tmp_path, td):
+    """bf16 trains under autocast with finite losses and a run key of its own; fp32 keeps the keys runs had before
+    the switch existed (tests/test_pins.py); fp16 needs CUDA."""
+    import warnings
+
+    from colorlib.config import TrainConfig
+
+    assert "precision" not in TrainConfig(precision="fp32").key_dict()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no native bf16 on some CPUs: slower, still correct
+        run = T.train(tiny(precision="bf16", epochs=1), data=td, cache_dir=tmp_path, progress=False)
+    assert run.config.precision == "bf16" and all(v == v for v in run.history[0].values() if isinstance(v, float))
+    fp32 = T.train(tiny(epochs=1), data=td, cache_dir=tmp_path, progress=False)
+    assert fp32.key != run.key
+    if not torch.cuda.is_available():
+        with pytest.raises(T.ConfigError, match="precision 'fp16' needs CUDA"):
+            T.train(tiny(precision="fp16"), data=td, cache_dir=tmp_path, progress=False)
+    with pytest.raises(T.ConfigError, match=r"precision must be one of \('fp32', 'bf16', 'fp16'\), got 'fp8'"):
+        T.train(tiny(precision="fp8"), data=td, cache_dir=tmp_path, progress=False)
