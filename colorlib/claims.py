@@ -1,20 +1,35 @@
 """The claims: what the original study claimed (C1-C9) and our further hypotheses (S1-), how a verdict is
-reached, how it is worded, and the claims table of ``report/claims.md``.
+reached from measurements with their uncertainty, how it is worded, and the claims table of ``report/claims.md``.
 
-A notebook measures, then records each claim it owns with ``claim(verdict(...), measured, text)`` in its
-results (``colorlib.results.save``); the report runner and the README generator read those entries back. So
-every verdict comes from ``verdict`` and every printed verdict from ``wording``:
+A claim is a conjunction of parts. Each part is an effect measured over several training seeds (and, where
+there are any, over the held-out photos or the paintings) with a 95 % interval (``interval``), tested against
+a threshold written down before looking (``part``):
 
-- ``verdict(conditions)``: the claim's parts, each a comparison made in code with a threshold written down
-  before looking; ``True`` (reproduced) when all hold, ``False`` (not reproduced) when none does, ``None``
-  (partly) otherwise. A claim with one part is reproduced or not.
-- ``paired(a, b)``: the per-image comparison behind the significance parts (one-sided Wilcoxon);
-  ``mean_ranks``: the ranking behind "best of" claims.
+- ``test=">"`` (or ``"<"``): the claim says the effect lies above (below) the threshold. *not reproduced* when an
+  equivalence margin stated in advance contains the whole interval (the effect is too small to matter, even if
+  it excludes zero); else *reproduced* when the whole interval lies on the claimed side, *not reproduced* when
+  it lies on the other side, *inconclusive* otherwise.
+- ``test="within"``: the claim says there is no effect: *reproduced* when the interval lies inside
+  ``threshold +- margin``, *not reproduced* when it lies wholly outside, *inconclusive* otherwise.
+
+The parts combine into the claim's verdict (``combine``): *reproduced* when every part is; *not reproduced*
+when some part is not and none is reproduced; *partly* when some parts are reproduced and some are not;
+*inconclusive* when nothing was refuted but something was undecided. A named winner ("the best loss") comes
+from the same rule (``best``): the option whose interval against every other excludes a tie in its favour.
+
+The interval (``interval``) of an effect ``d[s, i]`` (seed ``s``, photo or painting ``i``) adds two spreads in
+quadrature: the seed-to-seed spread of the per-seed means with Student's t (``S - 1`` degrees of freedom: a
+retrained model is a new draw, and with 3 seeds that spread is uncertain itself), and the photo-to-photo spread
+of the seed-averaged effect with the normal quantile. With one seed (the smoke profile) only the second spread
+is known: such intervals are marked, and a per-seed quantity without photos is then always inconclusive.
+Ratios that can blow up (a loss ratio of 1e5 or 1e10) are tested on a log10 scale.
 """
 from __future__ import annotations
 
 import json
-from typing import Iterable, Mapping
+import math
+from dataclasses import asdict, dataclass
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -36,57 +51,235 @@ CLAIMS = {
     "C8": ("06", "LAB is more stable but greyish and loses colour transfer."),
     "C9": ("06", "LPIPS alone gives grid-like artefacts; MSE + LPIPS is best."),
 }
-WORDS = {True: "reproduced", None: "partly", False: "not reproduced"}
+VERDICTS = ("reproduced", "partly", "inconclusive", "not reproduced")
+CONFIDENCE = 0.95
+
+MARGINS = {
+    # Equivalence margins, fixed before the multi-seed runs (issue 15): an effect whose whole interval lies
+    # within +- margin of zero is "no effect". Units are the metric's own.
+    "psnr": 0.1,  # dB
+    "ssim": 0.005,
+    "ciede2000": 0.2,  # a tenth of a just-noticeable difference (about 2.3)
+    "lpips": 0.005,
+    "colourfulness": 1.0,  # Hasler-Suesstrunk, 0 for gray, about 49 for the held-out truth
+    "transfer": 0.02,  # transfer strength, 0 = no pull towards the painting, 1 = all the way
+    "val_instability": 0.01,  # relative epoch-to-epoch change of the validation loss
+    "grid": 5e-5,  # share of spectral energy at Nyquist (the truth's is about 1e-3)
+}
 
 
-def verdict(conditions: Mapping[str, bool] | Iterable[bool]) -> bool | None:
-    """True when every condition holds, False when none does, None ("partly") when some do."""
-    values = [bool(v) for v in (conditions.values() if isinstance(conditions, Mapping) else conditions)]
-    if not values:
-        raise ValueError("a verdict needs at least one condition")
-    return True if all(values) else (None if any(values) else False)
+# ================================================================================================ intervals
+def _t_quantile(df: int) -> float:
+    from scipy.stats import t
+
+    return float(t.ppf(0.5 + CONFIDENCE / 2, df))
 
 
-def wording(value: bool | None, markdown: bool = False) -> str:
-    """The one wording of a verdict: "reproduced", "partly" or "not reproduced" (bold in Markdown tables)."""
-    word = WORDS[value]
-    return f"**{word}**" if markdown and value is False else word
+def _z_quantile() -> float:
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + CONFIDENCE / 2))
 
 
-def claim(reproduced: bool | None, measured: str, text: str = "", **numbers) -> dict:
-    """One claim's entry for the results JSON: ``reproduced`` must come from ``verdict``, ``measured`` from the
-    numbers. ``text`` states the claim or hypothesis itself; needed for ids outside the original study's C1..C9
-    (e.g. "S1" for the further studies), which ``report/claims.md`` lists in a second table."""
-    if reproduced is not None:
-        if not hasattr(reproduced, "__bool__") or isinstance(reproduced, str):
-            raise TypeError(f"reproduced must be True, False or None, not {reproduced!r}")
-        reproduced = bool(reproduced)  # numpy/torch booleans from comparisons
-    return {"reproduced": reproduced, "measured": measured, "text": text, "numbers": numbers}
+@dataclass(frozen=True)
+class Interval:
+    """An effect's estimate and its 95 % interval; ``seeds`` trained models, each measured on ``units`` photos
+    or paintings (None: one number per seed). ``low``/``high`` are infinite when nothing bounds them."""
+
+    estimate: float
+    low: float
+    high: float
+    seeds: int
+    units: int | None = None
+
+    @property
+    def half_width(self) -> float:
+        return (self.high - self.low) / 2
+
+    def text(self, unit: str = "") -> str:
+        """``estimate [low, high]`` with digits matched to the interval's width."""
+        if not math.isfinite(self.half_width):
+            return f"{fmt(self.estimate, 3)}{unit} [unbounded: {self.seeds} seed]"
+        d = digits_for(self.half_width)
+        return f"{self.estimate:.{d}f}{unit} [{self.low:.{d}f}, {self.high:.{d}f}]"
 
 
-def mean_ranks(rows: Mapping[str, Mapping], directions: Mapping[str, str]) -> dict[str, float]:
-    """Each row's mean rank (0 = best) over the metrics in ``directions`` ("max": higher is better, "min": lower
-    is better). Ties keep the rows' order; a missing value (None: no LPIPS trunk) counts as 0."""
-    def order(key, sign):
-        return sorted(rows, key=lambda name: sign * (rows[name][key] if rows[name][key] is not None else 0))
+def digits_for(spread: float) -> int:
+    """Decimals that show ``spread`` to two significant digits when its leading digit is 1 or 2 and to one
+    otherwise (0.56 -> 1 decimal, 0.12 -> 2, 3.4 -> 0), never fewer than 0."""
+    if not math.isfinite(spread) or spread <= 0:
+        return 3
+    exponent = math.floor(math.log10(spread))
+    leading = spread / 10 ** exponent
+    return max(0, -exponent + (1 if leading < 3 else 0))
 
-    orders = [order(key, -1 if d == "max" else 1) for key, d in directions.items()]
-    return {name: float(np.mean([o.index(name) for o in orders])) for name in rows}
+
+def fmt(value: float, digits: int = 3) -> str:
+    """A number with ``digits`` significant digits (for values without a spread)."""
+    return f"{value:.{digits}g}"
 
 
-def paired(a, b) -> dict:
-    """Per-image paired comparison of two measurements of the same images: means, mean difference a - b, the
-    share of images where a > b, and the one-sided Wilcoxon signed-rank p-value for "a > b" (NaN when every
-    difference is zero)."""
-    from scipy.stats import wilcoxon
+def interval(a, b=None, transform: str | None = None) -> Interval:
+    """The interval of the effect ``a - b`` (``b`` None: of ``a`` itself).
 
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-    if a.shape != b.shape or a.ndim != 1 or len(a) == 0:
-        raise ValueError(f"expected two equal-length 1-D arrays, got {a.shape} and {b.shape}")
-    diff = a - b
-    p = float(wilcoxon(a, b, alternative="greater").pvalue) if np.any(diff != 0) else float("nan")
-    return {"mean_a": float(a.mean()), "mean_b": float(b.mean()), "mean_diff": float(diff.mean()),
-            "share_a_greater": float((diff > 0).mean()), "p_a_greater": p, "n": int(len(a))}
+    ``a``, ``b``: one value per seed (S,), or one per seed and photo/painting (S, N); ``b`` may also be (N,), a
+    deterministic baseline such as gray. ``transform="log10"``: the effect is ``log10(a / b)`` (or ``log10 a``),
+    for ratios spanning orders of magnitude; ``"relative"``: ``(a - b) / b`` of each seed's means, for claims
+    stated in per cent."""
+    a = np.asarray(a, dtype=np.float64)
+    b = None if b is None else np.asarray(b, dtype=np.float64)
+    if transform == "relative":
+        a_m, b_m = (x.mean(axis=-1) if x.ndim == 2 else x for x in (a, b))
+        return _two_level(((a_m - b_m) / b_m)[:, None], per_seed=True)
+    if transform == "log10":
+        d = np.log10(a) - (np.log10(b) if b is not None else 0.0)
+    elif transform is None:
+        d = a - b if b is not None else a
+    else:
+        raise ValueError(f"transform must be None, 'log10' or 'relative', got {transform!r}")
+    return _two_level(d[:, None], per_seed=True) if d.ndim == 1 else _two_level(d, per_seed=False)
+
+
+def _two_level(d: np.ndarray, per_seed: bool) -> Interval:
+    """Interval of mean(d) for d (S, N): the seed spread with t(S-1) and the unit spread with z, in quadrature
+    (``per_seed``: one value per seed, N = 1; with one seed nothing bounds it)."""
+    seeds, units = d.shape
+    estimate = float(d.mean())
+    if seeds > 1:
+        seed_half = _t_quantile(seeds - 1) * d.mean(axis=1).std(ddof=1) / math.sqrt(seeds)
+    else:
+        seed_half = math.inf if per_seed else 0.0
+    unit_half = _z_quantile() * d.mean(axis=0).std(ddof=1) / math.sqrt(units) if units > 1 else 0.0
+    half = math.hypot(seed_half, unit_half)
+    return Interval(estimate, estimate - half, estimate + half, seeds, None if per_seed else units)
+
+
+def spread(values) -> tuple[float, float, int]:
+    """(mean, standard deviation over seeds, number of seeds) of one value per seed (sd is NaN for one seed)."""
+    v = np.asarray(values, dtype=np.float64).ravel()
+    return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else float("nan"), len(v)
+
+
+def mean_sd(values, unit: str = "") -> str:
+    """``mean +- sd`` over seeds with digits matched to the sd (one seed: the value and "1 seed")."""
+    mean, sd, n = spread(values)
+    if n == 1 or not math.isfinite(sd):
+        return f"{fmt(mean, 4)}{unit} (1 seed)"
+    d = digits_for(sd)
+    return f"{mean:.{d}f} +- {sd:.{d}f}{unit}"
+
+
+def cell(summary: Mapping, key: str, unit: str = "", note_one_seed: bool = True) -> str:
+    """``mean +- sd`` of ``key`` from a results summary (``evaluation.Measured.summary``: ``key`` and ``key_sd``);
+    a value without a spread is shown alone (with "(1 seed)" when one seed is why, unless ``note_one_seed`` is
+    False)."""
+    mean, sd = summary[key], summary.get(f"{key}_sd")
+    mean = float(mean) if isinstance(mean, str) else mean  # results store NaN as "nan"
+    if mean is None or not math.isfinite(mean):
+        return "n/a"
+    if summary.get("deterministic") or sd is None:
+        return f"{fmt(mean, 4)}{unit}"
+    if not isinstance(sd, (int, float)) or not math.isfinite(sd):  # one seed (stored as "nan")
+        return f"{fmt(mean, 4)}{unit}" + (" (1 seed)" if note_one_seed else "")
+    d = digits_for(sd)
+    return f"{mean:.{d}f} +- {sd:.{d}f}{unit}"
+
+
+# ================================================================================================ verdicts
+def test_interval(iv: Interval, test: str, threshold: float = 0.0, margin: float | None = None) -> str:
+    """One part's verdict (see the module docstring)."""
+    lo, hi = iv.low, iv.high
+    if test == "within":
+        if margin is None:
+            raise ValueError("a 'within' test needs a margin")
+        if threshold - margin < lo and hi < threshold + margin:
+            return "reproduced"
+        return "not reproduced" if lo > threshold + margin or hi < threshold - margin else "inconclusive"
+    if test not in (">", "<"):
+        raise ValueError(f"test must be '>', '<' or 'within', got {test!r}")
+    if margin is not None and threshold - margin < lo and hi < threshold + margin:
+        return "not reproduced"  # too small to matter, even where the interval excludes zero
+    above, below = lo > threshold, hi < threshold
+    claimed, opposite = (above, below) if test == ">" else (below, above)
+    if claimed:
+        return "reproduced"
+    return "not reproduced" if opposite else "inconclusive"
+
+
+def part(name: str, iv: Interval, test: str = ">", threshold: float = 0.0, margin: float | None = None,
+         unit: str = "") -> dict:
+    """A claim's part: what was measured, its interval, the test and its verdict (for the results JSON)."""
+    return {"name": name, "interval": asdict(iv), "text": iv.text(unit), "test": test, "threshold": threshold,
+            "margin": margin, "verdict": test_interval(iv, test, threshold, margin)}
+
+
+def either(name: str, parts: Sequence[dict]) -> dict:
+    """A part that holds when any of ``parts`` does ("collapsed: tiny latents *or* dead units"): reproduced when
+    one is, not reproduced when all are not, inconclusive otherwise."""
+    verdicts = [p["verdict"] for p in parts]
+    verdict = "reproduced" if "reproduced" in verdicts else (
+        "not reproduced" if all(v == "not reproduced" for v in verdicts) else "inconclusive")
+    return {"name": name, "text": " or ".join(f"{p['name']} {p['text']}" for p in parts), "any_of": list(parts),
+            "verdict": verdict}
+
+
+def best_part(name: str, result: dict, option: str, unit: str = "") -> dict:
+    """The part "``option`` is the best" from ``best``'s result: its intervals against every other option."""
+    texts = [f"- {other}: {Interval(**iv).text(unit)}" for other, iv in result["intervals"][option].items()]
+    return {"name": name, "text": f"{option} " + ", ".join(texts), "versus": result["intervals"][option],
+            "winner": result["winner"], "verdict": result["verdicts"][option]}
+
+
+def combine(verdicts: Sequence[str]) -> str:
+    """A claim's verdict from its parts' (see the module docstring)."""
+    if not verdicts:
+        raise ValueError("a claim needs at least one part")
+    if all(v == "reproduced" for v in verdicts):
+        return "reproduced"
+    if "not reproduced" in verdicts:
+        return "partly" if "reproduced" in verdicts else "not reproduced"
+    return "inconclusive"
+
+
+def claim(parts: Sequence[dict], measured: str, text: str = "", **numbers) -> dict:
+    """One claim's entry for the results JSON: its parts (``part``), the combined verdict, a one-line summary of
+    the numbers (``measured``) and, for ids outside C1..C9 (the further studies' S1..), the hypothesis ``text``."""
+    parts = list(parts)
+    return {"verdict": combine([p["verdict"] for p in parts]), "parts": parts, "measured": measured, "text": text,
+            "numbers": numbers}
+
+
+def best(options: Mapping[str, np.ndarray], higher_is_better: bool, margin: float | None = None) -> dict:
+    """Which option beats every other on one metric: for each option, its paired intervals against all others
+    (``options``: name -> (S, N) or (S,) values, the same seeds and photos for all). ``winner`` is the option
+    whose every interval excludes a tie in its favour, else None ("no clear winner"); ``verdicts[name]`` is the
+    verdict of "name is the best": reproduced when it wins every comparison, not reproduced when it loses or ties
+    one, inconclusive otherwise."""
+    test = ">" if higher_is_better else "<"
+    verdicts, intervals = {}, {}
+    for name, values in options.items():
+        ivs = {other: interval(values, v) for other, v in options.items() if other != name}
+        intervals[name] = {other: asdict(iv) for other, iv in ivs.items()}
+        won = [test_interval(iv, test, 0.0, margin) for iv in ivs.values()]
+        # the best must win every comparison: one lost (or tied within the margin) refutes it
+        verdicts[name] = "not reproduced" if "not reproduced" in won else (
+            "reproduced" if all(v == "reproduced" for v in won) else "inconclusive")
+    winners = [n for n, v in verdicts.items() if v == "reproduced"]
+    return {"winner": winners[0] if len(winners) == 1 else None, "verdicts": verdicts, "intervals": intervals}
+
+
+def wording(verdict: str, markdown: bool = False) -> str:
+    """The one wording of a verdict ("not reproduced" in bold in Markdown tables)."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}; expected one of {VERDICTS}")
+    return f"**{verdict}**" if markdown and verdict == "not reproduced" else verdict
+
+
+RULE = ("Verdicts come from 95 % intervals over training seeds and held-out photos (or paintings): a part is "
+        "*reproduced* when its whole interval lies on the claimed side of its threshold, *not reproduced* when it "
+        "lies on the other side or inside the equivalence margin stated in advance, *inconclusive* otherwise; a "
+        "claim is reproduced when all its parts are, partly when some are and some are not, inconclusive when "
+        "nothing was refuted but something was undecided (`colorlib.claims`).")
 
 
 # ====================================================================================== reading them back
@@ -96,17 +289,18 @@ def recorded(notebook: str) -> dict:
         data = results.load(notebook)
     except FileNotFoundError:
         return {}
-    return {cid: {**entry, "profile": data.get("profile", "?")} for cid, entry in data.get("claims", {}).items()}
+    return {cid: {**entry, "profile": data.get("profile", "?"), "seeds": data.get("seeds")}
+            for cid, entry in data.get("claims", {}).items()}
 
 
 def further() -> list[tuple[str, str, dict]]:
     """(claim id, notebook, entry) of every recorded claim outside the original study's, by notebook."""
     out = []
     for path in sorted(results.results_dir().glob("*.json")):
-        profile = json.loads(path.read_text()).get("profile", "?")
-        for cid, entry in sorted(json.loads(path.read_text()).get("claims", {}).items()):
+        data = json.loads(path.read_text())
+        for cid, entry in sorted(data.get("claims", {}).items()):
             if cid not in CLAIMS:
-                out.append((cid, path.stem, {**entry, "profile": profile}))
+                out.append((cid, path.stem, {**entry, "profile": data.get("profile", "?"), "seeds": data.get("seeds")}))
     return out
 
 
@@ -114,33 +308,39 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _seeds(entry: dict) -> str:
+    seeds = entry.get("seeds")
+    return ", ".join(map(str, seeds)) if seeds else "?"
+
+
 def claims_markdown(profile: str) -> str:
-    """``report/claims.md``: every claim with its notebook, profile, verdict and measurement; a claim whose
-    notebook has not run (or recorded no verdict) says so."""
+    """``report/claims.md``: every claim with its notebook, profile, seeds, verdict and measurement; a claim
+    whose notebook has not run (or recorded no verdict) says so."""
     lines = [
         "# The original study's claims, measured here",
         "",
-        f"Generated by `python -m colorlib.report` (profile of each notebook's last run shown; this run: `{profile}`).",
-        "Numbers come from `report/results/NN.json`; edit the notebooks, not this file.",
+        f"Generated by `python -m colorlib.report` (profile and seeds of each notebook's last run shown; this run: "
+        f"`{profile}`). Numbers come from `report/results/NN.json`; edit the notebooks, not this file.",
         "",
-        "| claim | notebook | profile | verdict | measured here |",
+        RULE,
+        "",
+        "| claim | notebook | profile (seeds) | verdict | measured here (estimate [95 % interval]) |",
         "|---|---|---|---|---|",
     ]
     for cid, (nb, text) in CLAIMS.items():
-        found = recorded(nb)
-        entry = found.get(cid)
+        entry = recorded(nb).get(cid)
         if entry is None:
             ran = results.exists(nb)
             profile_of = results.load(nb).get("profile", "?") if ran else "-"
             lines.append(f"| {cid}: {text} | {nb} | {profile_of} | not measured | notebook {nb} "
                          f"{'recorded no verdict' if ran else 'has not run'} |")
             continue
-        lines.append(f"| {cid}: {text} | {nb} | {entry['profile']} | {wording(entry['reproduced'], True)} "
-                     f"| {_cell(entry['measured'])} |")
-    extra = [f"| {cid}: {e.get('text', '')} | {nb} | {e['profile']} | {wording(e['reproduced'], True)} | "
+        lines.append(f"| {cid}: {text} | {nb} | {entry['profile']} ({_seeds(entry)}) | "
+                     f"{wording(entry['verdict'], True)} | {_cell(entry['measured'])} |")
+    extra = [f"| {cid}: {e.get('text', '')} | {nb} | {e['profile']} ({_seeds(e)}) | {wording(e['verdict'], True)} | "
              f"{_cell(e['measured'])} |" for cid, nb, e in further()]
     if extra:
-        lines += ["", "## Further studies", "", "| finding | notebook | profile | verdict | measured here |",
+        lines += ["", "## Further studies", "", "| finding | notebook | profile (seeds) | verdict | measured here |",
                   "|---|---|---|---|---|", *extra]
     return "\n".join(lines) + "\n"
 
@@ -149,4 +349,52 @@ def write_claims(profile: str):
     """Write ``report/claims.md``; returns its path."""
     path = report_dir() / "claims.md"
     files.write_text(path, claims_markdown(profile))
+    return path
+
+
+# ====================================================================================== stability
+def _all_claims(report_folder) -> dict[str, dict]:
+    """Every claim recorded under ``<report_folder>/results`` (id -> entry, with its notebook and seeds)."""
+    from pathlib import Path
+
+    out = {}
+    for path in sorted((Path(report_folder) / "results").glob("*.json")):
+        data = json.loads(path.read_text())
+        for cid, entry in data.get("claims", {}).items():
+            out[cid] = {**entry, "notebook": path.stem, "seeds": data.get("seeds")}
+    return out
+
+
+def _order(cid: str) -> tuple:
+    return (cid[0] != "C", int(cid[1:]) if cid[1:].isdigit() else 0, cid)
+
+
+def stability_markdown(main_folder, other_folder) -> str:
+    """Every verdict of the main report next to the same claim's verdict from the run with other seeds."""
+    main, other = _all_claims(main_folder), _all_claims(other_folder)
+    ids = sorted(set(main) | set(other), key=_order)
+    same = [cid for cid in ids if cid in main and cid in other and main[cid]["verdict"] == other[cid]["verdict"]]
+    seeds = lambda d: ", ".join(map(str, next((e["seeds"] for e in d.values() if e.get("seeds")), []))) or "?"
+    lines = ["# Stability of the verdicts under two disjoint sets of training seeds", "",
+             "Generated by `python -m colorlib.report --stability ...`: the whole report was run again with other "
+             "training seeds (same code, data, photos, paintings and rule); edit the notebooks, not this file.", "",
+             RULE, "",
+             f"**{len(same)} of {len(ids)} verdicts are identical** (seeds {seeds(main)} vs {seeds(other)}).", "",
+             f"| claim | verdict, seeds {seeds(main)} | verdict, seeds {seeds(other)} | same | parts (seeds "
+             f"{seeds(main)} / {seeds(other)}) |", "|---|---|---|---|---|"]
+    for cid in ids:
+        a, b = main.get(cid), other.get(cid)
+        va, vb = (wording(x["verdict"], True) if x else "not measured" for x in (a, b))
+        parts = "; ".join(f"{p['name']}: {p['verdict']} / {q['verdict']}" for p, q in
+                          zip((a or {}).get("parts", []), (b or {}).get("parts", [])))
+        lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**'} | {_cell(parts)} |")
+    return "\n".join(lines) + "\n"
+
+
+def write_stability(main_folder, other_folder):
+    """Write ``<main_folder>/stability.md``; returns its path."""
+    from pathlib import Path
+
+    path = Path(main_folder) / "stability.md"
+    files.write_text(path, stability_markdown(main_folder, other_folder))
     return path

@@ -19,14 +19,88 @@ Every measurement goes through ``colorlib.evalcache``: a re-run with the same we
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
 import torch
 from PIL import Image
 
-from colorlib import color, data, evalcache, experiments, files, inference, losses, metrics
+from colorlib import claims, color, data, evalcache, experiments, files, inference, losses, metrics, profiles
 from colorlib.runs import Run
+
+
+# ---------------------------------------------------------------------------------------------- seeds
+@dataclass
+class Measured:
+    """One model's measurements over its training seeds: ``per_seed[s]`` is the measurement dict of seed ``s``
+    (``evaluate``'s or ``quality``'s, with per-image values under "per_image"; ``transfer_measures``', with
+    per-painting values under "per_painting"). A deterministic baseline (gray) is one "seed"."""
+
+    per_seed: list[dict]
+    deterministic: bool = False  # one measurement that no seed changes (the gray baseline)
+
+    @property
+    def seeds(self) -> int:
+        return len(self.per_seed)
+
+    def values(self, key: str) -> np.ndarray:
+        """(S,) each seed's value of ``key`` (NaN where a seed has none, e.g. LPIPS without a trunk)."""
+        return np.array([np.nan if d.get(key) is None else d[key] for d in self.per_seed], dtype=np.float64)
+
+    def units(self, key: str, per: str = "image") -> np.ndarray:
+        """(S, N): ``key`` per seed and per image (``per="image"``) or per painting (``per="painting"``)."""
+        return np.array([d[f"per_{per}"][key] for d in self.per_seed], dtype=np.float64)
+
+    def mean(self, key: str) -> float:
+        return float(np.mean(self.values(key)))
+
+    def cell(self, key: str, unit: str = "") -> str:
+        """``mean +- sd`` over seeds, digits matched to the spread (for tables and prose)."""
+        if self.deterministic:
+            return f"{claims.fmt(self.mean(key), 4)}{unit}"
+        return claims.mean_sd(self.values(key), unit)
+
+    def summary(self, keys: Sequence[str]) -> dict:
+        """Mean and standard deviation over seeds of each key (``key`` and ``key_sd``), for the results JSON."""
+        out = {"seeds": self.seeds, **({"deterministic": True} if self.deterministic else {})}
+        for key in keys:
+            mean, sd, _ = claims.spread(self.values(key))
+            out[key], out[f"{key}_sd"] = mean, sd
+        return out
+
+
+def gray_measured(rgb: torch.Tensor, P) -> Measured:
+    """``gray_metrics`` as a deterministic ``Measured``."""
+    return Measured([gray_metrics(rgb, P)], deterministic=True)
+
+
+def evaluate_runs(runs: Sequence, rgb: torch.Tensor, P, style="truth") -> Measured:
+    """``evaluate`` of each seed's run."""
+    return Measured([evaluate(r, rgb, P, style=style) for r in runs])
+
+
+def quality_runs(runs: Sequence, rgb: torch.Tensor, P, style="truth") -> Measured:
+    """``quality`` of each seed's run."""
+    return Measured([quality(r, rgb, P, style=style) for r in runs])
+
+
+def transfer_measures(st: "StyleTransfer") -> dict:
+    """A style transfer's summary with its per-painting values (``Measured.units(key, per="painting")``)."""
+    keys = ("transfer", "distance_styled", "distance_oracle", "ssim_l", "colourfulness")
+    return {**st.summary, "per_painting": {k: [p[k] for p in st.per_painting] for k in keys}}
+
+
+def transfer_runs(runs: Sequence, photos_rgb: torch.Tensor, styles_rgb: torch.Tensor, names=None
+                  ) -> tuple[list["StyleTransfer"], Measured]:
+    """``style_transfer`` of each seed's run, and their measurements."""
+    sts = [style_transfer(r, photos_rgb, styles_rgb, names) for r in runs]
+    return sts, Measured([transfer_measures(st) for st in sts])
+
+
+def latent_runs(runs: Sequence, rgb: torch.Tensor) -> Measured:
+    """``latent_summary`` of each seed's run."""
+    return Measured([latent_summary(r, rgb) for r in runs])
 
 
 # ---------------------------------------------------------------------------------------------- data
@@ -211,8 +285,10 @@ def quality(run_or_model, rgb: torch.Tensor, P, style="truth", pred: torch.Tenso
         m["colour_ratio"] = m["colourfulness_pred"] / max(m["colourfulness_true"], 1e-9)
         m["chroma_detail"] = float(np.mean(metrics.chroma_detail(out)))
         m["detail_ratio"] = m["chroma_detail"] / max(float(np.mean(metrics.chroma_detail(rgb))), 1e-9)
-        m["grid"] = float(np.mean(metrics.grid_artifact_score(out)))
-        m["grid_ab"] = float(np.mean(metrics.chroma_grid_score(out)))
+        per = {"grid": metrics.grid_artifact_score(out), "grid_ab": metrics.chroma_grid_score(out),
+               "chroma_detail": metrics.chroma_detail(out)}
+        m["grid"], m["grid_ab"] = float(np.mean(per["grid"])), float(np.mean(per["grid_ab"]))
+        m["per_image"].update({k: [float(x) for x in v] for k, v in per.items()})
         return m
 
     source = ("outputs", pred) if pred is not None else ("model", run_or_model, style)
@@ -260,17 +336,23 @@ def styled_metrics(st: StyleTransfer, photos_rgb: torch.Tensor, P) -> dict:
     return evalcache.cached("styled_metrics", compute, st.key, photos_rgb, *_lpips_parts(P))
 
 
-COMPARISON_COLUMNS = ["model", "notebook", "space", "style", "epochs", "psnr", "ssim", "ciede2000", "lpips",
+COMPARISON_COLUMNS = ["model", "notebook", "space", "style", "epochs", "seeds", "psnr", "ssim", "ciede2000", "lpips",
                       "colourfulness", "ssim_l", "transfer", "style_effect"]
+METRIC_COLUMNS = {"psnr": "psnr", "ssim": "ssim", "ciede2000": "ciede2000", "lpips": "lpips",
+                  "colourfulness": "colourfulness_pred", "ssim_l": "ssim_l"}
+"""comparison column -> key of ``metrics.evaluate_images``."""
 
 
-def _row(label, nb, space, style, epochs, m, st=None) -> dict:
-    """One row of the comparison table from a model's metrics ``m`` (and its style transfer ``st``)."""
-    return {"model": label, "notebook": nb, "space": space, "style": style, "epochs": epochs,
-            "psnr": m["psnr"], "ssim": m["ssim"], "ciede2000": m["ciede2000"], "lpips": m["lpips"],
-            "colourfulness": m["colourfulness_pred"], "ssim_l": m["ssim_l"],
-            "transfer": st.summary["transfer"] if st else None,
-            "style_effect": st.summary["style_effect"] if st else None}
+def _row(label, nb, space, style, epochs, quality: Measured, transfer: Measured | None = None) -> dict:
+    """One row of the comparison table: each metric's mean over seeds (``<column>``) and spread (``<column>_sd``)."""
+    row = {"model": label, "notebook": nb, "space": space, "style": style, "epochs": epochs, "seeds": quality.seeds}
+    for column, key in METRIC_COLUMNS.items():
+        row[column], row[f"{column}_sd"] = claims.spread(quality.values(key))[:2]
+    for column in ("transfer", "style_effect"):
+        row[column], row[f"{column}_sd"] = claims.spread(transfer.values(column))[:2] if transfer else (None, None)
+    if quality.deterministic:
+        row.update({f"{c}_sd": None for c in ("psnr", "ssim", "ciede2000", "lpips", "colourfulness", "ssim_l")})
+    return row
 
 
 COMPARED_ADAIN = (("AdaIN RGB", "final", "03", "rgb"), ("AdaIN LAB", "lab", "06", "lab"),
@@ -278,73 +360,88 @@ COMPARED_ADAIN = (("AdaIN RGB", "final", "03", "rgb"), ("AdaIN LAB", "lab", "06"
 """The style-conditioned models of the comparison: (label, experiment, notebook, colour space)."""
 
 
+def _styled(sts: Sequence[StyleTransfer], photos_rgb, P) -> tuple[Measured, Measured]:
+    """Ground-truth metrics of painting-styled outputs and the transfer measurements, one entry per seed."""
+    return Measured([styled_metrics(st, photos_rgb, P) for st in sts]), Measured([transfer_measures(st) for st in sts])
+
+
 def compare_models(profile: str = "report", retrain: bool = False, progress: bool = True,
-                   n_paintings: int | None = None) -> dict:
-    """Every model of the report on the same held-out photos with the same metrics (notebook 11).
+                   n_paintings: int | None = None, seeds: Sequence[int] | None = None) -> dict:
+    """Every model of the report on the same held-out photos with the same metrics (notebook 11), over seeds.
 
-    Each model is the run its notebook trains, built from that notebook's parameters under ``profile``, so
-    after the notebooks have run every run is a cache hit. Style-conditioned models appear twice: with each
-    photo's own colours as the style (the oracle) and with every painting as the style (ground-truth metrics
-    averaged over photos x paintings, plus transfer strength, lightness SSIM and style effect as in
-    ``style_transfer``). Reinhard transfer is applied to the UNet baseline's output, towards the paintings and
-    (its oracle) towards the truth. ``n_paintings``: use that many paintings, spread over the set by
-    ``pick_styles`` (None: all). Returns rows (``COMPARISON_COLUMNS``) and the set-up."""
-    from colorlib import profiles
-
+    Each model is the runs its notebook trains (one per seed of ``seeds``, default the profile's), built from that
+    notebook's parameters under ``profile``, so after the notebooks have run every run is a cache hit.
+    Style-conditioned models appear twice: with each photo's own colours as the style (the oracle) and with every
+    painting as the style (ground-truth metrics averaged over photos x paintings, plus transfer strength,
+    lightness SSIM and style effect as in ``style_transfer``). Reinhard transfer is applied to each seed's UNet
+    baseline output, towards the paintings and (its oracle) towards the truth. ``n_paintings``: use that many
+    paintings, spread over the set by ``pick_styles`` (None: all). Returns rows (``COMPARISON_COLUMNS``, each metric
+    with its ``_sd`` over seeds), the set-up, and ``units``: per-painting transfer and lightness SSIM of each
+    painting-styled row, per seed (what paired comparisons need)."""
     def params(nb):
-        return profiles.resolve(profile, nb, retrain=retrain)
+        return profiles.resolve(profile, nb, retrain=retrain, seeds=seeds)
 
     P = params("11")
     test_rgb, _ = photos(P, split="test")
     paint_rgb, paint_names = paintings(P)
     if n_paintings is not None:
         paint_rgb, paint_names = pick_styles(paint_rgb, paint_names, n_paintings, seed=P.seed)
-    runs, measured = {}, []  # measured: the arguments of _row, in table order
+    described, measured = {}, []  # measured: the arguments of _row, in table order
 
     def trained(label, name, nb):
-        r = experiments.run(name, params(nb), progress=progress)
-        runs[label] = experiments.describe(r)
-        return r
+        rs = experiments.runs(name, params(nb), progress=progress)
+        described[label] = [experiments.describe(r) for r in rs]
+        return rs
 
-    measured.append(("gray (lightness only)", "02", "-", "-", 0, gray_metrics(test_rgb, P)))
+    measured.append(("gray (lightness only)", "02", "-", "-", 0, gray_measured(test_rgb, P)))
     unet = trained("UNet baseline", "unet", "02")
-    measured.append(("UNet baseline", "02", "rgb", "-", unet.config.epochs, evaluate(unet, test_rgb, P)))
+    measured.append(("UNet baseline", "02", "rgb", "-", unet[0].config.epochs, evaluate_runs(unet, test_rgb, P)))
     for label, name, nb in [(f"UNet LAB, {k}", v, "07") for k, v in experiments.LOSS_STUDY.items()] + [
             ("pix2pix (UNet + PatchGAN)", "pix2pix", "09")]:
-        r = trained(label, name, nb)
-        measured.append((label, nb, "lab", "-", r.config.epochs, evaluate(r, test_rgb, P)))
+        rs = trained(label, name, nb)
+        measured.append((label, nb, "lab", "-", rs[0].config.epochs, evaluate_runs(rs, test_rgb, P)))
     for label, name, nb, space in COMPARED_ADAIN:
-        r = trained(label, name, nb)
-        measured.append((label, nb, space, "truth", r.config.epochs, evaluate(r, test_rgb, P, style="truth")))
-        st = style_transfer(r, test_rgb, paint_rgb, paint_names)
-        measured.append((label, nb, space, "paintings", r.config.epochs, styled_metrics(st, test_rgb, P), st))
-    st = reinhard_style_transfer(predict(unet, test_rgb), test_rgb, paint_rgb, paint_names)
-    measured.append(("Reinhard on UNet baseline", "02", "lab stats", "truth", unet.config.epochs,
-                     evaluate_outputs(st.oracle, test_rgb, P)))
-    measured.append(("Reinhard on UNet baseline", "02", "lab stats", "paintings", unet.config.epochs,
-                     styled_metrics(st, test_rgb, P), st))
-    labels = sorted({m[5]["lpips_label"] for m in measured} - {None})
-    return {"rows": [_row(*m) for m in measured], "runs": runs, "n_test": len(test_rgb), "n_paintings": len(paint_rgb),
-            "colourfulness_true": float(np.mean(metrics.colourfulness(test_rgb))),
-            "lpips_label": " / ".join(labels) or None,
-            "paintings": list(paint_names), "profile": profile, "size": P.eval_size}
+        rs = trained(label, name, nb)
+        measured.append((label, nb, space, "truth", rs[0].config.epochs, evaluate_runs(rs, test_rgb, P)))
+        sts = [style_transfer(r, test_rgb, paint_rgb, paint_names) for r in rs]
+        measured.append((label, nb, space, "paintings", rs[0].config.epochs, *_styled(sts, test_rgb, P)))
+    sts = [reinhard_style_transfer(predict(r, test_rgb), test_rgb, paint_rgb, paint_names) for r in unet]
+    measured.append(("Reinhard on UNet baseline", "02", "lab stats", "truth", unet[0].config.epochs,
+                     Measured([evaluate_outputs(st.oracle, test_rgb, P) for st in sts])))
+    measured.append(("Reinhard on UNet baseline", "02", "lab stats", "paintings", unet[0].config.epochs,
+                     *_styled(sts, test_rgb, P)))
+    labels = sorted({d["lpips_label"] for m in measured for d in m[5].per_seed} - {None})
+    units = {f"{m[0]} ({m[3]})": {k: m[6].units(k, per="painting").tolist() for k in ("transfer", "ssim_l")}
+             for m in measured if len(m) > 6}
+    return {"rows": [_row(*m) for m in measured], "runs": described, "n_test": len(test_rgb),
+            "n_paintings": len(paint_rgb), "colourfulness_true": float(np.mean(metrics.colourfulness(test_rgb))),
+            "lpips_label": " / ".join(labels) or None, "paintings": list(paint_names), "profile": profile,
+            "seeds": list(P.seeds), "size": P.eval_size, "units": units}
+
+
+def comparison_cell(row: dict, column: str) -> str:
+    """A comparison table cell: ``mean +- sd`` over seeds, the value alone without a spread, "-" when absent."""
+    value, sd = row.get(column), row.get(f"{column}_sd")
+    if value is None:
+        return "n/a" if column == "lpips" and row.get("style") != "paintings" else "-"
+    return claims.cell({column: value, f"{column}_sd": sd}, column, note_one_seed=False)
 
 
 def comparison_markdown(result: dict) -> str:
     """The comparison as a Markdown document (what ``write_comparison`` writes to ``report/comparison.md``)."""
     from colorlib import plots
 
-    rows = [{**r, "transfer": "-" if r["transfer"] is None else r["transfer"],
-             "style_effect": "-" if r["style_effect"] is None else r["style_effect"],
-             "lpips": "n/a" if r["lpips"] is None else r["lpips"]} for r in result["rows"]]
+    rows = [{c: (comparison_cell(r, c) if c in METRIC_COLUMNS or c in ("transfer", "style_effect") else r[c])
+             for c in COMPARISON_COLUMNS} for r in result["rows"]]
     return "\n".join([
         "# Every model of the report, on the same held-out photos",
         "",
-        f"Generated by notebook 11 (`python -m colorlib.report`, profile `{result['profile']}`); edit the notebook, "
-        "not this file.",
+        f"Generated by notebook 11 (`python -m colorlib.report`, profile `{result['profile']}`, seeds "
+        f"{', '.join(map(str, result['seeds']))}); edit the notebook, not this file.",
         "",
         f"{result['n_test']} held-out photos at {result['size']} px; painting rows: every photo in the style of "
-        f"each of {result['n_paintings']} paintings. Ground-truth metrics: PSNR (dB) and SSIM on RGB, mean "
+        f"each of {result['n_paintings']} paintings. Every cell is the mean +- standard deviation over the training "
+        f"seeds (`seeds`: how many; gray has none). Ground-truth metrics: PSNR (dB) and SSIM on RGB, mean "
         f"CIEDE2000, {result['lpips_label'] or 'LPIPS (no trunk available)'}; colourfulness (Hasler-Suesstrunk) "
         f"of the outputs (truth: {result['colourfulness_true']:.1f}); `ssim_l`: SSIM of the output's lightness "
         "against the input's; `transfer`: 1 - (a\\*b\\* distance of the painting-styled output to the painting) / "

@@ -2,14 +2,15 @@
 
 ``config(name, P)`` turns a profile's parameters ``P`` (``colorlib.profiles.resolve``) into the ``TrainConfig`` of
 a named experiment (every training parameter the profile names, then the experiment's own fields);
-``run(name, P)`` trains it through the run cache (a re-run loads it). ``snapshot`` is a run's state after fewer
-epochs, ``run_on`` an experiment trained on a chosen subset of photos (``chroma_split``). What the notebooks
+``run(name, P)`` trains it through the run cache (a re-run loads it), ``runs(name, P)`` once per training seed of
+``P.seeds``. ``snapshot`` is a run's state after fewer epochs, ``run_on`` an experiment trained on a chosen subset of photos (``chroma_split``). What the notebooks
 measure on these runs is in ``colorlib.evaluation``.
 """
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -80,8 +81,19 @@ def config(name: str, P, **changes) -> TrainConfig:
 
 
 def run(name: str, P, progress: bool = True, **changes) -> Run:
-    """Train experiment ``name`` (or load it from the run cache; ``P.retrain`` forces training)."""
+    """Train experiment ``name`` with seed ``P.seed`` (or load it from the run cache; ``P.retrain`` forces
+    training)."""
     return train.train(config(name, P, **changes), retrain=bool(P.retrain), progress=progress)
+
+
+def with_seed(P, seed: int):
+    """``P`` with another training seed."""
+    return SimpleNamespace(**{**vars(P), "seed": int(seed)})
+
+
+def runs(name: str, P, progress: bool = True, **changes) -> list[Run]:
+    """Experiment ``name`` trained once per seed of ``P.seeds`` (each through the run cache), in seed order."""
+    return [run(name, with_seed(P, s), progress=progress, **changes) for s in P.seeds]
 
 
 def describe(run: Run) -> dict:
@@ -169,3 +181,8 @@ def run_on(name: str, P, train_records: list, progress: bool = True, **changes) 
     td = load_data(cfg, progress=False)
     td.train = list(train_records)
     return train.train(cfg, retrain=bool(P.retrain), progress=progress, data=td)
+
+
+def runs_on(name: str, P, train_records: list, progress: bool = True, **changes) -> list[Run]:
+    """``run_on`` once per seed of ``P.seeds``."""
+    return [run_on(name, with_seed(P, s), train_records, progress=progress, **changes) for s in P.seeds]

@@ -241,21 +241,25 @@ def reinhard_transfer(source_rgb, reference_rgb, eps: float = 1e-6) -> torch.Ten
 
 # ---------------------------------------------------------------------------------------------- summary
 def evaluate_images(pred_rgb, true_rgb, lpips_net: str | None = None) -> dict:
-    """Batch means of every ground-truth metric, as floats.
+    """Batch means of every ground-truth metric, as floats, and the per-image values behind them.
 
-    Keys: psnr, ssim, psnr_l, ssim_l, ciede2000, colourfulness_pred, colourfulness_true, lpips, lpips_label.
+    Keys: psnr, ssim, psnr_l, ssim_l, ciede2000, colourfulness_pred, colourfulness_true, lpips, lpips_label, and
+    ``per_image`` (the same metrics, one list entry per image: what paired comparisons between models use).
     ``lpips_net`` ("alex", "vgg", "squeeze") turns LPIPS on; with None (or no trunk available) ``lpips`` and
     ``lpips_label`` are None. PSNR values are capped at ``PSNR_CAP_DB``.
     """
     p, t = _pair(pred_rgb, true_rgb)
-    result = {
+    per = {
         "psnr": psnr(p, t), "ssim": ssim(p, t), "psnr_l": psnr_l(p, t), "ssim_l": ssim_l(p, t),
         "ciede2000": ciede2000(p, t), "colourfulness_pred": colourfulness(p), "colourfulness_true": colourfulness(t),
     }
-    result = {k: float(np.mean(v)) for k, v in result.items()}
+    result = {k: float(np.mean(v)) for k, v in per.items()}
     values, label = lpips_distance(p, t, lpips_net) if lpips_net else (None, None)
     result["lpips"] = float(np.mean(values)) if values is not None else None
     result["lpips_label"] = label
+    if values is not None:
+        per["lpips"] = values
+    result["per_image"] = {k: [float(x) for x in v] for k, v in per.items()}
     return result
 
 

@@ -68,16 +68,42 @@ def image_grid(rows: Sequence[Sequence], row_titles: Sequence[str] | None = None
     return fig
 
 
-def plot_histories(histories: Mapping[str, Sequence[Mapping]], keys: Iterable[str], logy: bool = False,
+def _seed_histories(history) -> list[Sequence[Mapping]]:
+    """A run's history, or several seeds' histories, as a list of histories."""
+    return list(history) if history and isinstance(history[0], (list, tuple)) else [history]
+
+
+def _curve(histories: list[Sequence[Mapping]], key: str):
+    """(epochs, mean, low, high) of ``key`` over seeds, on the epochs every seed has (None when no seed has it)."""
+    per_seed = [{h["epoch"]: h[key] for h in hist if h.get(key) is not None} for hist in histories]
+    epochs = sorted(set.intersection(*(set(p) for p in per_seed)))
+    if not epochs:
+        return None
+    values = np.array([[p[e] for e in epochs] for p in per_seed], dtype=np.float64)
+    return epochs, values.mean(axis=0), values.min(axis=0), values.max(axis=0)
+
+
+def _plot_curve(ax, histories, key: str, label: str, **style) -> None:
+    """The seed-mean curve of ``key``, with a band from the lowest to the highest seed when there are several."""
+    curve = _curve(histories, key)
+    if curve is None:
+        return
+    epochs, mean, low, high = curve
+    n = len(histories)
+    (line,) = ax.plot(epochs, mean, marker=".", label=label + (f" ({n} seeds)" if n > 1 else ""), **style)
+    if n > 1:
+        ax.fill_between(epochs, low, high, color=line.get_color(), alpha=0.2, lw=0)
+
+
+def plot_histories(histories: Mapping[str, Sequence], keys: Iterable[str], logy: bool = False,
                    title: str | None = None, ylabel: str = "loss"):
-    """Per-epoch curves: one line per (run, key) present in the runs' histories."""
+    """Per-epoch curves: one line per (run, key) present in the runs' histories. A value may be one run's
+    history or a list of several seeds' histories: then the line is their mean and a band spans the seeds."""
+    keys = list(keys)
     fig, ax = plt.subplots(figsize=(6.4, 3.6))
     for label, history in histories.items():
         for key in keys:
-            points = [(h["epoch"], h[key]) for h in history if key in h and h[key] is not None]
-            if points:
-                x, y = zip(*points)
-                ax.plot(x, y, marker=".", label=f"{label}: {key}" if len(list(keys)) > 1 else label)
+            _plot_curve(ax, _seed_histories(history), key, f"{label}: {key}" if len(keys) > 1 else label)
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel("epoch")
@@ -107,8 +133,10 @@ def latent_histograms(latents: Mapping[str, np.ndarray], bins: int = 40, title: 
     return fig
 
 
-def bar_chart(values: Mapping[str, Mapping[str, float]], metrics: Sequence[str], title: str | None = None):
-    """Grouped bars: one group per metric, one bar per model; each metric gets its own panel (units differ)."""
+def bar_chart(values: Mapping[str, Mapping[str, float]], metrics: Sequence[str], title: str | None = None,
+              errors: Mapping[str, Mapping[str, float]] | None = None):
+    """Grouped bars: one group per metric, one bar per model; each metric gets its own panel (units differ).
+    ``errors[model][metric]``: the half-length of an error bar (the spread over seeds)."""
     n = len(metrics)
     cols = min(n, 3)
     rows = math.ceil(n / cols)
@@ -117,7 +145,8 @@ def bar_chart(values: Mapping[str, Mapping[str, float]], metrics: Sequence[str],
     for i, metric in enumerate(metrics):
         ax = axes[i // cols][i % cols]
         heights = [values[m].get(metric, np.nan) for m in names]
-        ax.bar(range(len(names)), heights, color=plt.cm.tab10(np.arange(len(names)) % 10))
+        yerr = None if errors is None else [errors.get(m, {}).get(metric, np.nan) for m in names]
+        ax.bar(range(len(names)), heights, yerr=yerr, capsize=3, color=plt.cm.tab10(np.arange(len(names)) % 10))
         ax.set_xticks(range(len(names)))
         ax.set_xticklabels(names, rotation=45, ha="right", fontsize=7)
         ax.set_title(metric, fontsize=9)
@@ -189,13 +218,13 @@ def style_grids(transfers: Mapping[str, object], photos_rgb, styles_rgb, style_n
                       cell=cell, title=title)
 
 
-def history_panels(histories: Mapping[str, Sequence[Mapping]], keys: Sequence[str], mark_epoch: int | None = None):
-    """One panel per run (levels differ between runs' losses): each key's per-epoch curve, and a dotted line at
-    ``mark_epoch``."""
+def history_panels(histories: Mapping[str, Sequence], keys: Sequence[str], mark_epoch: int | None = None):
+    """One panel per run (levels differ between runs' losses): each key's per-epoch curve (seed mean and band, as
+    ``plot_histories``), and a dotted line at ``mark_epoch``."""
     fig, axes = plt.subplots(1, len(histories), figsize=(3.1 * len(histories), 2.7), squeeze=False)
     for ax, (label, history) in zip(axes[0], histories.items()):
         for key in keys:
-            ax.plot([h["epoch"] for h in history], [h[key] for h in history], marker=".", label=key)
+            _plot_curve(ax, _seed_histories(history), key, key)
         if mark_epoch is not None:
             ax.axvline(mark_epoch, color="gray", ls=":", lw=1)
         ax.set_title(label, fontsize=9)

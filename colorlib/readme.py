@@ -76,15 +76,17 @@ def block_data() -> str:
 
 
 def block_claims() -> str:
-    lines = ["| claim | verdict here | measured |", "|---|---|---|"]
+    lines = ["| claim | verdict here (profile, seeds) | measured: mean +- sd over seeds; effect [95 % interval] |",
+             "|---|---|---|"]
     for cid, (nb, text) in claims.CLAIMS.items():
         r = _json(REPORT / "results" / f"{nb}.json") or {}
         entry = r.get("claims", {}).get(cid)
-        if entry is None:
+        if entry is None or "verdict" not in entry:
             lines.append(f"| {cid}: {text} | not measured | |")
         else:
-            lines.append(f"| {cid}: {text} | {claims.wording(entry['reproduced'], markdown=True)} ({r.get('profile')}) | "
-                         f"{entry['measured'].replace('|', '/')} |")
+            seeds = ", ".join(map(str, r.get("seeds") or [])) or "?"
+            lines.append(f"| {cid}: {text} | {claims.wording(entry['verdict'], markdown=True)} ({r.get('profile')}, "
+                         f"seeds {seeds}) | {entry['measured'].replace('|', '/')} |")
     return "\n".join(lines)
 
 
@@ -98,28 +100,28 @@ def block_benchmark() -> str:
     return "```\n" + b.get("table", json.dumps(b.get("rows", b), indent=1)) + "\n```\n" + note
 
 
-def _num(value, fmt: str) -> str:
-    return "-" if value is None else format(float(value), fmt)
-
-
 def block_comparison() -> str:
     """Summary of notebook 11's table (every model on the same held-out photos); the full table is in
     report/comparison.md."""
     r = _json(REPORT / "results" / "11.json")
     if not r or not r.get("rows"):
         return "_(run `make report` to fill this in)_"
-    lines = [f"{r['n_test']} held-out photos at {r['size']} px (profile `{r['profile']}`); `paintings` rows average "
-             f"every photo in the style of each of {r['n_paintings']} paintings; truth's colourfulness "
-             f"{r['colourfulness_true']:.1f}; {r['lpips_label'] or 'no LPIPS trunk'}. Every column and more in "
+    from colorlib.evaluation import comparison_cell
+
+    seeds = ", ".join(map(str, r.get("seeds") or [])) or "?"
+    lines = [f"{r['n_test']} held-out photos at {r['size']} px (profile `{r['profile']}`, seeds {seeds}: every cell is "
+             f"the mean +- sd over them); `paintings` rows average every photo in the style of each of "
+             f"{r['n_paintings']} paintings; truth's colourfulness {r['colourfulness_true']:.1f}; "
+             f"{r['lpips_label'] or 'no LPIPS trunk'}. Every column and more in "
              "[report/comparison.md](report/comparison.md) (notebook 11).", "",
              "| model | style | epochs | PSNR (dB) | CIEDE2000 | LPIPS | colourfulness | lightness SSIM | transfer |",
              "|---|---|---|---|---|---|---|---|---|"]
     for row in r["rows"]:
-        lines.append(f"| {row['model']} | {row['style']} | {row['epochs']} | {_num(row['psnr'], '.2f')} | "
-                     f"{_num(row['ciede2000'], '.2f')} | {_num(row['lpips'], '.3f')} | {_num(row['colourfulness'], '.1f')} | "
-                     f"{_num(row['ssim_l'], '.3f')} | {_num(row['transfer'], '.3f')} |")
+        cells = " | ".join(comparison_cell(row, c) for c in ("psnr", "ciede2000", "lpips", "colourfulness", "ssim_l",
+                                                              "transfer"))
+        lines.append(f"| {row['model']} | {row['style']} | {row['epochs']} | {cells} |")
     if r.get("best"):
-        lines += ["", "Best on the held-out photos (painting-styled rows left out): " +
+        lines += ["", "Highest mean on the held-out photos (painting-styled rows left out): " +
                   "; ".join(f"{k}: {v}" for k, v in r["best"].items()) + ". Without the ground truth as the style: " +
                   "; ".join(f"{k}: {v}" for k, v in r.get("best_without_truth", {}).items()) + "."]
     return "\n".join(lines)
@@ -132,7 +134,8 @@ def block_profiles() -> str:
     uses = {"smoke": "the tests: every notebook in well under a minute",
             "report": "the committed figures and claims, on CPU (default)",
             "paper": "a GPU with a network: the original study's scale"}
-    lines = ["| profile | photos / paintings | training | per-notebook overrides | for |", "|---|---|---|---|---|"]
+    lines = ["| profile | photos / paintings | training | seeds | per-notebook overrides | for |",
+             "|---|---|---|---|---|---|"]
     for name in ("smoke", "report", "paper"):
         p = profiles.resolve(name)
         limit = "all" if p.limit is None else f"{p.limit:,}"
@@ -140,12 +143,13 @@ def block_profiles() -> str:
                           for nb, sec in profiles.PROFILES[name].items() if nb != "common")
         lines.append(f"| `{name}` | `{p.source}` ({limit} training photos) / `{p.style_source}` | {p.size} px, "
                      f"{p.epochs} epochs, batch {p.batch_size}, lr {p.lr:g}, LPIPS `{p.lpips_net}`"
-                     f"{', torch.compile' if p.compile else ''} | {extra or '-'} | {uses[name]} |")
+                     f"{', torch.compile' if p.compile else ''} | {', '.join(map(str, p.seeds))} | {extra or '-'} | "
+                     f"{uses[name]} |")
     return "\n".join(lines)
 
 
-BLOCKS = {"profiles": block_profiles, "timings": block_timings, "data": block_data, "claims": block_claims, "benchmark": block_benchmark,
-          "comparison": block_comparison}
+BLOCKS = {"profiles": block_profiles, "timings": block_timings, "data": block_data, "claims": block_claims,
+          "benchmark": block_benchmark, "comparison": block_comparison}
 
 
 def update(path: Path = README) -> bool:

@@ -1,6 +1,9 @@
 """Regenerate the report: run the numbered notebooks in order with papermill under a profile.
 
     python -m colorlib.report [--profile report] [--only 03 [--only 05]] [--retrain] [--list]
+    python -m colorlib.report --seeds 3 4 5        # other training seeds than the profile's
+    python -m colorlib.report --stability 3 4 5    # the whole report again with those seeds, into
+                                                   # report/stability/seeds-3-4-5/, and report/stability.md
 
 Executed copies go to ``report/NN_name.ipynb`` (kept, partial output included, when a notebook fails), every
 figure a notebook writes is recorded in ``figures/manifest.json`` (notebook, profile, parameters, git commit,
@@ -35,15 +38,35 @@ def notebooks(only: list[str] | None = None) -> list[Path]:
     return found
 
 
-def git_commit() -> str:
+def git_state() -> dict:
+    """The commit and whether the tree differs from it: ``{"commit", "dirty", "changed"}`` (the files that differ
+    in colorlib/ and notebooks/, the code that makes figures). ``commit`` is "unknown" outside a git checkout."""
     try:
-        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_DIR, capture_output=True,
-                             text=True, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "colorlib", "notebooks"], cwd=REPO_DIR,
-                               capture_output=True, text=True).stdout.strip()
-        return out + ("-dirty" if dirty else "")
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO_DIR, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--", "colorlib", "notebooks"], cwd=REPO_DIR,
+                                capture_output=True, text=True).stdout.splitlines()
     except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+        return {"commit": "unknown", "dirty": None, "changed": []}
+    changed = sorted(line[3:] for line in status if line.strip())
+    return {"commit": commit, "dirty": bool(changed), "changed": changed}
+
+
+def machine() -> dict:
+    """What produced the numbers: CPU model and capability, core count, torch build, Python."""
+    import platform
+
+    import torch
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    return {"cpu": cpu, "cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpus": os.cpu_count(),
+            "torch": torch.__version__, "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+            "python": platform.python_version()}
 
 
 def _snapshot(folder: Path) -> dict[str, float]:
@@ -51,12 +74,15 @@ def _snapshot(folder: Path) -> dict[str, float]:
 
 
 def run_notebook(path: Path, params: dict, out_dir: Path) -> Path:
-    """Execute one notebook with papermill; raises papermill's error after saving the partial output."""
+    """Execute one notebook with papermill (with the parameters its ``parameters`` cell declares); raises
+    papermill's error after saving the partial output."""
     import papermill
 
+    declared = papermill.inspect_notebook(str(path))
     output = out_dir / path.name
-    papermill.execute_notebook(str(path), str(output), parameters=params, cwd=str(path.parent),
-                               progress_bar=sys.stderr.isatty(), log_output=False, kernel_name="python3")
+    papermill.execute_notebook(str(path), str(output), parameters={k: v for k, v in params.items() if k in declared},
+                               cwd=str(path.parent), progress_bar=sys.stderr.isatty(), log_output=False,
+                               kernel_name="python3")
     return output
 
 
@@ -91,7 +117,7 @@ def cache_state(before: dict[str, set], after: dict[str, set], retrain: bool = F
     return "warm"
 
 
-def _run_all(todo: list[Path], params: dict, commit: str) -> tuple[int, dict, dict]:
+def _run_all(todo: list[Path], params: dict, provenance: dict) -> tuple[int, dict, dict]:
     """Run the notebooks in order (stopping at the first failure); returns (exit status, seconds per notebook,
     manifest entries of the figures each one wrote)."""
     out_dir = report_dir()
@@ -114,30 +140,37 @@ def _run_all(todo: list[Path], params: dict, commit: str) -> tuple[int, dict, di
         for name, mtime in _snapshot(figures_dir()).items():
             if before.get(name) != mtime:
                 entries[name] = {"notebook": path.name, "profile": params["profile"], "parameters": params,
-                                 "git_commit": commit, "date": now}
+                                 **provenance, "date": now}
         print(f"    done in {seconds:.0f} s", flush=True)
     return 0, times, entries
 
 
-def record_timings(profile: str, state: str, times: dict, total: float) -> None:
+def record_timings(profile: str, state: str, times: dict, total: float, seeds: list[int] | None = None) -> None:
     """Add a complete run's times to ``report/timings.json`` under its profile and cache state."""
     path = report_dir() / "timings.json"
     timings = json.loads(path.read_text()) if path.exists() else {}
-    times = {**times, "total": round(total, 1),
+    times = {**times, "total": round(total, 1), "seeds": seeds,
              "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
              "load_average": round(os.getloadavg()[0], 2)}  # other processes sharing the CPU inflate times
     timings.setdefault(profile, {})[state] = times
     files.write_json(path, timings, indent=2, sort_keys=True)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m colorlib.report", description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="report", choices=profiles.names())
     parser.add_argument("--only", action="append", metavar="NN", help="run only this notebook (repeatable)")
     parser.add_argument("--retrain", action="store_true", help="ignore the run cache and train again")
+    parser.add_argument("--seeds", type=int, nargs="+", metavar="S", help="training seeds (default: the profile's)")
+    parser.add_argument("--stability", type=int, nargs="+", metavar="S",
+                        help="run the report with these seeds into report/stability/seeds-..., then compare its "
+                             "verdicts with the main report's in report/stability.md")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
-    args = parser.parse_args(argv)
+    return parser
 
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     todo = notebooks(args.only)
     if args.list:
         print("\n".join(p.name for p in todo))
@@ -145,14 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     if not todo:
         print(f"no notebooks found in {NOTEBOOKS_DIR}")
         return 0
-    params = {"profile": args.profile, "retrain": bool(args.retrain)}
-    caches_before = cache_snapshot()
-    started = time.perf_counter()
-    status, times, entries = _run_all(todo, params, git_commit())
-    total = time.perf_counter() - started
-    if status == 0 and not args.only:  # only complete runs are timed (--only runs are partial)
-        record_timings(args.profile, cache_state(caches_before, cache_snapshot(), args.retrain), times, total)
-    write_manifest(entries)
+    if args.stability:
+        return stability(args.profile, args.stability, todo, args.retrain)
+    seeds = list(args.seeds) if args.seeds else list(profiles.resolve(args.profile).seeds)
+    params = {"profile": args.profile, "retrain": bool(args.retrain), "seeds": seeds}
+    status, total, entries = run_report(todo, params, timed=not args.only)
     claims_path = claims.write_claims(args.profile)
     if args.profile == "report" and report_dir().resolve() == (REPO_DIR / "report").resolve():
         from colorlib import readme
@@ -161,6 +191,46 @@ def main(argv: list[str] | None = None) -> int:
             print("README.md's generated blocks updated")
     print(f"{len(entries)} figure(s) recorded in {figures_dir() / 'manifest.json'}; claims in {claims_path}; "
           f"total {total:.0f} s")
+    return status
+
+
+def run_report(todo: list[Path], params: dict, timed: bool) -> tuple[int, float, dict]:
+    """Run the notebooks, record the figures they wrote (with the commit, whether the tree was dirty, the seeds
+    and the machine) and, for a complete run (``timed``), the times. Returns (status, seconds, manifest entries)."""
+    state = git_state()
+    if state["dirty"]:
+        print(f"WARNING: the tree differs from commit {state['commit']} in {', '.join(state['changed'])}: the figures "
+              f"are recorded as made from a dirty tree (never commit them)", file=sys.stderr)
+    provenance = {"git_commit": state["commit"], "dirty": state["dirty"], "changed": state["changed"],
+                  "seeds": params["seeds"], "machine": machine()}
+    caches_before = cache_snapshot()
+    started = time.perf_counter()
+    status, times, entries = _run_all(todo, params, provenance)
+    total = time.perf_counter() - started
+    if status == 0 and timed:
+        record_timings(params["profile"], cache_state(caches_before, cache_snapshot(), params["retrain"]), times,
+                       total, params["seeds"])
+    write_manifest(entries)
+    return status, total, entries
+
+
+def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = False) -> int:
+    """The report again with other training seeds, into ``report/stability/seeds-<...>/`` (its figures in a
+    ``figures/`` folder there, not committed), then ``report/stability.md``: every verdict under both seed sets."""
+    main_report = report_dir()
+    alt = main_report / "stability" / ("seeds-" + "-".join(map(str, seeds)))
+    env = {"COLORLIB_REPORT": str(alt), "COLORLIB_FIGURES": str(alt / "figures")}
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        status, total, _ = run_report(todo, {"profile": profile, "retrain": bool(retrain), "seeds": list(seeds)},
+                                      timed=False)
+        claims.write_claims(profile)
+    finally:
+        for k, v in old.items():
+            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+    path = claims.write_stability(main_report, alt)
+    print(f"stability run ({', '.join(map(str, seeds))}) in {total:.0f} s: {alt}; verdicts compared in {path}")
     return status
 
 

@@ -1,59 +1,148 @@
-"""colorlib.claims: the one verdict rule, its one wording, the paired test, and the claims table."""
+"""colorlib.claims: intervals over seeds and photos, the one verdict rule (parts, combination, named winners), its
+one wording, the claims table and the stability table."""
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pytest
+from scipy import stats
 
-from colorlib import claims
-
-
-def test_paired():
-    a = np.arange(10.0) + 1.0
-    res = claims.paired(a, a - 0.5)
-    assert res["share_a_greater"] == 1.0 and res["p_a_greater"] < 0.01 and res["mean_diff"] == pytest.approx(0.5)
-    assert claims.paired(a - 0.5, a)["p_a_greater"] > 0.99
-    assert np.isnan(claims.paired(a, a)["p_a_greater"])
-    with pytest.raises(ValueError, match="equal-length"):
-        claims.paired(a, a[:3])
+from colorlib import claims, results
 
 
-def test_verdict_all_some_none():
-    assert claims.verdict([True, True]) is True
-    assert claims.verdict({"a": True, "b": False}) is None
-    assert claims.verdict([False, np.bool_(False)]) is False
-    assert claims.verdict([np.bool_(True)]) is True
-    with pytest.raises(ValueError, match="at least one"):
-        claims.verdict([])
+def test_interval_adds_the_seed_and_the_photo_spread():
+    rng = np.random.default_rng(0)
+    seed_effect = np.array([0.4, 1.1, 0.7])
+    d = seed_effect[:, None] + rng.normal(0, 1.0, (3, 25))
+    iv = claims.interval(d)
+    t = stats.t.ppf(0.975, 2) * d.mean(axis=1).std(ddof=1) / math.sqrt(3)
+    z = stats.norm.ppf(0.975) * d.mean(axis=0).std(ddof=1) / math.sqrt(25)
+    assert iv.estimate == pytest.approx(d.mean()) and iv.half_width == pytest.approx(math.hypot(t, z))
+    assert (iv.seeds, iv.units) == (3, 25)
+    # a paired difference against a deterministic baseline (one value per photo) broadcasts over the seeds
+    base = rng.normal(0, 1, 25)
+    assert claims.interval(d + base, base).estimate == pytest.approx(iv.estimate)
+
+
+def test_per_seed_values_use_student_t_and_one_seed_is_unbounded():
+    iv = claims.interval([1.0, 2.0, 3.0])
+    assert iv.estimate == 2.0 and iv.units is None
+    assert iv.half_width == pytest.approx(stats.t.ppf(0.975, 2) * 1.0 / math.sqrt(3))
+    one = claims.interval([5.0])
+    assert math.isinf(one.half_width) and claims.test_interval(one, ">", 0.0) == "inconclusive"
+    # one seed measured on photos: only the photo spread is known
+    assert math.isfinite(claims.interval(np.array([[1.0, 2.0, 3.0]])).half_width)
+
+
+def test_log_and_relative_transforms():
+    iv = claims.interval([1e5, 4e5, 2e10], transform="log10")
+    assert iv.estimate == pytest.approx(np.mean(np.log10([1e5, 4e5, 2e10])))
+    rel = claims.interval([11.0, 22.0], [10.0, 20.0], transform="relative")
+    assert rel.estimate == pytest.approx(0.1) and rel.half_width == pytest.approx(0.0, abs=1e-12)
+    with pytest.raises(ValueError, match="transform"):
+        claims.interval([1.0], transform="sqrt")
+
+
+@pytest.mark.parametrize("low, high, test, margin, verdict", [
+    (0.3, 0.9, ">", 0.1, "reproduced"),
+    (-0.9, -0.3, ">", 0.1, "not reproduced"),  # the other side
+    (-0.2, 0.5, ">", 0.1, "inconclusive"),
+    (0.02, 0.08, ">", 0.1, "not reproduced"),  # excludes zero, but too small to matter
+    (-0.05, 0.05, ">", None, "inconclusive"),  # no margin stated: cannot show "no effect"
+    (-0.9, -0.3, "<", None, "reproduced"),
+    (-0.05, 0.07, "within", 0.1, "reproduced"),
+    (0.2, 0.4, "within", 0.1, "not reproduced"),
+    (0.05, 0.2, "within", 0.1, "inconclusive"),
+])
+def test_the_rule(low, high, test, margin, verdict):
+    iv = claims.Interval((low + high) / 2, low, high, 3, 25)
+    assert claims.test_interval(iv, test, 0.0, margin) == verdict
+
+
+def test_thresholds_other_than_zero():
+    iv = claims.Interval(-1.4, -1.8, -1.1, 3)
+    assert claims.test_interval(iv, "<", -1.0) == "reproduced"
+    assert claims.test_interval(iv, ">", -1.0) == "not reproduced"
+    with pytest.raises(ValueError, match="margin"):
+        claims.test_interval(iv, "within", 0.0)
+    with pytest.raises(ValueError, match="test must be"):
+        claims.test_interval(iv, ">=", 0.0)
+
+
+def test_combining_parts():
+    assert claims.combine(["reproduced", "reproduced"]) == "reproduced"
+    assert claims.combine(["reproduced", "not reproduced"]) == "partly"
+    assert claims.combine(["reproduced", "not reproduced", "inconclusive"]) == "partly"
+    assert claims.combine(["not reproduced", "inconclusive"]) == "not reproduced"
+    assert claims.combine(["reproduced", "inconclusive"]) == "inconclusive"
+    with pytest.raises(ValueError):
+        claims.combine([])
+    either = claims.either("collapsed", [claims.part("a", claims.Interval(-2, -3, -1.5, 3), "<", -1.0),
+                                         claims.part("b", claims.Interval(0.4, 0.3, 0.5, 3), ">", 0.9)])
+    assert either["verdict"] == "reproduced"
+    entry = claims.claim([claims.part("x", claims.Interval(1, 0.5, 1.5, 3), ">"), either], "measured", "text")
+    assert entry["verdict"] == "reproduced" and entry["parts"][0]["text"] == "1.0 [0.5, 1.5]"
+
+
+def test_a_named_winner_must_beat_every_other_option():
+    rng = np.random.default_rng(1)
+    base = rng.normal(0, 0.5, (3, 25))
+    clear = claims.best({"a": base + 1.0, "b": base, "c": base - 1.0}, higher_is_better=True, margin=0.1)
+    assert clear["winner"] == "a" and clear["verdicts"] == {"a": "reproduced", "b": "not reproduced",
+                                                            "c": "not reproduced"}
+    tie = claims.best({"a": base + 0.01, "b": base, "c": base - 1.0}, higher_is_better=True, margin=0.1)
+    assert tie["winner"] is None and tie["verdicts"]["a"] == "not reproduced"  # a tie within the margin
+    lower = claims.best({"a": base + 1.0, "b": base}, higher_is_better=False)
+    assert lower["winner"] == "b"
+    part = claims.best_part("b best", lower, "b")
+    assert part["verdict"] == "reproduced" and part["winner"] == "b" and "- a:" in part["text"]
+
+
+def test_digits_follow_the_spread():
+    assert claims.digits_for(0.56) == 1 and claims.digits_for(0.12) == 2 and claims.digits_for(3.4) == 0
+    assert claims.Interval(1.134, 0.57, 1.69, 3).text(" dB") == "1.1 dB [0.6, 1.7]"
+    assert claims.mean_sd([21.1, 21.5, 21.3], " dB") == "21.30 +- 0.20 dB"
+    assert claims.mean_sd([3.0]) == "3 (1 seed)"
+    assert claims.cell({"psnr": 21.3, "psnr_sd": 0.2}, "psnr") == "21.30 +- 0.20"
+    assert claims.cell({"psnr": 20.7, "psnr_sd": None, "deterministic": True}, "psnr") == "20.7"
+    assert claims.cell({"x": "nan", "x_sd": "nan"}, "x") == "n/a"
+    assert claims.cell({"x": 2.0, "x_sd": "nan"}, "x") == "2 (1 seed)"
 
 
 def test_one_wording_everywhere():
-    assert [claims.wording(v) for v in (True, None, False)] == ["reproduced", "partly", "not reproduced"]
-    assert claims.wording(False, markdown=True) == "**not reproduced**"
-    with pytest.raises(TypeError):
-        claims.claim("yes", "measured")
-    assert claims.claim(np.bool_(True), "m", "t", x=1) == {"reproduced": True, "measured": "m", "text": "t",
-                                                          "numbers": {"x": 1}}
+    assert [claims.wording(v) for v in claims.VERDICTS] == list(claims.VERDICTS)
+    assert claims.wording("not reproduced", markdown=True) == "**not reproduced**"
+    with pytest.raises(ValueError, match="unknown verdict"):
+        claims.wording("partly / inconclusive")
 
 
-def test_mean_ranks_follow_each_metric_direction():
-    rows = {"a": {"psnr": 20.0, "de": 9.0, "lpips": None}, "b": {"psnr": 22.0, "de": 12.0, "lpips": 0.2},
-            "c": {"psnr": 21.0, "de": 10.0, "lpips": 0.1}}
-    assert claims.mean_ranks(rows, {"psnr": "max"}) == {"b": 0.0, "c": 1.0, "a": 2.0}
-    assert claims.mean_ranks(rows, {"de": "min"}) == {"a": 0.0, "c": 1.0, "b": 2.0}
-    # ties keep the rows' order; a missing value counts as 0
-    assert claims.mean_ranks(rows, {"lpips": "min"})["a"] == 0.0
-    assert claims.mean_ranks(rows, {"psnr": "max", "de": "min"}) == {"a": 1.0, "b": 1.0, "c": 1.0}
+def _entry(verdict: str, text: str = "") -> dict:
+    iv = claims.Interval(1.0, 0.5, 1.5, 3)
+    part = claims.part("x", iv, ">" if verdict == "reproduced" else "<")
+    return {**claims.claim([part], "PSNR 1 | 2", text), "verdict": verdict}
 
 
 def test_claims_table_says_what_was_not_measured(tmp_path, monkeypatch):
-    from colorlib import results
-
     monkeypatch.setenv("COLORLIB_REPORT", str(tmp_path))
-    results.save("02", {"profile": "smoke", "claims": {"C1": claims.claim(None, "PSNR 1 | 2")}})
+    results.save("02", {"profile": "smoke", "seeds": [0], "claims": {"C1": _entry("partly")}})
     results.save("05", {"profile": "smoke", "claims": {}})
-    results.save("08", {"profile": "smoke", "claims": {"S3": claims.claim(False, "x", text="dull in, dull out")}})
+    results.save("08", {"profile": "smoke", "seeds": [0], "claims": {"S3": _entry("not reproduced", "dull in, dull out")}})
     text = (claims.write_claims("smoke")).read_text()
-    assert "| C1: The UNet alone colourises" in text and "| 02 | smoke | partly | PSNR 1 \\| 2 |" in text
+    assert "| C1: The UNet alone colourises" in text and "| 02 | smoke (0) | partly | PSNR 1 \\| 2 |" in text
     assert "| C2:" in text and "| 03 | - | not measured | notebook 03 has not run |" in text
     assert "| 05 | smoke | not measured | notebook 05 recorded no verdict |" in text
-    assert "## Further studies" in text and "| S3: dull in, dull out | 08 | smoke | **not reproduced** | x |" in text
+    assert "## Further studies" in text and "| S3: dull in, dull out | 08 | smoke (0) | **not reproduced** | x |" not in text
+    assert "| S3: dull in, dull out | 08 | smoke (0) | **not reproduced** | PSNR 1 \\| 2 |" in text
+    assert claims.RULE in text
+
+
+def test_stability_table_counts_identical_verdicts(tmp_path, monkeypatch):
+    main, other = tmp_path / "main", tmp_path / "other"
+    for folder, c2 in ((main, "reproduced"), (other, "inconclusive")):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("02", {"seeds": [0, 1, 2] if folder == main else [3, 4, 5], "claims": {"C1": _entry("reproduced")}})
+        results.save("03", {"seeds": [0, 1, 2] if folder == main else [3, 4, 5], "claims": {"C2": _entry(c2)}})
+    text = claims.write_stability(main, other).read_text()
+    assert "**1 of 2 verdicts are identical** (seeds 0, 1, 2 vs 3, 4, 5)" in text
+    assert "| C1 | reproduced | reproduced | yes |" in text and "| C2 | reproduced | inconclusive | **no** |" in text

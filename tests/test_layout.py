@@ -34,6 +34,8 @@ NOT_MEASURING = {
     "distributed": "training ranks and devices",
     "gcompris": "the embedded data set; the images enter the key by their pixels",
     "plots": "figures and tables, not numbers",
+    "claims": "intervals and verdicts computed from the cached measurements, never inside one",
+    "results": "stores the notebooks' numbers",
 }
 
 

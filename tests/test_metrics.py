@@ -122,11 +122,14 @@ def test_latent_stats_dead_units():
 def test_evaluate_images_without_lpips(photos):
     gray = metrics.gray_baseline(photos)
     result = metrics.evaluate_images(gray, photos)
-    assert set(result) == {"psnr", "ssim", "psnr_l", "ssim_l", "ciede2000", "colourfulness_pred",
-                           "colourfulness_true", "lpips", "lpips_label"}
+    means = {"psnr", "ssim", "psnr_l", "ssim_l", "ciede2000", "colourfulness_pred", "colourfulness_true"}
+    assert set(result) == means | {"lpips", "lpips_label", "per_image"}
     assert result["colourfulness_pred"] == 0 and result["colourfulness_true"] > 10
     assert result["lpips"] is None and result["lpips_label"] is None
-    assert all(isinstance(result[k], float) for k in result if not k.startswith("lpips"))
+    assert all(isinstance(result[k], float) for k in means)
+    # the per-image values behind each mean (no LPIPS without a trunk)
+    assert set(result["per_image"]) == means and all(len(v) == len(photos) for v in result["per_image"].values())
+    assert result["psnr"] == pytest.approx(np.mean(result["per_image"]["psnr"]))
 
 
 def test_lpips_distance_with_label(squeeze_label, photos):

@@ -39,3 +39,13 @@ def test_paper_profile_starts_and_fails_fast_offline(monkeypatch):
         evaluation.photos(P, split="train", limit=8)
     assert time.perf_counter() - start < 10
     assert "imagenet-1k" in str(err.value)
+
+
+def test_seeds_are_the_profiles_and_can_be_overridden():
+    assert profiles.resolve("report", "03").seeds == (0, 1, 2) and profiles.resolve("smoke").seeds == (0,)
+    P = profiles.resolve("report", "03", seeds=[3, 4, 5])  # a papermill parameter arrives as a list
+    assert P.seeds == (3, 4, 5) and P.seed == 0  # the single-seed choices (snapshots, figures) stay
+    assert [c.seed for c in (experiments.config("final", experiments.with_seed(P, s)) for s in P.seeds)] == [3, 4, 5]
+    for bad in ([], [1, 1], [-1], ["0"]):
+        with pytest.raises(ValueError, match="seeds must be distinct integers"):
+            profiles.resolve("report", seeds=bad)

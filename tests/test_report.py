@@ -54,28 +54,32 @@ def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
 
 def _fake_comparison():
     row = {c: 1.0 for c in evaluation.COMPARISON_COLUMNS}
-    return {"rows": [{**row, "model": "gray", "notebook": "02", "space": "-", "style": "-", "epochs": 0,
-                      "transfer": None, "style_effect": None, "lpips": None},
+    row.update({f"{c}_sd": 0.1 for c in ("psnr", "ssim", "ciede2000", "lpips", "colourfulness", "ssim_l", "transfer",
+                                          "style_effect")}, seeds=3)
+    return {"rows": [{**row, "model": "gray", "notebook": "02", "space": "-", "style": "-", "epochs": 0, "seeds": 1,
+                      "transfer": None, "style_effect": None, "lpips": None, "psnr_sd": None, "ciede2000_sd": None},
                      {**row, "model": "AdaIN RGB", "notebook": "03", "space": "rgb", "style": "paintings", "epochs": 30,
-                      "transfer": 0.25}],
+                      "transfer": 0.25, "transfer_sd": 0.012}],
             "runs": {}, "n_test": 25, "n_paintings": 29, "colourfulness_true": 40.0, "lpips_label": "LPIPS-x",
-            "profile": "report", "size": 64, "best": {"PSNR": "gray"}, "best_without_truth": {"PSNR": "gray"}}
+            "profile": "report", "seeds": [0, 1, 2], "size": 64, "best": {"PSNR": "gray"},
+            "best_without_truth": {"PSNR": "gray"}}
 
 
 def test_comparison_markdown_and_readme_block(tmp_path, monkeypatch):
     result = _fake_comparison()
     text = evaluation.comparison_markdown(result)
-    assert "| model | notebook | space | style | epochs |" in text
-    assert "| gray | 02 | - | - | 0 |" in text and "| n/a |" in text and "| 0.25 |" in text
+    assert "| model | notebook | space | style | epochs | seeds |" in text and "seeds 0, 1, 2" in text
+    assert "| gray | 02 | - | - | 0 | 1 | 1 |" in text and "| n/a |" in text and "| 0.250 +- 0.012 |" in text
     monkeypatch.setattr(readme, "REPORT", tmp_path)
     assert "make report" in readme.block_comparison()
     (tmp_path / "results").mkdir()
     (tmp_path / "results" / "11.json").write_text(json.dumps(result))
     block = readme.block_comparison()
-    assert "| AdaIN RGB | paintings | 30 | 1.00 | 1.00 | 1.000 | 1.0 | 1.000 | 0.250 |" in block
-    assert "| gray | - | 0 |" in block and "Best on the held-out photos" in block
+    assert "| AdaIN RGB | paintings | 30 | 1.00 +- 0.10 | 1.00 +- 0.10 | 1.00 +- 0.10 | 1.00 +- 0.10 | 1.00 +- 0.10 | " \
+           "0.250 +- 0.012 |" in block
+    assert "| gray | - | 0 | 1 | 1 |" in block and "Highest mean on the held-out photos" in block
+    assert "seeds 0, 1, 2" in block
     page = tmp_path / "README.md"
     page.write_text("a\n<!-- generated:comparison -->\nold\n<!-- /generated:comparison -->\nb\n")
     monkeypatch.setattr(readme, "BLOCKS", {"comparison": readme.block_comparison})
     assert readme.update(page) and "AdaIN RGB" in page.read_text() and "old" not in page.read_text()
-
