@@ -4,11 +4,15 @@
     python -m colorlib.report --seeds 3 4 5        # other training seeds than the profile's
     python -m colorlib.report --stability 3 4 5    # the whole report again with those seeds, into
                                                    # report/stability/seeds-3-4-5/, and report/stability.md
+    python -m colorlib.report --export-only        # only re-export the chapters and report/README.md
 
 Executed copies go to ``report/NN_name.ipynb`` (kept, partial output included, when a notebook fails), every
 figure a notebook writes is recorded in ``figures/manifest.json`` (notebook, profile, parameters, git commit,
 date), and ``report/claims.md`` tabulates the original study's claims against our measurements, read from the
-notebooks' ``report/results/NN.json`` (``colorlib.claims``). Training goes through the run cache, so a re-run is fast.
+notebooks' ``report/results/NN.json`` (``colorlib.claims``). After every run, full or ``--only``, each executed
+notebook is exported to a Markdown chapter in ``report/chapters/`` and the report's front page ``report/README.md``
+is written (``colorlib.chapters``): those are committed, the executed copies are not. Training goes through the run
+cache, so a re-run is fast.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from colorlib import claims, files, profiles
+from colorlib import chapters, claims, files, profiles
 from colorlib.paths import REPO_DIR, cache_dir, figures_dir, report_dir
 
 NOTEBOOKS_DIR = REPO_DIR / "notebooks"
@@ -165,6 +169,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stability", type=int, nargs="+", metavar="S",
                         help="run the report with these seeds into report/stability/seeds-..., then compare its "
                              "verdicts with the main report's in report/stability.md")
+    parser.add_argument("--export-only", action="store_true",
+                        help="run nothing: export the executed notebooks in report/ to report/chapters/ and write "
+                             "report/README.md")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
     return parser
 
@@ -178,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     if not todo:
         print(f"no notebooks found in {NOTEBOOKS_DIR}")
         return 0
+    if args.export_only:
+        return export_chapters()
     if args.stability:
         return stability(args.profile, args.stability, todo, args.retrain)
     seeds = list(args.seeds) if args.seeds else list(profiles.resolve(args.profile).seeds)
@@ -191,7 +200,22 @@ def main(argv: list[str] | None = None) -> int:
             print("README.md's generated blocks updated")
     print(f"{len(entries)} figure(s) recorded in {figures_dir() / 'manifest.json'}; claims in {claims_path}; "
           f"total {total:.0f} s")
-    return status
+    return max(status, export_chapters())
+
+
+def export_chapters() -> int:
+    """Export the executed notebooks in ``report/`` to ``report/chapters/`` and write ``report/README.md``
+    (``colorlib.chapters``), then check what was written; 1 when a chapter was refused or has a problem."""
+    try:
+        written = chapters.export_all()
+    except ValueError as err:
+        print(f"FAILED: chapter(s) not written:\n{err}", file=sys.stderr)
+        return 1
+    problems = chapters.check(report_dir(), require_all=False)
+    for problem in problems:
+        print(f"FAILED: {problem}", file=sys.stderr)
+    print(f"{len(written) - 1} chapter(s) exported to {chapters.chapters_dir()}; front page {written[-1]}")
+    return 1 if problems else 0
 
 
 def run_report(todo: list[Path], params: dict, timed: bool) -> tuple[int, float, dict]:
