@@ -102,26 +102,34 @@ def _markdown_output(text: str):
 def widget_sentence(output, notebook: str, title: str = "") -> str:
     """What stands in a chapter for a widget output: what it is and how to open it."""
     kind = output.data.get("text/plain", "").split("(", 1)[0].strip()
-    name = title.split(":")[0].split("·")[-1].strip()
-    what = f"the {name[:1].lower() + name[1:] if name[1:2].islower() else name} app" if name else "an interactive app"
+    kind = f" (`{kind}`)" if re.fullmatch(r"[A-Z]\w*", kind) else ""
+    name = re.sub(r"^(the|a|an)\s+", "", title.split(":")[0].split("·")[-1].strip(), flags=re.I)
+    what = f"the {name[:1].lower() + name[1:] if name[1:2].islower() else name}" if name else "an interactive app"
     path = f"notebooks/{notebook}.ipynb"
-    return (f"*Interactive: here a live notebook shows {what} (ipywidgets{f' `{kind}`' if kind else ''}), which needs "
-            f"a running Python kernel, so this page cannot show it. Open it with `.venv/bin/jupyter lab {path}` (run "
-            f"all cells) or `.venv/bin/voila {path}` (the app alone, in a browser tab).*")
+    return (f"*Interactive: here a live notebook shows {what} (ipywidgets{kind}), which needs a running Python "
+            f"kernel, so this page cannot show it. Open it with `.venv/bin/jupyter lab {path}` (run all cells) or "
+            f"`.venv/bin/voila {path}` (the app alone, in a browser tab).*")
 
 
-def _stream_text(text: str) -> str:
-    """A stream as a terminal shows it: of a line rewritten with carriage returns (progress bars), the last."""
-    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
+def is_progress_bar(output, widget_state: dict) -> bool:
+    """Whether a widget output is a progress bar (tqdm's in a notebook): a model with a progress-bar child in the
+    notebook's saved widget state or, without that state, tqdm's text (``0/12 [00:00<?, ?it/s]``)."""
+    model = widget_state.get(output.data[WIDGET].get("model_id"), {})
+    if model:
+        children = [c.replace("IPY_MODEL_", "") for c in model.get("state", {}).get("children", [])]
+        names = [model.get("model_name", "")] + [widget_state.get(c, {}).get("model_name", "") for c in children]
+        return any(n.endswith("ProgressModel") for n in names)
+    return bool(re.search(r"\d+/\S*\s*\[\d+:\d+<", output.data.get("text/plain", "")))
 
 
-def _rewrite_outputs(cell, notebook: str, title: str, link_prefix: str) -> None:
-    """Replace a code cell's saved-figure images by links, its widgets by a sentence; clean its streams."""
+def _rewrite_outputs(cell, notebook: str, title: str, link_prefix: str, widget_state: dict) -> None:
+    """Replace a code cell's saved-figure images by links, its widgets by a sentence (progress bars by nothing:
+    the lines a run prints say the same without the timings)."""
     names, outputs = saved_figures(cell.source), []
     for output in cell.get("outputs", []):
         data = output.get("data", {})
-        if output.get("output_type") == "stream":
-            output.text = _stream_text(output.text)
+        if WIDGET in data and is_progress_bar(output, widget_state):
+            continue
         elif WIDGET in data:
             output = _markdown_output(widget_sentence(output, notebook, title))
         elif any(t in data for t in IMAGE_TYPES) and names and _is_figure(output, figures_dir() / names[0]):
@@ -164,12 +172,15 @@ def scrub(text: str) -> str:
 
 
 def _render(nb, stem: str) -> tuple[str, dict]:
-    """nbconvert's Markdown of a prepared notebook, and the images it extracted (``images/<stem>_<cell>_<n>.png``)."""
+    """nbconvert's Markdown of a prepared notebook, and the images it extracted (``images/<stem>_<cell>_<n>.png``).
+    Consecutive stream outputs are merged and a line rewritten with carriage returns (a progress bar) keeps its
+    last state, as a terminal shows it."""
     from nbconvert import MarkdownExporter
     from traitlets.config import Config
 
     config = Config()
     config.NbConvertBase.display_data_priority = PRIORITY
+    config.CoalesceStreamsPreprocessor.enabled = True
     body, resources = MarkdownExporter(config=config).from_notebook_node(
         nb, resources={"unique_key": stem, "output_files_dir": IMAGES})
     return body, resources.get("outputs", {})
@@ -195,9 +206,10 @@ def chapter_markdown(executed: Path) -> tuple[str, dict[str, bytes]]:
     stem = executed.stem
     link_prefix = _rel(figures_dir(), chapters_dir())
     title = title_and_question(nb)[0]
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
     for cell in nb.cells:
         if cell.cell_type == "code":
-            _rewrite_outputs(cell, stem, title, link_prefix)
+            _rewrite_outputs(cell, stem, title, link_prefix, state)
         elif cell.cell_type == "markdown":
             cell.source = rebase_links(cell.source, NOTEBOOKS_DIR, chapters_dir())
     body, images = _render(nb, stem)

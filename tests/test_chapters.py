@@ -42,6 +42,12 @@ def image_output(data: bytes):
                                             "text/plain": "<Figure size 400x200 with 1 Axes>"})
 
 
+def progress_bar(model_id: str):
+    return new_output("display_data", data={
+        "application/vnd.jupyter.widget-view+json": {"model_id": model_id, "version_major": 2, "version_minor": 0},
+        "text/plain": "epoch 2/2:   0%|          | 0/12 [00:00<?, ?it/s]"})
+
+
 def executed_fixture(report: Path, name: str = "99_fixture", extra_outputs=()) -> Path:
     """A small executed notebook: a question, printed output with a progress bar, a Markdown table, a saved
     figure shown inline, an image that is no saved figure, a widget, and machine paths in outputs."""
@@ -65,9 +71,15 @@ def executed_fixture(report: Path, name: str = "99_fixture", extra_outputs=()) -
                        execution_count=5),
             new_output("stream", name="stdout", text="wrote /tmp/elsewhere/thing.txt and /Users/ann/y.bin\n"),
             *extra_outputs]),
+        new_code_cell("train()", outputs=[  # tqdm's notebook progress bars between the lines a run prints
+            new_output("stream", name="stdout", text="epoch 1 loss=1\n"), progress_bar("bar1"),
+            new_output("stream", name="stdout", text="epoch 2 loss=0.5\n"), progress_bar("bar2")]),
     ]
+    state = {"bar1": {"model_name": "HBoxModel", "state": {"children": ["IPY_MODEL_p1"]}},
+             "p1": {"model_name": "FloatProgressModel", "state": {"value": 12.0}}}  # bar2's state was not saved
     nb = new_notebook(cells=cells, metadata={"papermill": {"parameters": {"profile": "smoke", "seeds": [0]}},
-                                             "language_info": {"name": "python"}})
+                                             "language_info": {"name": "python"},
+                                             "widgets": {"application/vnd.jupyter.widget-state+json": {"state": state}}})
     path = report / f"{name}.ipynb"
     report.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, path)
@@ -92,6 +104,8 @@ def test_chapter_of_an_executed_notebook(report):
     assert "*Interactive: here a live notebook shows" in text and "VBox(children" not in text
     assert "`.venv/bin/jupyter lab notebooks/99_fixture.ipynb`" in text
     assert "`.venv/bin/voila notebooks/99_fixture.ipynb`" in text
+    assert text.count("*Interactive:") == 1 and "it/s" not in text  # progress bars are no interactive part
+    assert "    epoch 1 loss=1\n    epoch 2 loss=0.5\n" in text  # and the lines around them read as one block
     # Machine paths are rewritten: the report's own folder by name, others by their last part.
     assert not MACHINE_PATH.search(text), MACHINE_PATH.search(text)
     assert "PosixPath('report/data_attribution.md')" in text and ".../thing.txt" in text and ".../y.bin" in text
