@@ -10,7 +10,8 @@ chapter with something that looks like a secret is refused (``colorlib.notebook_
 ``front_page()`` is ``report/README.md``: in notebook order each question, its key figure, the verdicts of the
 claims it owns (``report/results/NN.json`` via ``colorlib.claims``) and a link to the chapter; then how the
 numbers were produced (profile, seeds, commit, date and machine, from the results and ``figures/manifest.json``).
-``export_all()`` does both; the report runner calls it after every run, and ``python -m colorlib.report
+``export_all()`` does both, and ``report/report.html``, the same as one page (git-ignored: GitHub shows the
+Markdown); the report runner calls it after every run, and ``python -m colorlib.report
 --export-only`` without running anything. ``check()`` lists what is wrong with a written report (a missing
 chapter, a broken link, a machine path, a secret).
 """
@@ -383,9 +384,34 @@ def export_all() -> list[Path]:
                 refused.append(str(err))
     path = report_dir() / "README.md"
     files.write_text(path, scrub(front_page()))
+    files.write_text(report_dir() / "report.html", report_html())
     if refused:
         raise ValueError("\n".join(refused))
     return written + [path]
+
+
+HTML_STYLE = ("body{max-width:62rem;margin:2rem auto;padding:0 1rem;font:16px/1.5 system-ui,sans-serif}"
+              "img{max-width:100%}pre{background:#f6f8fa;padding:.6rem;overflow-x:auto}"
+              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
+              "section{border-top:3px solid #888;margin-top:3rem}")
+
+
+def report_html() -> str:
+    """The whole report as one HTML page (the front page, then every chapter; images linked, not embedded),
+    rendered from the Markdown that ``export_all`` wrote, with links rebased to ``report/`` and the links between
+    front page and chapters turned into anchors."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    def local(text: str) -> str:
+        text = re.sub(r"\]\(chapters/([\w.-]+)\.md\)", r"](#chapter-\1)", text)
+        return text.replace("](README.md)", "](#top)")
+
+    parts = [f'<section id="top">{markdown2html_mistune(local((report_dir() / "README.md").read_text()))}</section>']
+    for chapter in sorted(chapters_dir().glob("[0-9][0-9]_*.md")):
+        text = local(rebase_links(chapter.read_text(), chapters_dir(), report_dir()))
+        parts.append(f'<section id="chapter-{chapter.stem}">{markdown2html_mistune(text)}</section>')
+    return ('<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>colorlib: the report</title>'
+            f"<style>{HTML_STYLE}</style></head><body>\n" + "\n".join(parts) + "\n</body></html>\n")
 
 
 # ============================================================================================ checking it

@@ -249,3 +249,6 @@ def test_report_run_writes_chapter_and_front_page(tmp_path, monkeypatch):
     monkeypatch.setenv("COLORLIB_REPORT", str(report))
     chapters.export_all()
     assert (report / "chapters" / "02_unet_baseline.md").read_text() == chapter
+    # One HTML page of the same content: the chapter's figures linked from report/, chapters as anchors.
+    html = (report / "report.html").read_text()
+    assert 'id="chapter-02_unet_baseline"' in html and 'src="../figures/02_examples.png"' in html
