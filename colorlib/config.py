@@ -23,9 +23,10 @@ from typing import Any, Callable, Mapping
 from colorlib import losses
 from colorlib.models import ModelConfig
 
-MODES = ("baseline", "implicit", "paired", "combined", "dual")
+MODES = ("baseline", "implicit", "paired", "combined", "dual", "mixed")
 STYLE_SOURCES = ("paintings", "photos")
-STYLE_MODES = ("paired", "combined", "dual")  # modes whose style reference is another image
+STYLE_MODES = ("paired", "combined", "dual", "mixed")  # modes whose style reference may be another image
+STYLE_METRICS = ("lab_moments", "sliced_wasserstein")  # colour-distribution losses of the mixed mode
 GAN_LOSSES = ("bce", "lsgan")
 LOSS_OPTIONS = ("huber_delta", "lpips_net")  # non-term keys accepted by losses.build_loss
 DEVICES = ("auto", "cpu", "cuda", "mps")  # and "cuda:N"
@@ -57,13 +58,17 @@ BOUNDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "num_workers": (">= 0", lambda v: v >= 0),
     "val_every": (">= 1", lambda v: v >= 1),
     "checkpoint_every": (">= 0 (0: epoch ends only)", lambda v: v >= 0),
+    "crop_scale": (">= 1 or None", lambda v: v >= 1 and _finite(v)),
+    "style_dropout": ("in [0, 1]", lambda v: 0.0 <= v <= 1.0),
+    "paint_fraction": ("in [0, 1)", lambda v: 0.0 <= v < 1.0),
+    "style_weight": ("a finite number >= 0", lambda v: v >= 0 and _finite(v)),
 }
 GAN_BOUNDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "weight": ("a finite number >= 0", lambda v: v >= 0 and _finite(v)),
     "lr": ("> 0", lambda v: v > 0),
     "base": (">= 1", lambda v: v >= 1),
 }
-CHOICES = {"mode": MODES, "precision": PRECISIONS}
+CHOICES = {"mode": MODES, "precision": PRECISIONS, "style_metric": STYLE_METRICS}
 GAN_CHOICES = {"loss": GAN_LOSSES, "norm": ("batch", "instance")}
 
 
@@ -154,7 +159,14 @@ class TrainConfig:
     ``val_limit`` / ``style_limit`` cap the number of images (``val_limit=None`` on a streamed hub source:
     a tenth of ``limit``). A source with no validation photos trains without validation (best = last).
     ``batch_size`` is the global batch (split over DDP ranks). ``loss``: spec for ``losses.build_loss``.
-    ``checkpoint_every``: steps between ``last`` checkpoints (0: only at epoch ends). ``val_every``: epochs
+    ``crop_scale``: random crops of a side between ``size`` and ``crop_scale * size`` (scaled to ``size``) from
+    the images pre-resized to ``resize`` (set it to ``crop_scale * size``: more views of the same photos); None:
+    crops at one scale, as the study trained. Mode ``mixed`` (the improved model): each photo is styled by itself,
+    or (share ``paint_fraction``) by a random painting, whose colour distribution the output is then pulled to
+    (``style_metric``, weight ``style_weight``; no colour loss on those samples), or (share ``style_dropout`` of
+    the photo-styled ones) by the model's automatic-mode head (``model.auto_head``), so one model colours with
+    and without a reference. ``checkpoint_every``: steps between ``last`` checkpoints (0: only at epoch ends).
+    ``val_every``: epochs
     between validations (the last epoch always validates). ``tag``: a free-form label (kept out of the run
     key, like device/compile/num_workers). ``precision``: "fp32", or mixed precision under ``torch.autocast``:
     "bf16" (CPU and CUDA; weights and optimiser stay fp32) or "fp16" (CUDA, with a gradient scaler). It changes
@@ -186,6 +198,11 @@ class TrainConfig:
     style_loss_grad: bool = False
     style_lr: float | None = None
     gan: GanConfig | None = None
+    crop_scale: float | None = None
+    style_dropout: float = 0.0
+    paint_fraction: float = 0.0
+    style_metric: str = "lab_moments"
+    style_weight: float = 1.0
     val_every: int = 1
     checkpoint_every: int = 200
     sync_bn: bool = True
@@ -213,6 +230,10 @@ class TrainConfig:
         if self.mode != "baseline" and not self.model.adain:
             raise ConfigError(f"mode {self.mode!r} needs a style encoder: model.adain must be True "
                               f"(use mode='baseline' for the UNet without AdaIN)")
+        if self.mode != "mixed" and (self.style_dropout or self.paint_fraction):
+            raise ConfigError(f"style_dropout and paint_fraction belong to mode 'mixed', not {self.mode!r}")
+        if self.style_dropout and not self.model.auto_head:
+            raise ConfigError("style_dropout trains the automatic mode: it needs model.auto_head=True")
 
     # ------------------------------------------------------------------------------------ construction
     @classmethod
@@ -291,8 +312,14 @@ class TrainConfig:
             d["style_lr"] = self.effective_style_lr
         if d["resize"] is None:
             d["resize"] = self.size
-        if d["precision"] == "fp32":
-            d.pop("precision")  # runs trained before mixed precision existed keep their keys
+        # Fields added after runs were trained keep those runs' keys at their defaults.
+        d["model"] = self.model.key_dict()
+        for name, default in (("precision", "fp32"), ("crop_scale", None), ("style_dropout", 0.0)):
+            if d[name] == default:
+                d.pop(name)
+        if self.mode != "mixed":
+            for name in ("paint_fraction", "style_metric", "style_weight"):
+                d.pop(name)
         return d
 
     @property

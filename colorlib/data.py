@@ -676,15 +676,45 @@ def load_images(source: str = "gcompris", kind: str = "photos", split: str | Non
     return records
 
 
+class RandomScaleCrop(torch.nn.Module):
+    """A random square crop whose side is between ``size`` and ``max_scale * size`` (uniform, capped by the
+    image's short side), resized (antialiased) to ``size``: the same photo at several scales."""
+
+    def __init__(self, size: int, max_scale: float):
+        super().__init__()
+        self.size, self.max_scale = size, max_scale
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        from torchvision.transforms import v2
+
+        h, w = image.shape[-2:]
+        side = min(h, w, int(round(self.size * (1 + (self.max_scale - 1) * float(torch.rand(()))))))
+        top = int(torch.randint(h - side + 1, ()))
+        left = int(torch.randint(w - side + 1, ()))
+        crop = v2.functional.crop(image, top, left, side, side)
+        return v2.functional.resize(crop, [self.size, self.size], antialias=True) if side != self.size else crop
+
+
+class SquareCentreCrop(torch.nn.Module):
+    """The largest centred square."""
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        from torchvision.transforms import v2
+
+        return v2.functional.center_crop(image, min(image.shape[-2:]))
+
+
 class ColorDataset(torch.utils.data.Dataset):
     """Pairs for colourisation: ``{"rgb": (3,crop,crop) float [0,1], "gray": (1,crop,crop) BT.601, "index"}``.
 
-    Train: random crop + horizontal flip; eval: centre crop (deterministic). Images are kept as uint8 tensors;
+    Train: random crop + horizontal flip; eval: centre crop (deterministic). With ``max_scale``: train on
+    ``RandomScaleCrop`` zooms, evaluate the largest centred square scaled to ``crop``. Images are kept as uint8 tensors;
     one whose short side is under ``crop`` is upscaled (Lanczos) to it once here, with one summary warning,
     rather than padded (padding would teach the network grey borders).
     """
 
-    def __init__(self, records: Sequence[ImageRecord] | Sequence[Image.Image], crop: int, train: bool):
+    def __init__(self, records: Sequence[ImageRecord] | Sequence[Image.Image], crop: int, train: bool,
+                 max_scale: float | None = None):
         from torchvision.transforms import v2
 
         self.crop, self.train = crop, train
@@ -699,8 +729,12 @@ class ColorDataset(torch.utils.data.Dataset):
         if small:
             log.warning("ColorDataset: upscaled %d of %d images smaller than the %d px crop", len(small),
                         len(self.records), crop)
-        self.transform = (v2.Compose([v2.RandomCrop(crop), v2.RandomHorizontalFlip()]) if train
-                          else v2.CenterCrop(crop))
+        if max_scale is None:
+            self.transform = (v2.Compose([v2.RandomCrop(crop), v2.RandomHorizontalFlip()]) if train
+                              else v2.CenterCrop(crop))
+        else:  # views at several scales: train on random zooms, evaluate the whole (centre) square
+            self.transform = (v2.Compose([RandomScaleCrop(crop, max_scale), v2.RandomHorizontalFlip()]) if train
+                              else v2.Compose([SquareCentreCrop(), v2.Resize(crop, antialias=True)]))
         self._to_float = v2.ToDtype(torch.float32, scale=True)
 
     def __len__(self) -> int:

@@ -85,6 +85,11 @@ def quality_runs(runs: Sequence, rgb: torch.Tensor, P, style="truth") -> Measure
     return Measured([quality(r, rgb, P, style=style) for r in runs])
 
 
+def delivered_runs(runs: Sequence, rgb: torch.Tensor, P, style="truth") -> Measured:
+    """``evaluate_outputs`` of what each seed's model delivers (``delivered``: the input's own lightness)."""
+    return Measured([evaluate_outputs(delivered(r, rgb, style=style), rgb, P) for r in runs])
+
+
 def transfer_measures(st: "StyleTransfer") -> dict:
     """A style transfer's summary with its per-painting values (``Measured.units(key, per="painting")``)."""
     keys = ("transfer", "distance_styled", "distance_oracle", "ssim_l", "colourfulness")
@@ -108,6 +113,13 @@ def photos(P, split: str = "test", limit: int | None = None) -> tuple[torch.Tens
     """Held-out (or other split) photos as an RGB batch at the profile's evaluation size, with names."""
     limit = limit if limit is not None else (P.n_eval if split == "test" else P.limit)
     records = data.load_images(P.source, "photos", split, P.eval_size, limit=limit, progress=False)
+    return _batch(records, P.eval_size), [r.name for r in records]
+
+
+def sample_photos(P) -> tuple[torch.Tensor, list[str]]:
+    """Photos from outside the embedded set (the eight inside the scikit-image, scikit-learn and matplotlib
+    wheels) at the profile's evaluation size: whether what was tuned on one split holds elsewhere."""
+    records = data.load_images("samples", "photos", None, P.eval_size, progress=False)
     return _batch(records, P.eval_size), [r.name for r in records]
 
 
@@ -137,8 +149,8 @@ def pick_styles(paintings_rgb: torch.Tensor, names: list[str], n: int, seed: int
 # ---------------------------------------------------------------------------------------------- models
 @torch.no_grad()
 def predict(run_or_model, rgb: torch.Tensor, style="truth", batch: int = 32) -> torch.Tensor:
-    """Colourise ``rgb``'s lightness. ``style``: "truth" (each photo's own colours: the oracle), "none",
-    an RGB style batch (1 or B images), or a latent (D,) / (B, D)."""
+    """Colourise ``rgb``'s lightness. ``style``: "truth" (each photo's own colours: the oracle), "none", "auto"
+    (the model's automatic mode), an RGB style batch (1 or B images), or a latent (D,) / (B, D)."""
     model = run_or_model.model if isinstance(run_or_model, Run) else run_or_model
     outs = []
     for i in range(0, len(rgb), batch):
@@ -149,6 +161,8 @@ def predict(run_or_model, rgb: torch.Tensor, style="truth", batch: int = 32) -> 
                 kwargs["style_rgb"] = chunk
             elif isinstance(style, str) and style == "none":
                 pass
+            elif isinstance(style, str) and style == "auto":
+                kwargs["latent"] = "auto"
             elif style.dim() == 4:
                 kwargs["style_rgb"] = style if style.shape[0] == 1 else style[i:i + batch]
             else:
@@ -156,6 +170,13 @@ def predict(run_or_model, rgb: torch.Tensor, style="truth", batch: int = 32) -> 
                 kwargs["latent"] = lat
         outs.append(model.colorize(chunk, **kwargs).cpu())
     return torch.cat(outs)
+
+
+def delivered(run_or_model, rgb: torch.Tensor, style="truth") -> torch.Tensor:
+    """What a user gets: ``predict``'s colours recombined with the input's own lightness (``inference.recombine``,
+    as the command line and the picker deliver them)."""
+    model = run_or_model.model if isinstance(run_or_model, Run) else run_or_model
+    return inference.recombine(rgb, predict(model, rgb, style=style), model.cfg.space)
 
 
 @torch.no_grad()

@@ -19,9 +19,17 @@ from colorlib.config import TrainConfig
 from colorlib.runs import Run, load_data
 
 FINAL_LOSS = "mse+lpips"
+IMPROVED = {"mode": "mixed", "crop_scale": 2.0, "paint_fraction": 0.3, "style_dropout": 0.5,
+            "style_metric": "sliced_wasserstein", "style_weight": 1.0}
+"""The improved model's training (notebook 13): 30 % of the samples styled by a painting and pulled to its a*b*
+distribution (sliced Wasserstein, weight 1), half of the rest coloured by the automatic-mode head."""
 # Each experiment: TrainConfig fields on top of the profile's common ones. "model" entries update the
 # final model's config. The colour loss of the final method is MSE + LPIPS (weight from the profile).
 FINAL_LOSS = "mse+lpips"
+IMPROVED = {"mode": "mixed", "crop_scale": 2.0, "paint_fraction": 0.3, "style_dropout": 0.5,
+            "style_metric": "sliced_wasserstein", "style_weight": 1.0}
+"""The improved model's training (notebook 13): 30 % of the samples styled by a painting and pulled to its a*b*
+distribution (sliced Wasserstein, weight 1), half of the rest coloured by the automatic-mode head."""
 EXPERIMENTS: dict[str, dict] = {
     # 02: the UNet alone: the final model without AdaIN / style encoder, same loss and dropout
     "unet": {"mode": "baseline"},
@@ -51,6 +59,15 @@ EXPERIMENTS: dict[str, dict] = {
                 "gan": {"weight": 0.01, "lr": 2e-4, "betas": (0.5, 0.999), "loss": "bce", "base": 64, "norm": "batch"}},
     # 10: the AdaIN model of 06's "lab" run, in CIE Luv
     "luv": {"mode": "implicit", "model": {"space": "luv"}},
+    # 13: the improved model (the one that ships), not the study's recipe: one model for colouring with a
+    # painting and without any reference (an automatic-mode head trained by style dropout), painting-styled
+    # samples pulled to the painting's colour distribution (the answer to the failed combined loss of 04),
+    # random crops at scales 1x-2x from images pre-resized to twice the crop size
+    "improved_rgb": {**IMPROVED, "model": {"auto_head": True}},
+    "improved_lab": {**IMPROVED, "model": {"auto_head": True, "space": "lab"}},
+    # 13's ablations of the LAB model: no painting samples (no distribution loss), crops at one scale
+    "improved_lab_implicit": {**IMPROVED, "paint_fraction": 0.0, "model": {"auto_head": True, "space": "lab"}},
+    "improved_lab_one_scale": {**IMPROVED, "crop_scale": None, "model": {"auto_head": True, "space": "lab"}},
 }
 ALIASES = {"latent32": "final"}
 
@@ -77,6 +94,8 @@ def config(name: str, P, **changes) -> TrainConfig:
     spec["model"] = models.ModelConfig.preset("final", **model_changes)
     loss = spec.pop("loss", FINAL_LOSS)
     spec["loss"] = _loss_spec(loss, P) if isinstance(loss, str) else loss
+    if spec.get("crop_scale") and "resize" not in spec:  # crops of up to crop_scale x the size need that much image
+        spec["resize"] = int(round(P.size * spec["crop_scale"]))
     return TrainConfig.from_params(P, tag=name, **spec)
 
 

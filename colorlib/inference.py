@@ -230,6 +230,18 @@ def _rgb_from(light: torch.Tensor, chroma: torch.Tensor, space: str) -> torch.Te
     return torch.nan_to_num(rgb, nan=0.0)
 
 
+def recombine(rgb_in: torch.Tensor, rgb_out: torch.Tensor, space: str) -> torch.Tensor:
+    """The colours of ``rgb_out`` on the lightness of ``rgb_in`` (same size): the chroma of the output in ``space``
+    with the input's exact lightness, kept inside the sRGB gamut (``combine``)."""
+    light = lightness(rgb_in, space)
+    if space == "rgb":
+        y = lightness(rgb_out, "rgb")
+        chroma = torch.cat([rgb_out[:, :1] - y, rgb_out[:, 2:3] - y], 1)
+    else:
+        chroma = (color.rgb_to_lab(rgb_out) if space == "lab" else color.rgb_to_luv(rgb_out))[:, 1:]
+    return combine(light, chroma, space)
+
+
 def combine(light: torch.Tensor, chroma: torch.Tensor, space: str, iterations: int = 18) -> torch.Tensor:
     """RGB in [0, 1] whose lightness is exactly ``light``: the colour (light, chroma), with the chroma scaled
     down per pixel just enough to fit in the sRGB cube where it does not (grey of that lightness always fits).

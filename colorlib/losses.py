@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import os
 import re
 import socket
@@ -340,3 +341,45 @@ def build_loss(spec: Mapping[str, float] | str, lpips_net: str | None = None) ->
     net = lpips_net or spec.pop("lpips_net", DEFAULT_NET)
     spec.pop("lpips_net", None)
     return CompositeLoss(spec, huber_delta=delta, lpips_net=net)
+
+
+# ------------------------------------------------------------------------------------- colour distributions
+DISTRIBUTION_DIRECTIONS = 16  # evenly spaced directions of the sliced Wasserstein distance
+
+
+def _ab(rgb: torch.Tensor) -> torch.Tensor:
+    """CIE a*, b* of RGB in [0, 1], divided by 100: (B, 2, H, W), differentiable (kornia)."""
+    from colorlib import color
+
+    return color.rgb_to_lab(rgb.clamp(0.0, 1.0))[:, 1:] / 100.0
+
+
+def lab_moments_distance(pred_rgb: torch.Tensor, style_rgb: torch.Tensor) -> torch.Tensor:
+    """Mean squared difference of the per-image mean and standard deviation of a*, b* (in units of 100): the
+    statistics Reinhard transfer matches. Differentiable; sizes may differ."""
+    p, s = _ab(pred_rgb).flatten(2), _ab(style_rgb).flatten(2)
+    return F.mse_loss(p.mean(-1), s.mean(-1)) + F.mse_loss(p.std(-1), s.std(-1))
+
+
+def sliced_wasserstein_distance(pred_rgb: torch.Tensor, style_rgb: torch.Tensor,
+                                n_directions: int = DISTRIBUTION_DIRECTIONS) -> torch.Tensor:
+    """Sliced 1-Wasserstein distance between each output's and its style image's (a*, b*) pixel clouds (units of
+    100), over evenly spaced directions: sorted projections compared pixel by pixel (equal pixel counts: the
+    style crops are the training crops' size). Differentiable (through the sort)."""
+    p, s = _ab(pred_rgb).flatten(2), _ab(style_rgb).flatten(2)
+    if p.shape != s.shape:
+        raise ValueError(f"sliced Wasserstein needs equal pixel counts, got {tuple(p.shape)} and {tuple(s.shape)}")
+    angles = torch.arange(n_directions, device=p.device, dtype=p.dtype) * math.pi / n_directions
+    dirs = torch.stack([angles.cos(), angles.sin()])  # (2, K)
+    proj_p = torch.einsum("bcn,ck->bkn", p, dirs).sort(-1).values
+    proj_s = torch.einsum("bcn,ck->bkn", s, dirs).sort(-1).values
+    return (proj_p - proj_s).abs().mean()
+
+
+def colour_distribution_loss(pred_rgb: torch.Tensor, style_rgb: torch.Tensor, metric: str) -> torch.Tensor:
+    """``lab_moments_distance`` or ``sliced_wasserstein_distance`` by name (``TrainConfig.style_metric``)."""
+    if metric == "lab_moments":
+        return lab_moments_distance(pred_rgb, style_rgb)
+    if metric == "sliced_wasserstein":
+        return sliced_wasserstein_distance(pred_rgb, style_rgb)
+    raise ValueError(f"unknown colour-distribution metric {metric!r}; choose 'lab_moments' or 'sliced_wasserstein'")

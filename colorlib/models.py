@@ -63,7 +63,9 @@ class ModelConfig:
 
     widths: ``"full"``, ``"quarter"`` or a 5-tuple of encoder widths. adain=False gives the UNet-only baseline
     (no style encoder, no AdaIN). adain_encoder / adain_decoder choose the AdaIN positions (after every encoder
-    block / after every decoder up-sampling). space: one of ``colorlib.color.SPACES``.
+    block / after every decoder up-sampling). space: one of ``colorlib.color.SPACES``. auto_head: a small
+    ``AutoHead`` that predicts a style latent from the lightness alone (the automatic mode: colours without any
+    reference image); needs adain.
     """
 
     widths: str | tuple[int, ...] = "quarter"
@@ -73,6 +75,7 @@ class ModelConfig:
     space: str = "rgb"
     adain_encoder: bool = True
     adain_decoder: bool = True
+    auto_head: bool = False
 
     def __post_init__(self) -> None:
         if isinstance(self.widths, str):
@@ -88,6 +91,15 @@ class ModelConfig:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout}")
         if self.latent_dim < 1:
             raise ValueError(f"latent_dim must be positive, got {self.latent_dim}")
+        if self.auto_head and not self.adain:
+            raise ValueError("auto_head predicts a style latent: it needs adain=True")
+
+    def key_dict(self) -> dict:
+        """The fields as a dict, without fields added later at their default (so older runs keep their keys)."""
+        d = dataclasses.asdict(self)
+        if not d["auto_head"]:
+            d.pop("auto_head")
+        return d
 
     @property
     def channels(self) -> tuple[int, ...]:
@@ -197,6 +209,23 @@ class StyleEncoder(nn.Module):
         return self.pool(self.features(style)).flatten(1)
 
 
+AUTO_WIDTHS = (16, 32, 64, 128)  # the automatic-mode head's widths (a quarter of the style encoder's)
+
+
+class AutoHead(nn.Module):
+    """Lightness -> a style latent ``(B, latent_dim)``: the style encoder's shape (stride-2 3x3 convs with ReLU, the
+    last one too, so its latents live where the encoder's do, and global average pooling) at a quarter of its
+    width, on the one lightness channel. It learns the style a photo's own colours would have given, from the gray
+    image: what the model uses when there is no reference."""
+
+    def __init__(self, latent_dim: int = 32, widths: tuple[int, ...] = AUTO_WIDTHS):
+        super().__init__()
+        self.encoder = StyleEncoder(1, latent_dim, widths)
+
+    def forward(self, lightness: torch.Tensor) -> torch.Tensor:
+        return self.encoder(lightness)
+
+
 class Colorizer(nn.Module):
     """AdaIN UNet colouriser (see the module docstring). Build it with ``build_model(ModelConfig(...))``."""
 
@@ -227,6 +256,7 @@ class Colorizer(nn.Module):
         self.activation = nn.Sigmoid() if cfg.space == "rgb" else nn.Tanh()
 
         self.style_encoder = StyleEncoder(cfg.style_channels, cfg.latent_dim) if cfg.adain else None
+        self.auto_head = AutoHead(cfg.latent_dim) if cfg.auto_head else None
 
     # ----------------------------------------------------------------------------------------------------
     def _check_latent(self, latent: torch.Tensor | None, batch: int) -> None:
@@ -274,6 +304,12 @@ class Colorizer(nn.Module):
         out = self.activation(self.head(x))
         return out[..., :height, :width] if pad_h or pad_w else out
 
+    def auto_latent(self, lightness: torch.Tensor) -> torch.Tensor:
+        """The automatic mode's latent ``(B, latent_dim)`` for network lightness ``(B, 1, H, W)``."""
+        if self.auto_head is None:
+            raise ValueError("this model has no automatic mode (built without auto_head)")
+        return self.auto_head(lightness)
+
     def encode_style(self, style: torch.Tensor) -> torch.Tensor:
         """Style image as given by ``colorlib.color.style_input`` ``(B, 3|2, H, W)`` -> latent ``(B, latent_dim)``."""
         if self.style_encoder is None:
@@ -291,12 +327,13 @@ class Colorizer(nn.Module):
         self,
         rgb_or_gray: torch.Tensor,
         style_rgb: torch.Tensor | None = None,
-        latent: torch.Tensor | None = None,
+        latent: torch.Tensor | str | None = None,
     ) -> torch.Tensor:
         """Inference convenience: RGB ``(B, 3, H, W)`` or grey ``(B, 1, H, W)`` image in [0, 1] -> RGB in [0, 1].
 
         Only the image's lightness is used. Style: an RGB painting ``style_rgb`` (``(B|1, 3, h, w)``, any size),
-        or a ready ``latent``, or neither ("no style"). A single image ``(C, H, W)`` is accepted and returns
+        or a ready ``latent``, or ``latent="auto"`` (the automatic mode's latent from the image itself), or
+        neither ("no style"). A single image ``(C, H, W)`` is accepted and returns
         ``(3, H, W)``. Runs in eval mode without gradients and restores the previous train/eval mode.
         """
         if style_rgb is not None and latent is not None:
@@ -321,6 +358,8 @@ class Colorizer(nn.Module):
                     style_rgb = style_rgb.unsqueeze(0)
                 style = color.style_input(style_rgb.to(device=device, dtype=torch.float32), self.cfg.space)
                 latent = self.encode_style(style)
+            elif isinstance(latent, str) and latent == "auto":
+                latent = self.auto_latent(lightness)
             elif latent is not None:
                 latent = latent.to(device=device, dtype=torch.float32)
                 if latent.dim() == 1:

@@ -146,6 +146,10 @@ def load_weights(model: nn.Module, stem: str | os.PathLike, prefix: str = "model
     saved_cfg = (state.get("config") or {}).get("model")
     own_cfg = getattr(model, "cfg", None)
     if saved_cfg is not None and dataclasses.is_dataclass(own_cfg):
+        try:  # fields added since the checkpoint was written take their defaults
+            saved_cfg = dataclasses.asdict(type(own_cfg).from_dict(dict(saved_cfg)))
+        except (TypeError, ValueError):
+            pass  # compared as written: the differences are named below
         diffs = ck.compare_configs(saved_cfg, dataclasses.asdict(own_cfg))
         if diffs:
             raise CheckpointError(f"{ck._paths(stem)[0]}: checkpoint was trained with another model config: "

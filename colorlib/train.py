@@ -86,9 +86,11 @@ class SeededPairs(torch.utils.data.Dataset):
     carries a style image (a painting or another photo) picked and augmented the same way. Independent of
     workers, prefetching and ranks, so a resumed or sharded run sees exactly the same samples."""
 
-    def __init__(self, photos, seed: int, styles=None, style_is_photos: bool = False, fixed_epoch=None):
+    def __init__(self, photos, seed: int, styles=None, style_is_photos: bool = False, fixed_epoch=None,
+                 mixed: tuple[float, float] | None = None):
         self.photos, self.styles, self.seed = photos, styles, seed
         self.style_is_photos = style_is_photos
+        self.mixed = mixed  # mode "mixed": (share styled by a painting, share of the others in automatic mode)
         self.fixed_epoch = fixed_epoch  # validation: the same crops and pairs every epoch
         self.epoch = 0
 
@@ -102,6 +104,8 @@ class SeededPairs(torch.utils.data.Dataset):
         e = self.epoch if self.fixed_epoch is None else self.fixed_epoch
         with _seeded(_mix(self.seed, e, "photo", i)):
             item = dict(self.photos[i])
+        if self.mixed is not None:
+            return self._mixed_item(item, e, i)
         if self.styles is not None:
             g = torch.Generator().manual_seed(_mix(self.seed, e, "pick", i))
             n = len(self.styles)
@@ -109,6 +113,20 @@ class SeededPairs(torch.utils.data.Dataset):
                 j = (i + 1 + int(torch.randint(max(n - 1, 1), (1,), generator=g))) % n
             else:
                 j = int(torch.randint(n, (1,), generator=g))
+            with _seeded(_mix(self.seed, e, "style", i)):
+                item["style_rgb"] = self.styles[j]["rgb"]
+        item["index"] = i
+        return item
+
+    def _mixed_item(self, item: dict, e, i: int) -> dict:
+        """Mode "mixed": the photo styled by itself, by a random painting, or by the automatic-mode head."""
+        g = torch.Generator().manual_seed(_mix(self.seed, e, "mix", i))
+        by_painting, auto = (float(u) for u in torch.rand(2, generator=g))
+        item["painting"] = bool(by_painting < self.mixed[0] and self.styles)
+        item["auto"] = bool(not item["painting"] and auto < self.mixed[1])
+        item["style_rgb"] = item["rgb"]
+        if item["painting"]:
+            j = int(torch.randint(len(self.styles), (1,), generator=g))
             with _seeded(_mix(self.seed, e, "style", i)):
                 item["style_rgb"] = self.styles[j]["rgb"]
         item["index"] = i
@@ -124,8 +142,10 @@ class Generator(nn.Module):
         super().__init__()
         self.model = model
 
-    def forward(self, lightness, style=None, reencode: bool = False, reencode_grad: bool = False):
+    def forward(self, lightness, style=None, reencode: bool = False, reencode_grad: bool = False, auto=None):
         latent = self.model.encode_style(style) if style is not None else None
+        if auto is not None and bool(auto.any()):  # these samples take the automatic mode's latent instead
+            latent = torch.where(auto[:, None], self.model.auto_latent(lightness), latent)
         pred = self.model(lightness, latent)
         latent_p = None
         if reencode:
@@ -206,16 +226,17 @@ class Trainer:
         if len(data.train) < cfg.batch_size:
             raise ValueError(f"{len(data.train)} training images: fewer than batch_size={cfg.batch_size}")
         self.per_rank = cfg.batch_size // d.world
-        photos = data_mod.ColorDataset(data.train, cfg.size, train=True)
+        photos = data_mod.ColorDataset(data.train, cfg.size, train=True, max_scale=cfg.crop_scale)
         style_train = style_val = None
         if cfg.uses_style_images and cfg.style_source == "photos":
             if len(data.train) < 2:
                 raise ValueError("style_source='photos' needs at least 2 training photos")
             style_train = photos
         elif cfg.uses_style_images:
-            style_train = data_mod.ColorDataset(data.style, cfg.size, train=True)
-            style_val = data_mod.ColorDataset(data.style, cfg.size, train=False)
-        self.train_set = SeededPairs(photos, cfg.seed, style_train, cfg.style_source == "photos")
+            style_train = data_mod.ColorDataset(data.style, cfg.size, train=True, max_scale=cfg.crop_scale)
+            style_val = data_mod.ColorDataset(data.style, cfg.size, train=False, max_scale=cfg.crop_scale)
+        mixed = (cfg.paint_fraction, cfg.style_dropout) if cfg.mode == "mixed" else None
+        self.train_set = SeededPairs(photos, cfg.seed, style_train, cfg.style_source == "photos", mixed=mixed)
         self.sampler = SkipSampler(torch.utils.data.DistributedSampler(
             self.train_set, num_replicas=d.world, rank=d.rank, shuffle=True, seed=cfg.seed, drop_last=True))
         loader_kw = dict(num_workers=cfg.num_workers, pin_memory=self.device.type == "cuda", persistent_workers=False)
@@ -224,11 +245,11 @@ class Trainer:
         self.steps_per_epoch = len(self.sampler.sampler) // self.per_rank
         self.val_loader = None
         if data.val:
-            val_photos = data_mod.ColorDataset(data.val, cfg.size, train=False)
+            val_photos = data_mod.ColorDataset(data.val, cfg.size, train=False, max_scale=cfg.crop_scale)
             if cfg.uses_style_images and style_val is None:
                 style_val = val_photos
             val_set = SeededPairs(val_photos, cfg.seed, style_val if cfg.uses_style_images else None,
-                                  cfg.style_source == "photos", fixed_epoch="val")
+                                  cfg.style_source == "photos", fixed_epoch="val", mixed=mixed)
             # Shard without padding (every val image exactly once); sums are reduced over ranks.
             val_idx = list(range(d.rank, len(val_set), d.world))
             self.val_loader = torch.utils.data.DataLoader(torch.utils.data.Subset(val_set, val_idx),
@@ -296,7 +317,8 @@ class Trainer:
         self.disc_ddp = self.disc
         if self.d.world > 1:
             ddp_kw = dict(device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                          find_unused_parameters=self.cfg.mode == "dual")  # dual's style step leaves the UNet unused
+                          # dual's style step leaves the UNet unused; mixed batches may have no automatic sample
+                          find_unused_parameters=self.cfg.mode in ("dual", "mixed"))
             self.gen = nn.parallel.DistributedDataParallel(self.gen, **ddp_kw)
             if self.disc is not None:
                 self.disc_ddp = nn.parallel.DistributedDataParallel(self.disc, **ddp_kw)
@@ -305,7 +327,7 @@ class Trainer:
     def term_names(self, training: bool) -> list[str]:
         """Names of the logged terms (fixed by the config, so every rank reduces the same vector)."""
         names = list(self.loss_fn.weights) + ["color", "loss"]
-        if self.cfg.mode in ("combined", "dual"):
+        if self.cfg.mode in ("combined", "dual", "mixed"):
             names.append("style")
         if training and self.disc is not None:
             names += ["gan_d", "gan_g"]
@@ -317,6 +339,8 @@ class Trainer:
         lightness, target = color.to_network(rgb, self.space)
         if self.cfg.mode == "implicit":
             style = color.style_input(rgb, self.space)
+        elif self.cfg.mode == "mixed":  # the photo itself or a painting, per sample
+            style = color.style_input(batch["style_rgb"].to(self.device, non_blocking=True), self.space)
         elif self.cfg.uses_style_images:
             style = color.style_input(batch["style_rgb"].to(self.device, non_blocking=True), self.space)
         else:
@@ -366,9 +390,40 @@ class Trainer:
         self.optimise("style", style_loss, zero=self.model)
         return float(style_loss.detach())
 
+    def mixed_loss(self, batch, lightness, target, style) -> tuple[torch.Tensor, dict, torch.Tensor]:
+        """Mode "mixed": the colour loss on the photo-styled samples (own colours or automatic mode) plus
+        ``style_weight`` x the colour-distribution distance of the painting-styled outputs to their paintings.
+        Returns (total, terms, latents)."""
+        cfg = self.cfg
+        painting = batch["painting"].to(self.device)
+        auto = batch["auto"].to(self.device)
+        pred, latent, _ = self.gen(lightness, style, auto=auto)
+        own = ~painting
+        terms = {name: 0.0 for name in self.loss_fn.weights}
+        total = pred.new_zeros(())
+        if own.any():  # a batch of paintings only has no colour term
+            total, terms = self.colour_loss(pred[own], target[own], lightness[own])
+        terms["color"] = float(total.detach())
+        style_loss = pred.new_zeros(())
+        if painting.any():
+            produced = color.from_network(lightness[painting], pred[painting], self.space)
+            style_loss = losses.colour_distribution_loss(produced, batch["style_rgb"].to(self.device)[painting],
+                                                         cfg.style_metric)
+        terms["style"] = float(style_loss.detach())
+        return total + cfg.style_weight * style_loss, terms, latent
+
     def train_step(self, batch) -> tuple[dict, torch.Tensor | None]:
         """One optimisation step of the config's mode; returns the step's loss terms and the batch's latents."""
         cfg = self.cfg
+        if cfg.mode == "mixed":
+            lightness, target, style = self.prepare(batch)
+            with self.autocast():
+                total, terms, latent = self.mixed_loss(batch, lightness, target, style)
+            self.optimise("color", total)
+            terms["loss"] = float(total.detach())
+            if not all(math.isfinite(v) for v in terms.values()):
+                raise FloatingPointError(f"non-finite loss at step {self.step}: {terms}")
+            return terms, latent
         lightness, target, style = self.prepare(batch)
         with self.autocast():
             pred, latent, latent_p = self.gen(lightness, style, reencode=cfg.mode == "combined",
@@ -399,6 +454,11 @@ class Trainer:
         sums, gen = EpochSums(None), Generator(self.model)
         for batch in self.val_loader:
             lightness, target, style = self.prepare(batch)
+            if self.cfg.mode == "mixed":
+                with self.autocast():
+                    total, terms, _ = self.mixed_loss(batch, lightness, target, style)
+                sums.add({**terms, "loss": float(total)}, None, weight=len(lightness))
+                continue
             with self.autocast():
                 pred, latent, latent_p = gen(lightness, style, reencode=self.cfg.mode in ("combined", "dual"))
                 total, terms = self.colour_loss(pred, target, lightness)

@@ -17,13 +17,18 @@ from colorlib import data, experiments, losses, profiles, runs
 MANIFEST_PIXELS = ["e69ec4b4d10f2b6b", "3375596f9444b9cb", "86905ae8e872ea29", "e69ec4b4d10f2b6b", "3375596f9444b9cb",
                    "e69ec4b4d10f2b6b", "3375596f9444b9cb"]
 
-# profile/experiment -> key, each experiment under the profile's common parameters
+# profile/experiment -> key, each experiment under the profile's common parameters (the improved_* ones of
+# notebook 13 were added, and pinned, with issue 11)
 EXPERIMENT_KEYS = {
     "paper/collapsed": "0281ce82f298813c",
     "paper/combined": "dbe8dac8dce2e8a6",
     "paper/combined_grad": "c54fd540e972b3cb",
     "paper/dual": "2925a14d2f31900f",
     "paper/final": "0fe209a4c2120453",
+    "paper/improved_lab": "1487786aab7134a5",
+    "paper/improved_lab_implicit": "eb210c44b10b0c98",
+    "paper/improved_lab_one_scale": "99567dd15b13d989",
+    "paper/improved_rgb": "b35c4fe8f6a24a86",
     "paper/lab": "48143199a23f82c3",
     "paper/latent128": "e39907ed6e1403e5",
     "paper/latent16": "bad7ff1a603148a7",
@@ -43,6 +48,10 @@ EXPERIMENT_KEYS = {
     "report/combined_grad": "f151445204eea9c4",
     "report/dual": "c6fe45ff7b17d330",
     "report/final": "8371f82736f5771c",
+    "report/improved_lab": "b9b49c89c695f941",
+    "report/improved_lab_implicit": "fd7dd6ab4c07b7dc",
+    "report/improved_lab_one_scale": "77c45ac0c7ac8167",
+    "report/improved_rgb": "b524187361240e21",
     "report/lab": "d6a8d79eb1694452",
     "report/latent128": "edd724bd6d507816",
     "report/latent16": "acfe7c1cdf874245",
@@ -62,6 +71,10 @@ EXPERIMENT_KEYS = {
     "smoke/combined_grad": "05d44fe8a68b085a",
     "smoke/dual": "a8dfd3dd3a8d5128",
     "smoke/final": "d22ba006c217026f",
+    "smoke/improved_lab": "b3e55228ef2be043",
+    "smoke/improved_lab_implicit": "b43cc56d1b145075",
+    "smoke/improved_lab_one_scale": "750f5e528b9c14cb",
+    "smoke/improved_rgb": "fd11603102f9f80c",
     "smoke/lab": "b03f68813cd2dc89",
     "smoke/latent128": "768fa8fee1fee79e",
     "smoke/latent16": "adbf13744832f257",

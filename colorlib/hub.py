@@ -1,0 +1,117 @@
+"""The models that ship: trained colourisers saved in the Hugging Face layout, loaded without any data set.
+
+``models/colorlib-rgb`` and ``models/colorlib-lab`` (written by notebook 13) each hold ``config.json`` (the model
+config, its training size and its "natural colours" latent), ``model.safetensors`` (the weights in half
+precision: tensors only, nothing to unpickle) and ``README.md`` (the model card: data, licences, held-out
+metrics, limitations). ``load(path_or_id)`` opens one of those folders, or a Hugging Face hub id for users with a
+network (``huggingface_hub`` downloads the same two files; a repository without ``model.safetensors`` is refused,
+never unpickled). ``default_path(space)`` is the shipped folder of a checkout or of an installed package.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+
+import torch
+from huggingface_hub import PyTorchModelHubMixin, constants, hf_hub_download
+from torch import nn
+
+from colorlib import files, models
+
+log = logging.getLogger(__name__)
+
+SHIPPED = {"rgb": "colorlib-rgb", "lab": "colorlib-lab"}
+"""Colour space -> the shipped model's folder name under ``models/``."""
+
+
+class PretrainedColorizer(nn.Module, PyTorchModelHubMixin, library_name="colorlib", license="mit",
+                         tags=["image-colorization", "adain", "style-transfer"]):
+    """A ``models.Colorizer`` with what inference needs besides its weights.
+
+    ``model``: the ``ModelConfig`` fields; ``train_size``: the crop side it was trained at (its working size);
+    ``natural``: the mean style latent of its training photos ("natural colours"), or None; ``training``: a
+    description of how it was trained (for the model card and ``config.json``)."""
+
+    def __init__(self, model: dict, train_size: int = 64, natural: list[float] | None = None,
+                 training: dict | None = None):
+        super().__init__()
+        self.colorizer = models.build_model(models.ModelConfig.from_dict(dict(model)))
+        self.train_size = int(train_size)
+        self.natural = None if natural is None else torch.tensor(natural, dtype=torch.float32)[None]
+        self.training_info = dict(training or {})
+
+    def forward(self, lightness: torch.Tensor, latent: torch.Tensor | None = None) -> torch.Tensor:
+        return self.colorizer(lightness, latent)
+
+    def _save_pretrained(self, save_directory: Path) -> None:
+        """The weights as a half-precision safetensors file (half the size; inference converts back to fp32)."""
+        from safetensors.torch import save_file
+
+        tensors = {k: v.detach().to("cpu", torch.float16).contiguous() if v.is_floating_point() else v.contiguous()
+                   for k, v in self.state_dict().items()}
+        with files.atomic_path(Path(save_directory) / constants.SAFETENSORS_SINGLE_FILE) as tmp:
+            save_file(tensors, str(tmp), metadata={"format": "pt", "library": "colorlib"})
+
+    @classmethod
+    def _from_pretrained(cls, *, model_id: str, revision, cache_dir, force_download, local_files_only, token,
+                         map_location: str = "cpu", strict: bool = True, **model_kwargs):
+        """Safetensors only (a repository with only pickled weights is refused), fp32 on ``map_location``."""
+        from safetensors.torch import load_file
+
+        if os.path.isdir(model_id):
+            path = Path(model_id) / constants.SAFETENSORS_SINGLE_FILE
+            if not path.is_file():
+                raise FileNotFoundError(f"{model_id}: no {constants.SAFETENSORS_SINGLE_FILE} (colorlib never loads "
+                                        f"pickled weights)")
+        else:
+            path = hf_hub_download(repo_id=model_id, filename=constants.SAFETENSORS_SINGLE_FILE, revision=revision,
+                                   cache_dir=cache_dir, force_download=force_download, token=token,
+                                   local_files_only=local_files_only)
+        model = cls(**model_kwargs)
+        state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+        model.load_state_dict(state, strict=strict)
+        return model.to(map_location).eval()
+
+
+def from_run(run, natural: torch.Tensor | None, training: dict | None = None) -> PretrainedColorizer:
+    """A ``PretrainedColorizer`` holding a trained run's weights (``runs.Run``) and its natural latent."""
+    import dataclasses
+
+    cfg = run.config
+    shipped = PretrainedColorizer(dataclasses.asdict(cfg.model), cfg.size,
+                                  None if natural is None else [float(x) for x in natural.reshape(-1)],
+                                  {"experiment": cfg.tag, "run_key": run.key, "epochs": cfg.epochs, "seed": cfg.seed,
+                                   **(training or {})})
+    shipped.colorizer.load_state_dict(run.model.state_dict())
+    return shipped.eval()
+
+
+def export(shipped: PretrainedColorizer, folder: str | os.PathLike, card: str) -> Path:
+    """Write ``folder`` in the Hugging Face layout: ``config.json``, ``model.safetensors`` (fp16), ``README.md``
+    (``card``, the model card). Returns the folder."""
+    folder = Path(folder)
+    shipped.save_pretrained(folder)
+    files.write_text(folder / "README.md", card)
+    files.write_json(folder / "config.json", json.loads((folder / "config.json").read_text()), indent=2,
+                     sort_keys=True)  # the mixin's file, rewritten atomically and stably ordered
+    return folder
+
+
+def default_path(space: str = "rgb") -> Path | None:
+    """The shipped model of ``space``: ``models/<name>`` of this checkout, or the copy installed with the
+    package (``colorlib/_models/<name>``); None when neither exists."""
+    name = SHIPPED[space]
+    here = Path(__file__).resolve().parent
+    for folder in (here.parent / "models" / name, here / "_models" / name):
+        if (folder / constants.SAFETENSORS_SINGLE_FILE).is_file():
+            return folder
+    return None
+
+
+def load(path_or_id: str | os.PathLike, device: str | torch.device = "cpu") -> PretrainedColorizer:
+    """A shipped model from its folder or a Hugging Face hub id (``huggingface_hub`` caches the download)."""
+    model = PretrainedColorizer.from_pretrained(str(path_or_id), map_location=str(device))
+    log.info("loaded %s (%s, working size %d px)", path_or_id, model.colorizer.cfg.space, model.train_size)
+    return model
