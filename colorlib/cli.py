@@ -1,5 +1,6 @@
 """Command line: ``python -m colorlib colorize INPUT... --style IMAGE --out DIR``.
 
+    python -m colorlib colorize photo.jpg --out coloured/
     python -m colorlib colorize photo.jpg scans/ --style painting.jpg --out coloured/
     python -m colorlib colorize photo.jpg --style a.jpg --blend b.jpg --alpha 0.3 --out coloured/
     python -m colorlib colorize photo.jpg --style natural --model lab --out coloured/
@@ -11,9 +12,12 @@ EXIF-rotated ...). Each output is ``DIR/<name>.png`` (lossless, folder structure
 resolution and the input's own lightness: the network runs at its working size and its chroma is up-sampled
 and recombined with the full-resolution lightness (``colorlib.inference.colorize_full``).
 
-``--style``: an image, or ``natural`` (the mean style latent of the model's training photos). ``--blend IMAGE2
---alpha A``: the latent ``(1 - A) style + A blend``. ``--checkpoint``: a run folder or checkpoint stem; default
-the report's trained final model (``--model lab``: its LAB model; ``--profile``: another profile's).
+``--style``: ``auto`` (the default: colours without any reference, by the shipped automatic model, the winner
+of notebook 13), an image (a painting), or ``natural`` (the mean style latent of the model's training photos).
+``--blend IMAGE2 --alpha A``: the latent ``(1 - A) style + A blend``. Models: by default the ones shipped in
+``models/`` (no data set or training needed; ``--model lab`` for the LAB one); ``--profile report`` takes the
+report's trained models from the run cache instead, ``--checkpoint`` a run folder or checkpoint stem, and
+``--pretrained`` a folder in the shipped layout or a Hugging Face hub id.
 
 Bad inputs get one line each (``skipping PATH: reason``) and the rest carries on. Exit status: 0 when at least
 one image was coloured, 1 when none was, 2 for a usage error (no model, bad checkpoint or style image).
@@ -28,6 +32,7 @@ from typing import Sequence
 from colorlib import data, files, inference
 
 NATURAL_WORDS = ("natural", "natural-colours", "natural-colors")
+AUTO = "auto"
 
 
 def _inputs(paths: Sequence[str]) -> list[tuple[Path, Path | None, str | None]]:
@@ -59,17 +64,24 @@ def _unique(out: Path, used: set[Path], sources: set[Path]) -> Path:
 
 def _model(args) -> inference.ColorModel:
     natural = any(s is not None and s.lower() in NATURAL_WORDS for s in (args.style, args.blend))
+    automatic = args.style.lower() == AUTO
+    if args.pretrained or not (args.checkpoint or args.profile):
+        purpose = AUTO if automatic and not args.pretrained else (args.model or "rgb")
+        return inference.load_shipped(purpose, args.pretrained, work_size=args.work_size)
     if args.checkpoint:
         cm = inference.load_checkpoint(args.checkpoint, natural=natural, work_size=args.work_size)
         if args.model and args.model != cm.space:
             print(f"note: --model {args.model} ignored: the checkpoint's model is {cm.name}", file=sys.stderr)
         return cm
+    natural = natural or automatic  # a trained final model colours without a reference by its natural latent
     exp = "lab" if args.model == "lab" else "final"
     return next(iter(inference.load_models(args.profile, natural=natural, work_size=args.work_size,
                                         only=[exp]).values()))
 
 
 def _latent(cm: inference.ColorModel, spec: str, option: str):
+    if spec.lower() == AUTO:
+        return cm.auto_latent()
     if spec.lower() in NATURAL_WORDS:
         if cm.natural is None:
             print(f"note: {option} natural: the mean latent of the training photos is not available; using no "
@@ -90,16 +102,21 @@ def _parser() -> argparse.ArgumentParser:
         description="Colour grayscale (or colour) photos in the style of a painting; outputs keep the input's "
                     "resolution and lightness.")
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
-    parser.add_argument("--style", required=True, metavar="IMAGE",
-                        help="style image (a painting), or 'natural' for the mean latent of the training photos")
+    parser.add_argument("--style", default=AUTO, metavar="IMAGE",
+                        help="'auto' (default: colours without a reference), a style image (a painting), or "
+                             "'natural' for the mean latent of the training photos")
     parser.add_argument("--blend", metavar="IMAGE2", help="a second style image (or 'natural') to blend in")
     parser.add_argument("--alpha", type=float, default=0.5,
                         help="weight of --blend in the latent interpolation, 0..1 (default 0.5)")
     parser.add_argument("--checkpoint", metavar="PATH",
-                        help="a run folder or checkpoint (default: the report's trained model)")
+                        help="a run folder or checkpoint (default: the shipped models in models/)")
+    parser.add_argument("--pretrained", metavar="PATH_OR_ID",
+                        help="a model folder in the shipped layout, or a Hugging Face hub id")
     parser.add_argument("--model", choices=("rgb", "lab"), default=None,
-                        help="without --checkpoint: the report's RGB (default) or LAB model")
-    parser.add_argument("--profile", default="report", help="without --checkpoint: whose models (default report)")
+                        help="with a style image: the RGB (default) or LAB model")
+    parser.add_argument("--profile", default=None,
+                        help="the trained models of this profile from the run cache (e.g. report) instead of the "
+                             "shipped ones")
     parser.add_argument("--work-size", type=int, default=None, metavar="PX",
                         help="short side the network runs at (default: the size it was trained at)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
@@ -140,6 +157,8 @@ def colorize(argv: Sequence[str] | None = None) -> int:
         parser.error(f"--alpha must be in [0, 1], got {args.alpha}")
     if args.work_size is not None and args.work_size < 8:
         parser.error(f"--work-size must be >= 8, got {args.work_size}")
+    if args.blend and args.style.lower() == AUTO:
+        parser.error("--blend mixes two styles: give --style IMAGE (or natural) too")
 
     try:
         cm = _model(args)
@@ -170,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return COMMANDS[argv[0]](argv[1:])
     help_asked = bool(argv) and argv[0] in ("-h", "--help")
     unknown = bool(argv) and not help_asked
-    print("usage: python -m colorlib colorize INPUT... --style IMAGE [--blend IMAGE2 --alpha A] "
+    print("usage: python -m colorlib colorize INPUT... [--style auto|IMAGE|natural] [--blend IMAGE2 --alpha A] "
           "[--checkpoint PATH] --out DIR\n\ncommands:\n  colorize   colour photos in a painting's style "
           "(python -m colorlib colorize --help)", file=sys.stderr if unknown else sys.stdout)
     if unknown:

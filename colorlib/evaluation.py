@@ -179,6 +179,29 @@ def delivered(run_or_model, rgb: torch.Tensor, style="truth") -> torch.Tensor:
     return inference.recombine(rgb, predict(model, rgb, style=style), model.cfg.space)
 
 
+def natural_latent(run_or_model, train_rgb: torch.Tensor) -> torch.Tensor:
+    """"Natural colours": the mean style latent ``(D,)`` of the training photos ``train_rgb``."""
+    return torch.from_numpy(latents(run_or_model, train_rgb).mean(0))
+
+
+def automatic(run_or_model, rgb: torch.Tensor, how: str, train_rgb: torch.Tensor | None = None) -> torch.Tensor:
+    """What a user gets without any reference image (``delivered``): ``how`` = "none" (no style: the UNet
+    baseline, or plain instance normalisation), "natural" (the mean latent of ``train_rgb``) or "head" (the
+    model's automatic-mode head)."""
+    if how == "natural":
+        return delivered(run_or_model, rgb, natural_latent(run_or_model, train_rgb))
+    if how not in ("none", "head"):
+        raise ValueError(f"how must be 'none', 'natural' or 'head', got {how!r}")
+    return delivered(run_or_model, rgb, "auto" if how == "head" else "none")
+
+
+def share_beating(model: Measured, baseline: Measured, key: str = "ciede2000", lower_is_better: bool = True
+                  ) -> np.ndarray:
+    """(S,) per seed, the share of photos on which ``model`` beats ``baseline`` (one seed, e.g. gray) on ``key``."""
+    m, b = model.units(key), baseline.units(key)
+    return ((m < b) if lower_is_better else (m > b)).mean(axis=1)
+
+
 @torch.no_grad()
 def latents(run_or_model, rgb: torch.Tensor) -> np.ndarray:
     """Style-encoder latents (N, D) of RGB images: what the AdaIN layers actually receive."""

@@ -18,11 +18,6 @@ from colorlib import data, metrics, models, train
 from colorlib.config import TrainConfig
 from colorlib.runs import Run, load_data
 
-FINAL_LOSS = "mse+lpips"
-IMPROVED = {"mode": "mixed", "crop_scale": 2.0, "paint_fraction": 0.3, "style_dropout": 0.5,
-            "style_metric": "sliced_wasserstein", "style_weight": 1.0}
-"""The improved model's training (notebook 13): 30 % of the samples styled by a painting and pulled to its a*b*
-distribution (sliced Wasserstein, weight 1), half of the rest coloured by the automatic-mode head."""
 # Each experiment: TrainConfig fields on top of the profile's common ones. "model" entries update the
 # final model's config. The colour loss of the final method is MSE + LPIPS (weight from the profile).
 FINAL_LOSS = "mse+lpips"

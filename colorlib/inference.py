@@ -68,14 +68,28 @@ class ColorModel:
     natural: torch.Tensor | None = None
     origin: str = ""
     run: Run | None = field(default=None, repr=False)
+    auto: str = "natural"  # how it colours without a reference: "none", "natural" or "head" (its auto head)
 
     @property
     def space(self) -> str:
         return self.model.cfg.space
 
+    @property
+    def takes_style(self) -> bool:
+        """Whether a style image can steer it (False for the UNet baseline)."""
+        return self.model.style_encoder is not None
+
+    def auto_latent(self) -> torch.Tensor | str | None:
+        """The ``latent`` argument of ``colorize_full`` that colours without a reference image."""
+        if self.auto == "head":
+            return "auto"
+        return self.natural if self.auto == "natural" else None
+
     @torch.no_grad()
     def style_latent(self, image: Image.Image) -> torch.Tensor:
         """Latent ``(1, D)`` of a style image (any size and mode; resized so the short side is ``style_size``)."""
+        if not self.takes_style:
+            raise ValueError(f"{self.name} ({self.origin}) colours without a reference and takes no style image")
         rgb = data.resize_short_side(data.open_rgb(image), self.style_size)
         t = data.to_tensor(rgb)[None]
         self.model.eval()
@@ -162,6 +176,37 @@ def load_models(profile: str = "report", train_missing: bool = False, natural: b
                 f"{paths.cache_dir() / 'runs'}{why}. Make it with {_command(profile)}; "
                 f"or open another checkpoint with colorlib.inference.load_checkpoint(PATH) "
                 f"(command line: --checkpoint PATH).")
+    return found
+
+
+def load_shipped(purpose: str = "rgb", path_or_id: str | os.PathLike | None = None,
+                 work_size: int | None = None) -> ColorModel:
+    """A shipped model (``colorlib.pretrained``): ``purpose`` "rgb" / "lab" (colouring in a painting's style) or
+    "auto" (colouring without a reference), from ``models/`` of this checkout or the installed package, or from
+    ``path_or_id`` (a folder in that layout, or a Hugging Face hub id). Needs no data set and no run cache."""
+    from colorlib import pretrained
+
+    source = path_or_id or pretrained.default_path(purpose)
+    if source is None:
+        raise ModelNotFound(f"no shipped {purpose!r} model (models/{pretrained.SHIPPED[purpose]} is missing: "
+                            f"notebook 13 writes it: `.venv/bin/python -m colorlib.report --only 13`)")
+    shipped = pretrained.load(source)
+    size = shipped.train_size
+    name = {"auto": "automatic"}.get(purpose, MODEL_NAMES.get(shipped.colorizer.cfg.space, purpose))
+    return ColorModel(shipped.colorizer.eval(), name, work_size or size, size, shipped.natural, str(source),
+                      auto=shipped.auto)
+
+
+def shipped_models(work_size: int | None = None) -> dict[str, ColorModel]:
+    """Every shipped model that is present (``models/``): ``{"RGB": ..., "LAB": ..., "automatic": ...}``; empty
+    when none is. What the picker opens by default: no data set and no training needed."""
+    from colorlib import pretrained
+
+    found = {}
+    for purpose in pretrained.SHIPPED:
+        if pretrained.default_path(purpose) is not None:
+            cm = load_shipped(purpose, work_size=work_size)
+            found[cm.name] = cm
     return found
 
 
@@ -294,7 +339,7 @@ def _rows_bilinear(chroma_w: torch.Tensor, rows: torch.Tensor, height: int) -> t
 
 
 @torch.no_grad()
-def network_chroma(cm: ColorModel, rgb_small: torch.Tensor, latent: torch.Tensor | None) -> torch.Tensor:
+def network_chroma(cm: ColorModel, rgb_small: torch.Tensor, latent: torch.Tensor | str | None) -> torch.Tensor:
     """Chroma ``(1, 2, h, w)`` the network predicts for an RGB image ``(1, 3, h, w)`` already at working size."""
     cm.model.eval()
     net_light, _ = color.to_network(rgb_small, cm.space)
@@ -311,7 +356,7 @@ def work_shape(size: tuple[int, int], work_size: int) -> tuple[int, int]:
 
 
 @torch.no_grad()
-def colorize_full(cm: ColorModel, image: Image.Image, latent: torch.Tensor | None) -> Image.Image:
+def colorize_full(cm: ColorModel, image: Image.Image, latent: torch.Tensor | str | None) -> Image.Image:
     """Colour ``image`` (any size; any mode ``data.open_rgb`` reads) with style ``latent`` ``(1, D)``; the
     result has the input's size and lightness (see the module docstring). Works in strips, so memory stays
     bounded for very large images."""

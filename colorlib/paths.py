@@ -38,3 +38,9 @@ def report_dir() -> Path:
     root = Path(os.environ.get("COLORLIB_REPORT", REPO_DIR / "report"))
     root.mkdir(parents=True, exist_ok=True)
     return root
+
+
+def models_dir() -> Path:
+    """Folder of the shipped models (``models/`` of the checkout; ``COLORLIB_MODELS`` overrides); not created here:
+    an absent folder means nothing is shipped."""
+    return Path(os.environ.get("COLORLIB_MODELS", REPO_DIR / "models")).expanduser()

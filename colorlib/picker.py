@@ -114,7 +114,10 @@ class StylePicker:
         if (name, key) not in self._latents:
             cm = self.models[name]
             image = self.styles[key][1]
-            self._latents[(name, key)] = cm.natural if image is None else cm.style_latent(image)
+            if not cm.takes_style:  # the shipped automatic model (a UNet): one colouring, whatever the style
+                self._latents[(name, key)] = cm.auto_latent()
+            else:
+                self._latents[(name, key)] = cm.natural if image is None else cm.style_latent(image)
         return self._latents[(name, key)]
 
     def _prepared(self, content: _Content) -> tuple[torch.Tensor, torch.Tensor]:

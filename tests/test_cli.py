@@ -135,9 +135,10 @@ def test_checkpoint_of_another_model_gives_the_mismatch_error(env, tmp_path, cap
     assert "does not fit the model" in err and "mis-shaped" in err
 
 
-def test_without_checkpoint_it_finds_the_report_model_or_names_the_command(env, tmp_path, capsys, monkeypatch):
+def test_with_profile_it_finds_the_report_model_or_names_the_command(env, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(runs, "find_run", lambda cfg, **kw: None)
-    code = cli.main(["colorize", str(env["inputs"] / "gray.jpg"), "--style", "natural", "--out", str(tmp_path)])
+    code = cli.main(["colorize", str(env["inputs"] / "gray.jpg"), "--style", "natural", "--profile", "report",
+                     "--out", str(tmp_path)])
     assert code == 2
     err = capsys.readouterr().err
     assert "make report" in err and "--checkpoint" in err
@@ -145,7 +146,7 @@ def test_without_checkpoint_it_finds_the_report_model_or_names_the_command(env, 
     run = inference.load_checkpoint(env["stems"]["lab"], natural=False).run
     monkeypatch.setattr(inference, "load_models", lambda profile, **kw: {"LAB": inference.from_run(run, natural=False)})
     code = cli.main(["colorize", str(env["inputs"] / "gray.jpg"), "--style", str(env["root"] / "style0.png"),
-                     "--model", "lab", "--out", str(tmp_path / "o")])
+                     "--model", "lab", "--profile", "report", "--out", str(tmp_path / "o")])
     assert code == 0 and (tmp_path / "o" / "gray.png").exists()
 
 

@@ -1,7 +1,9 @@
 """The models that ship: trained colourisers saved in the Hugging Face layout, loaded without any data set.
 
-``models/colorlib-rgb`` and ``models/colorlib-lab`` (written by notebook 13) each hold ``config.json`` (the model
-config, its training size and its "natural colours" latent), ``model.safetensors`` (the weights in half
+``models/colorlib-rgb`` and ``models/colorlib-lab`` (colouring in a painting's style) and ``models/colorlib-auto``
+(colouring without any reference: the winner of notebook 13's comparison), all written by notebook 13, each hold
+``config.json`` (the model config, its training size, its "natural colours" latent and how it colours without a
+reference), ``model.safetensors`` (the weights in half
 precision: tensors only, nothing to unpickle) and ``README.md`` (the model card: data, licences, held-out
 metrics, limitations). ``load(path_or_id)`` opens one of those folders, or a Hugging Face hub id for users with a
 network (``huggingface_hub`` downloads the same two files; a repository without ``model.safetensors`` is refused,
@@ -18,12 +20,15 @@ import torch
 from huggingface_hub import PyTorchModelHubMixin, constants, hf_hub_download
 from torch import nn
 
-from colorlib import files, models
+from colorlib import files, models, paths
 
 log = logging.getLogger(__name__)
 
-SHIPPED = {"rgb": "colorlib-rgb", "lab": "colorlib-lab"}
-"""Colour space -> the shipped model's folder name under ``models/``."""
+SHIPPED = {"rgb": "colorlib-rgb", "lab": "colorlib-lab", "auto": "colorlib-auto"}
+"""What the model is for (style in RGB, style in LAB, no reference) -> its folder name under ``models/``."""
+AUTO_STYLES = ("none", "natural", "head")
+"""How a shipped model colours without a reference: no style (plain instance normalisation, or the UNet
+baseline), its natural-colours latent, or its automatic-mode head."""
 
 
 class PretrainedColorizer(nn.Module, PyTorchModelHubMixin, library_name="colorlib", license="mit",
@@ -32,15 +37,25 @@ class PretrainedColorizer(nn.Module, PyTorchModelHubMixin, library_name="colorli
 
     ``model``: the ``ModelConfig`` fields; ``train_size``: the crop side it was trained at (its working size);
     ``natural``: the mean style latent of its training photos ("natural colours"), or None; ``training``: a
-    description of how it was trained (for the model card and ``config.json``)."""
+    description of how it was trained (for the model card and ``config.json``); ``auto``: how it colours without a
+    reference (``AUTO_STYLES``)."""
 
     def __init__(self, model: dict, train_size: int = 64, natural: list[float] | None = None,
-                 training: dict | None = None):
+                 training: dict | None = None, auto: str = "natural"):
         super().__init__()
+        if auto not in AUTO_STYLES:
+            raise ValueError(f"auto must be one of {AUTO_STYLES}, got {auto!r}")
         self.colorizer = models.build_model(models.ModelConfig.from_dict(dict(model)))
         self.train_size = int(train_size)
         self.natural = None if natural is None else torch.tensor(natural, dtype=torch.float32)[None]
         self.training_info = dict(training or {})
+        self.auto = "none" if auto == "natural" and natural is None else auto
+        if self.auto == "head" and self.colorizer.auto_head is None:
+            raise ValueError("auto='head' needs a model with an automatic-mode head (model.auto_head=True)")
+
+    def auto_latent(self) -> torch.Tensor | str | None:
+        """The latent argument that colours without a reference: None, the natural latent, or "auto"."""
+        return {"none": None, "natural": self.natural, "head": "auto"}[self.auto]
 
     def forward(self, lightness: torch.Tensor, latent: torch.Tensor | None = None) -> torch.Tensor:
         return self.colorizer(lightness, latent)
@@ -75,15 +90,17 @@ class PretrainedColorizer(nn.Module, PyTorchModelHubMixin, library_name="colorli
         return model.to(map_location).eval()
 
 
-def from_run(run, natural: torch.Tensor | None, training: dict | None = None) -> PretrainedColorizer:
-    """A ``PretrainedColorizer`` holding a trained run's weights (``runs.Run``) and its natural latent."""
+def from_run(run, natural: torch.Tensor | None, training: dict | None = None,
+             auto: str = "natural") -> PretrainedColorizer:
+    """A ``PretrainedColorizer`` holding a trained run's weights (``runs.Run``), its natural latent and how it
+    colours without a reference."""
     import dataclasses
 
     cfg = run.config
     shipped = PretrainedColorizer(dataclasses.asdict(cfg.model), cfg.size,
                                   None if natural is None else [float(x) for x in natural.reshape(-1)],
                                   {"experiment": cfg.tag, "run_key": run.key, "epochs": cfg.epochs, "seed": cfg.seed,
-                                   **(training or {})})
+                                   **(training or {})}, auto)
     shipped.colorizer.load_state_dict(run.model.state_dict())
     return shipped.eval()
 
@@ -99,12 +116,13 @@ def export(shipped: PretrainedColorizer, folder: str | os.PathLike, card: str) -
     return folder
 
 
-def default_path(space: str = "rgb") -> Path | None:
-    """The shipped model of ``space``: ``models/<name>`` of this checkout, or the copy installed with the
-    package (``colorlib/_models/<name>``); None when neither exists."""
-    name = SHIPPED[space]
-    here = Path(__file__).resolve().parent
-    for folder in (here.parent / "models" / name, here / "_models" / name):
+def default_path(purpose: str = "rgb") -> Path | None:
+    """The shipped model for ``purpose`` (a key of ``SHIPPED``): ``paths.models_dir() / <name>`` (``models/`` of this checkout), or the
+    copy installed with the package (``colorlib/_models/<name>``); None when neither exists."""
+    if purpose not in SHIPPED:
+        raise ValueError(f"no shipped model for {purpose!r}; choose one of {', '.join(SHIPPED)}")
+    name = SHIPPED[purpose]
+    for folder in (paths.models_dir() / name, Path(__file__).resolve().parent / "_models" / name):
         if (folder / constants.SAFETENSORS_SINGLE_FILE).is_file():
             return folder
     return None
@@ -115,3 +133,42 @@ def load(path_or_id: str | os.PathLike, device: str | torch.device = "cpu") -> P
     model = PretrainedColorizer.from_pretrained(str(path_or_id), map_location=str(device))
     log.info("loaded %s (%s, working size %d px)", path_or_id, model.colorizer.cfg.space, model.train_size)
     return model
+
+
+def model_card(title: str, purpose: str, shipped: PretrainedColorizer, metrics_rows: list[dict],
+               licences: dict[str, int], notes: str) -> str:
+    """The model card (``README.md`` of a shipped folder, with the hub's YAML header): what it does, how it was
+    trained, its held-out metrics (``metrics_rows``: dicts of column -> text, as notebook 13 measured them), the
+    licences of its training photos (licence -> count) and its limitations (``notes``)."""
+    cfg = shipped.colorizer.cfg
+    info = shipped.training_info
+    head = "---\nlibrary_name: colorlib\nlicense: mit\ntags:\n- image-colorization\n- adain\n---\n"
+    cols = list(metrics_rows[0]) if metrics_rows else []
+    table = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    table += ["| " + " | ".join(str(r[c]) for c in cols) + " |" for r in metrics_rows]
+    lic = ", ".join(f"{name} ({n})" for name, n in sorted(licences.items(), key=lambda kv: (-kv[1], kv[0])))
+    return "\n".join([
+        head, f"# {title}", "",
+        f"{purpose} A UNet ({cfg.widths} widths, {cfg.space.upper()} output) "
+        f"{'with AdaIN layers steered by a ' + str(cfg.latent_dim) + '-number style latent' if cfg.adain else 'without AdaIN'}"
+        f"; without a reference it colours by: {shipped.auto}. Working size {shipped.train_size} px: the network "
+        f"runs at that short side and its colours are recombined with the input's own full-resolution lightness.",
+        "", "```python", "from colorlib import inference",
+        f"cm = inference.load_shipped({purpose_key(title)!r})", "```", "",
+        "## Training", "",
+        f"Experiment `{info.get('experiment')}` of the colorlib report (run `{info.get('run_key')}`, seed "
+        f"{info.get('seed')}, {info.get('epochs')} epochs at {shipped.train_size} px) on the "
+        f"{info.get('n_train', '?')} training photos of the embedded `{info.get('source', '?')}` set (the GCompris "
+        f"educational images; Debian package gcompris-qt-data). Weights stored in half precision.", "",
+        f"Licences of the training photos: {lic or 'unknown'}. Per-image attribution: "
+        f"`report/data_attribution.md` of the repository.", "",
+        "## Held-out metrics (notebook 13)", "", *table, "",
+        "## Limitations", "", notes, ""])
+
+
+def purpose_key(title: str) -> str:
+    """The ``load_shipped`` purpose named in a card title ("colorlib-lab" -> "lab")."""
+    for key, name in SHIPPED.items():
+        if name in title:
+            return key
+    return "rgb"
