@@ -45,7 +45,8 @@ LINK = re.compile(r"(!?\[[^\]]*\]\()([^)\s]+)(\))")
 KEY_FIGURES = {"01": "01_samples.png", "02": "02_examples.png", "03": "03_style_transfer.png",
                "04": "04_loss_magnitudes.png", "05": "05_latent_histograms.png", "06": "06_examples.png",
                "07": "07_examples.png", "08": "08_pred_vs_true.png", "09": "09_examples.png",
-               "10": "10_style_transfer.png", "11": "11_comparison.png", "12": "12_picker_demo.png"}
+               "10": "10_style_transfer.png", "11": "11_comparison.png", "12": "12_picker_demo.png",
+               "13": "13_automatic.png"}
 
 
 def chapters_dir() -> Path:

@@ -148,8 +148,41 @@ def block_profiles() -> str:
     return "\n".join(lines)
 
 
+TRAIN_SPEED_GOAL = 150.0  # img/s, the final model at 64 px (issue 11)
+
+
+def _speed_row() -> dict:
+    """The training-speed goal from ``benchmarks/results.json``: the fastest 64 px training step measured."""
+    rows = (_json(BENCHMARK) or {}).get("rows", [])
+    speeds = {f"{r.get('variant')}, {r.get('precision', 'fp32')}": r["img_per_s"] for r in rows
+              if r.get("kind") in ("train", "trainer") and r.get("size") == 64 and "img_per_s" in r}
+    if not speeds:
+        return {"measured": "not measured yet (`make benchmark`)", "met": None}
+    best = max(speeds, key=speeds.get)
+    return {"measured": f"{speeds[best]:.0f} img/s ({best}; `make benchmark`)", "met": speeds[best] >= TRAIN_SPEED_GOAL}
+
+
+def block_goals() -> str:
+    """The model issue's goals (issue 11), each with what was measured: notebook 13's results, the benchmark and
+    the report's timings."""
+    r = _json(REPORT / "results" / "13.json") or {}
+    cold = ((_json(REPORT / "timings.json") or {}).get("report", {}).get("cold", {})).get("total")
+    rows = [{"what": "training, final model, 64 px, this CPU", "today": "61-76 img/s (measured on another CPU)",
+             "goal": f">= {TRAIN_SPEED_GOAL:.0f} img/s", **_speed_row()}]
+    rows += r.get("goals") or [{"what": "automatic mode, styles, shipped models", "today": "", "goal": "",
+                                "measured": "notebook 13 has not run yet", "met": None}]
+    rows.append({"what": "`make report` from empty caches", "today": "43 min (one seed)", "goal": "<= 60 min",
+                 "measured": f"{_minutes(cold)} (the last cold run recorded in report/timings.json)",
+                 "met": None if cold is None else cold <= 60 * 60})
+    lines = ["| what | before (issue 11) | goal | measured here | met? |", "|---|---|---|---|---|"]
+    for g in rows:
+        met = "not measured" if g.get("met") is None else "met" if g["met"] else "**NOT met**"
+        lines.append(f"| {g['what']} | {g['today']} | {g['goal']} | {str(g['measured']).replace('|', '/')} | {met} |")
+    return "\n".join(lines)
+
+
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "data": block_data, "claims": block_claims,
-          "benchmark": block_benchmark, "comparison": block_comparison}
+          "goals": block_goals, "benchmark": block_benchmark, "comparison": block_comparison}
 
 
 def update(path: Path = README) -> bool:

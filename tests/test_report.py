@@ -83,3 +83,21 @@ def test_comparison_markdown_and_readme_block(tmp_path, monkeypatch):
     page.write_text("a\n<!-- generated:comparison -->\nold\n<!-- /generated:comparison -->\nb\n")
     monkeypatch.setattr(readme, "BLOCKS", {"comparison": readme.block_comparison})
     assert readme.update(page) and "AdaIN RGB" in page.read_text() and "old" not in page.read_text()
+
+
+def test_readme_goals_come_from_notebook_13_and_the_benchmark(tmp_path, monkeypatch):
+    (tmp_path / "results").mkdir()
+    goals = [{"what": "photos where the automatic mode beats gray on CIEDE2000", "today": "under half",
+              "measured": "56 %", "goal": ">= 75 %", "met": False},
+             {"what": "colourfulness", "today": "0.3", "measured": "0.6", "goal": ">= 0.5", "met": True}]
+    (tmp_path / "results" / "13.json").write_text(json.dumps({"goals": goals}))
+    bench = tmp_path / "bench.json"
+    bench.write_text(json.dumps({"rows": [{"kind": "trainer", "variant": "Trainer", "precision": "fp32", "size": 64,
+                                           "img_per_s": 31.0},
+                                          {"kind": "train", "variant": "eager", "size": 128, "img_per_s": 99.0}]}))
+    monkeypatch.setattr(readme, "REPORT", tmp_path)
+    monkeypatch.setattr(readme, "BENCHMARK", bench)
+    block = readme.block_goals()
+    assert "| 31 img/s (Trainer, fp32; `make benchmark`) | **NOT met** |" in block  # 128 px rows do not count
+    assert "| 56 % | **NOT met** |" in block and "| 0.6 | met |" in block
+    assert "| not measured yet (the last cold run recorded in report/timings.json) | not measured |" in block
