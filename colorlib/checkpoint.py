@@ -11,14 +11,17 @@ A checkpoint is a pair ``<stem>.safetensors`` + ``<stem>.json``:
   that loading ignores.
 
 Errors are ``CheckpointError`` (a ``ValueError``) and name the file and what is wrong: not a checkpoint,
-corrupt, a config field that differs ("latent_dim: checkpoint 128, model 32"), or a missing, unexpected or
-differently shaped tensor. ``torch.load`` is never used.
+corrupt, header metadata that does not fit ``STATE_SCHEMA`` (a field of the wrong type, a non-finite number,
+JSON nested too deeply: ``colorlib.schema``), a config field that differs ("latent_dim: checkpoint 128, model
+32"), a missing, unexpected or differently shaped tensor, or weights that are NaN or infinite. ``torch.load``
+is never used.
 """
 from __future__ import annotations
 
 import json
 import os
 import random
+import re
 import uuid
 from pathlib import Path
 from typing import Any, Mapping
@@ -28,10 +31,23 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from colorlib import files
+from colorlib import files, schema
+from colorlib.schema import Anything, Array, Int, Maybe, Num, Object, Str
 
 FORMAT = "colorlib-checkpoint"
 VERSION = 1
+STATE_SCHEMA = Object({
+    "format": Str(), "version": Int(), "kind": Str(), "key": Str(), "save_id": Str(),
+    "config": Object({"model": Object()}), "key_config": Object({"model": Object()}),
+    "epoch": Int(), "batch": Int(), "step": Int(), "world": Int(1), "elapsed_s": Num(),
+    "best_val": Maybe(Num()), "best_epoch": Maybe(Int()), "val_loss": Maybe(Num()), "lpips_label": Maybe(Str()),
+    "history": Array(Object({"epoch": Int(1)})), "optim": Object(), "rng": Object(), "accum": Object(),
+    "scaler": Anything(),
+})
+"""What the JSON state in a checkpoint's header may hold (every field optional: a ``best`` checkpoint carries
+fewer than a resumable ``last``; ``train`` requires the ones it resumes from, ``LAST_REQUIRED``)."""
+LAST_REQUIRED = ("config", "key_config", "epoch", "batch", "step", "best_val", "best_epoch", "history", "optim",
+                 "accum")
 
 
 class CheckpointError(ValueError):
@@ -91,13 +107,18 @@ def load_checkpoint(stem: str | os.PathLike, device: str | torch.device = "cpu"
     if meta.get("format") != FORMAT:
         raise CheckpointError(f"{st_path}: a safetensors file but not a colorlib checkpoint "
                               f"(header metadata format={meta.get('format')!r}, expected {FORMAT!r})")
-    if int(meta.get("version", -1)) > VERSION:
-        raise CheckpointError(f"{st_path}: checkpoint format version {meta.get('version')} is newer than this "
+    version = meta.get("version", "")
+    if not re.fullmatch(r"[0-9]{1,6}", version):
+        raise CheckpointError(f"{st_path}: header metadata version must be a whole number, got {version!r}")
+    if int(version) > VERSION:
+        raise CheckpointError(f"{st_path}: checkpoint format version {version} is newer than this "
                               f"colorlib reads ({VERSION})")
+    if "state" not in meta:
+        raise CheckpointError(f"{st_path}: checkpoint header has no JSON state")
     try:
-        state = json.loads(meta["state"])
-    except (KeyError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"{st_path}: checkpoint header has no readable JSON state ({err})") from err
+        state = schema.loads(meta["state"], f"{st_path}: header state", STATE_SCHEMA)
+    except schema.SchemaError as err:
+        raise CheckpointError(str(err)) from None
     return tensors, state
 
 
@@ -108,6 +129,9 @@ def module_tensors(module: torch.nn.Module, prefix: str) -> dict[str, torch.Tens
 
 def compare_configs(saved: Mapping, current: Mapping, path: str = "") -> list[str]:
     """Field-by-field differences between two (nested) config dicts as ``"field: checkpoint A, model B"``."""
+    if not isinstance(saved, Mapping) or not isinstance(current, Mapping):
+        return [] if _norm(saved) == _norm(current) else [f"{path.rstrip('.') or 'config'}: checkpoint {saved!r}, "
+                                                          f"model {current!r}"]
     out = []
     for key in sorted(set(saved) | set(current)):
         name = f"{path}{key}"
@@ -142,7 +166,22 @@ def load_module(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], pr
         more = f"; ... ({len(shape) + len(missing) + len(unexpected) - len(shown)} more)" if len(
             shape) + len(missing) + len(unexpected) > len(shown) else ""
         raise CheckpointError(f"{where}: checkpoint does not fit the model ({counts}): " + "; ".join(shown) + more)
+    check_finite(saved, where, prefix)
     module.load_state_dict(saved, strict=True)
+
+
+def check_finite(tensors: Mapping[str, torch.Tensor], where: str, prefix: str = "") -> None:
+    """Refuse floating-point tensors holding NaN or infinities (such weights colour every pixel black)."""
+    bad = []
+    for name, t in tensors.items():
+        if t.is_floating_point():
+            n = int((~torch.isfinite(t)).sum())
+            if n:
+                bad.append(f"{prefix}{name} ({n} of {t.numel()} values)")
+    if bad:
+        more = f" and {len(bad) - 3} more tensors" if len(bad) > 3 else ""
+        raise CheckpointError(f"{where}: weights are NaN or infinite in {', '.join(bad[:3])}{more}: a diverged or "
+                              f"damaged checkpoint")
 
 
 # ------------------------------------------------------------------------------------------- optimisers
@@ -184,7 +223,7 @@ def load_optimizer_state(opt: torch.optim.Optimizer, tensors: Mapping[str, torch
         sd = {"state": {int(pid): {k: value(s) for k, s in entry.items()} for pid, entry in struct["state"].items()},
               "param_groups": [{k: value(s) for k, s in g.items()} for g in struct["param_groups"]]}
         opt.load_state_dict(sd)
-    except (KeyError, ValueError) as err:
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError) as err:
         raise CheckpointError(f"{where}: optimiser state does not fit ({type(err).__name__}: {err})") from err
 
 

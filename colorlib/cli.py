@@ -13,18 +13,30 @@ resolution and the input's own lightness: the network runs at its working size a
 and recombined with the full-resolution lightness (``colorlib.inference.colorize_full``).
 
 ``--style``: ``auto`` (the default: colours without any reference, by the shipped automatic model, the winner
-of notebook 13), an image (a painting), or ``natural`` (the mean style latent of the model's training photos).
-``--blend IMAGE2 --alpha A``: the latent ``(1 - A) style + A blend``. Models: by default the ones shipped in
-``models/`` (no data set or training needed; ``--model lab`` for the LAB one); ``--profile report`` takes the
-report's trained models from the run cache instead, ``--checkpoint`` a run folder or checkpoint stem, and
-``--pretrained`` a folder in the shipped layout or a Hugging Face hub id.
+of notebook 13), an image (a painting), or ``natural`` (the mean style latent of the model's training photos; for
+a ``--checkpoint`` only when it was trained on colorlib's own ``gcompris`` or ``samples``: a folder recorded in a
+checkpoint is never read, ``--natural-from DIR`` names the photos instead). ``--blend IMAGE2 --alpha A``: the
+latent ``(1 - A) style + A blend``. Models: by default the ones shipped in ``models/`` (no data set or training
+needed; ``--model lab`` for the LAB one); ``--profile report`` takes the report's trained models from the run
+cache instead, ``--checkpoint`` a run folder or checkpoint stem, and ``--pretrained`` a folder in the shipped
+layout or a Hugging Face hub id.
+
+Outputs never replace a file this run did not create: when ``DIR/<name>.png`` exists (a file, a folder, a
+symlink) or another input of the run already wrote it, the output is ``<name>-1.png`` (``-2`` ...) and the
+``wrote`` line says so; ``--overwrite`` replaces an existing file instead (a symlink is replaced, never
+followed). Each output is written to a temporary file and appears complete under its name in one step
+(``colorlib.files.write_new``), so a full disk, Ctrl-C or SIGTERM leaves the old file (if any) and no partial
+one; two runs into one folder never both claim a name.
 
 Bad inputs get one line each (``skipping PATH: reason``) and the rest carries on. Exit status: 0 when at least
-one image was coloured, 1 when none was, 2 for a usage error (no model, bad checkpoint or style image).
+one image was coloured, 1 when none was, 2 for a usage error (no model, bad checkpoint or style image), 130 /
+143 when interrupted by SIGINT / SIGTERM.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from pathlib import Path
 from typing import Sequence
@@ -52,18 +64,18 @@ def _inputs(paths: Sequence[str]) -> list[tuple[Path, Path | None, str | None]]:
     return items
 
 
-def _unique(out: Path, used: set[Path], sources: set[Path]) -> Path:
-    """``out``, or ``out`` with a number when another input already writes there or it is an input itself."""
-    candidate, n = out, 1
-    while candidate.resolve() in used or candidate.resolve() in sources:
-        candidate = out.with_name(f"{out.stem}-{n}{out.suffix}")
-        n += 1
-    used.add(candidate.resolve())
-    return candidate
+def save_output(image, target: Path, overwrite: bool, taken: set[Path]) -> Path:
+    """Write ``image`` as PNG at ``target`` or the first free numbered name (``files.write_new``), never at a name
+    in ``taken`` (this run's inputs and earlier outputs); the name written is added to ``taken``."""
+    written = files.write_new(target, lambda tmp: image.save(tmp, format="PNG"), overwrite=overwrite, skip=taken)
+    taken.add(files.absolute(written))
+    return written
 
 
 def _model(args) -> inference.ColorModel:
     natural = any(s is not None and s.lower() in NATURAL_WORDS for s in (args.style, args.blend))
+    if args.natural_from is not None and natural:
+        natural = args.natural_from  # a folder the user names, never one recorded in the checkpoint
     automatic = args.style.lower() == AUTO
     if args.pretrained or not (args.checkpoint or args.profile):
         purpose = AUTO if automatic and not args.pretrained else (args.model or "rgb")
@@ -79,6 +91,23 @@ def _model(args) -> inference.ColorModel:
                                         only=[exp]).values()))
 
 
+@contextlib.contextmanager
+def _interruptible():
+    """SIGTERM raises ``KeyboardInterrupt`` like Ctrl-C, so a write in progress cleans up after itself."""
+    def stop(signum, _frame):
+        raise KeyboardInterrupt(signum)
+
+    try:
+        previous = signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread: leave signals alone
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _latent(cm: inference.ColorModel, spec: str, option: str):
     if spec.lower() == AUTO:
         return cm.auto_latent()
@@ -91,7 +120,7 @@ def _latent(cm: inference.ColorModel, spec: str, option: str):
     if not path.is_file():
         raise data.BadImage(f"{option} {spec}: no such file (give an image, or 'natural')")
     try:
-        return cm.style_latent(data.open_rgb(path))
+        return cm.style_latent(data.open_rgb(path, min_side=1))
     except data.BadImage as err:
         raise data.BadImage(f"{option} {spec}: {err}") from None
 
@@ -118,31 +147,37 @@ def _parser() -> argparse.ArgumentParser:
                         help="the trained models of this profile from the run cache (e.g. report) instead of the "
                              "shipped ones")
     parser.add_argument("--work-size", type=int, default=None, metavar="PX",
-                        help="short side the network runs at (default: the size it was trained at)")
+                        help="short side the network runs at (default: the size it was trained at; at most "
+                             f"{inference.MAX_WORK_SIZE})")
+    parser.add_argument("--natural-from", default=None, metavar="DIR",
+                        help="with --checkpoint: photos whose mean style latent is 'natural' (default: the "
+                             "checkpoint's training set only when it is colorlib's gcompris or samples; a folder "
+                             "recorded in a checkpoint is never read)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace existing files in DIR (default: write <name>-1.png next to them)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
 
 
-def _colour_all(cm: inference.ColorModel, latent, items, out_dir: Path, progress: bool) -> tuple[list, list]:
+def _colour_all(cm: inference.ColorModel, latent, items, out_dir: Path, progress: bool,
+                overwrite: bool = False) -> tuple[list, list]:
     """Colour every input into ``out_dir``; a bad one is reported and skipped. Returns (written, failed)."""
     from tqdm.auto import tqdm
 
-    sources = {p.resolve() for p, _, _ in items if p.is_file()}
-    used: set[Path] = set()
+    taken = {files.absolute(p) for p, _, _ in items if p.is_file()}  # never write over an input
     bar = tqdm(items, unit="img", desc="colorize", disable=not progress or len(items) < 2, file=sys.stderr)
     done, failed = [], []
     for path, rel, problem in bar:
         try:
             if problem:
                 raise data.BadImage(problem)
-            result = inference.colorize_full(cm, data.open_rgb(path), latent)
-            target = _unique(out_dir / rel, used, sources)
-            with files.atomic_path(target) as tmp:
-                result.save(tmp, format="PNG")
-            done.append(target)
-            if len(items) == 1:
-                print(f"wrote {target} ({result.width}x{result.height})")
+            result = inference.colorize_full(cm, data.open_rgb(path, min_side=1), latent)
+            target = out_dir / rel
+            written = save_output(result, target, overwrite, taken)
+            done.append(written)
+            note = f"; {target.name} exists, kept" if written != target else ""
+            bar.write(f"wrote {written} ({result.width}x{result.height}{note})", file=sys.stdout)
         except (data.BadImage, OSError, ValueError, MemoryError, RuntimeError) as err:
             failed.append(path)
             bar.write(f"skipping {path}: {err}", file=sys.stderr)
@@ -155,11 +190,23 @@ def colorize(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0.0 <= args.alpha <= 1.0:
         parser.error(f"--alpha must be in [0, 1], got {args.alpha}")
-    if args.work_size is not None and args.work_size < 8:
-        parser.error(f"--work-size must be >= 8, got {args.work_size}")
+    if args.work_size is not None and not 8 <= args.work_size <= inference.MAX_WORK_SIZE:
+        parser.error(f"--work-size must be in [8, {inference.MAX_WORK_SIZE}], got {args.work_size} (the network's "
+                     f"memory grows with its square)")
     if args.blend and args.style.lower() == AUTO:
         parser.error("--blend mixes two styles: give --style IMAGE (or natural) too")
+    with _interruptible():
+        try:
+            return _colorize(args)
+        except KeyboardInterrupt as stop:
+            signum = stop.args[0] if stop.args else signal.SIGINT
+            print(f"interrupted ({signal.Signals(signum).name}): outputs written so far are complete; nothing "
+                  f"half-written is left", file=sys.stderr)
+            return 128 + int(signum)
 
+
+def _colorize(args) -> int:
+    """``colorize`` after its arguments are checked: load the model and the style, colour every input."""
     try:
         cm = _model(args)
         latent = _latent(cm, args.style, "--style")
@@ -171,7 +218,7 @@ def colorize(argv: Sequence[str] | None = None) -> int:
 
     out_dir = Path(args.out).expanduser()
     items = _inputs(args.inputs)
-    done, failed = _colour_all(cm, latent, items, out_dir, not args.no_progress)
+    done, failed = _colour_all(cm, latent, items, out_dir, not args.no_progress, args.overwrite)
     summary = (f"coloured {len(done)} of {len(items)} image(s) into {out_dir} with the {cm.name} model "
                f"({cm.origin}), working size {cm.work_size} px")
     if failed:

@@ -141,11 +141,27 @@ def _to_rgb(im: Image.Image) -> Image.Image:
     return im.convert("RGB")
 
 
-def open_rgb(source: str | os.PathLike | bytes | Image.Image, name: str | None = None) -> Image.Image:
+class MultiFrameWarning(UserWarning):
+    """An animated or multi-page image: only its first frame is used."""
+
+
+def _warn_frames(im: Image.Image, name: str | None) -> None:
+    frames = getattr(im, "n_frames", 1)
+    if frames > 1:
+        what = "pages" if im.format in ("TIFF", "MPO", "PDF") else "frames"
+        where = name or getattr(im, "filename", "") or "image"
+        warnings.warn(f"{where}: {frames} {what} ({im.format}); only the first is used", MultiFrameWarning,
+                      stacklevel=3)
+
+
+def open_rgb(source: str | os.PathLike | bytes | Image.Image, name: str | None = None,
+             min_side: int = MIN_SIDE) -> Image.Image:
     """Decode a file / bytes / PIL image fully into an RGB PIL image, or raise `BadImage` with the reason.
 
     Over-sized images (``PIL.Image.MAX_IMAGE_PIXELS``: Pillow's decompression-bomb warning or error),
-    truncated or corrupt data, non-image files and images with a short side under `MIN_SIDE` are rejected.
+    truncated or corrupt data, non-image files and images with a short side under ``min_side`` (default
+    `MIN_SIDE`, for training data; inference passes 1: the pipeline up-samples small images for the network)
+    are rejected. An animated or multi-page image gives a ``MultiFrameWarning`` naming it; its first frame is used.
     """
     try:
         with warnings.catch_warnings():
@@ -155,8 +171,9 @@ def open_rgb(source: str | os.PathLike | bytes | Image.Image, name: str | None =
             else:
                 im = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
             im.load()  # decode now: truncation shows up here, not in the middle of an epoch
-            if min(im.size) < MIN_SIDE:
-                raise BadImage(f"too small ({im.width}x{im.height}, short side under {MIN_SIDE} px)")
+            if min(im.size) < min_side:
+                raise BadImage(f"too small ({im.width}x{im.height}, short side under {min_side} px)")
+            _warn_frames(im, name or (str(source) if isinstance(source, (str, os.PathLike)) else None))
             return _to_rgb(im)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise BadImage(f"over the decompression-bomb limit ({err})") from None

@@ -10,7 +10,11 @@ stores a measurement (a JSON-able dict) under a key that hashes everything it de
 
 So an entry can only be reused for the identical computation. Entries live in ``<cache>/evals/<code digest>/``
 as small JSON files written atomically (a killed run leaves no half entry); a cold run and a warm one return the same JSON
-round-tripped values. ``COLORLIB_EVAL_CACHE=0`` turns the cache off (every measurement is computed).
+round-tripped values. An entry is ``{"format": ENTRY_FORMAT, "kind": ..., "key": ..., "result": {...}}``; anything
+else at an entry's path (``{}``, ``[]``, ``null``, ``NaN``, JSON of the wrong shape, a folder, an unreadable file)
+is not trusted: the measurement is computed again and the entry rewritten (or, when the path cannot be a file,
+returned without storing it, with a warning). ``COLORLIB_EVAL_CACHE=0`` turns the cache off (every measurement is
+computed).
 """
 from __future__ import annotations
 
@@ -18,6 +22,7 @@ import dataclasses
 import hashlib
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Callable
 
@@ -32,6 +37,7 @@ CODE_FILES = ("color.py", "data.py", "evalcache.py", "evaluation.py", "files.py"
 measurements, the metrics, the networks, the colour maths, the inference pipeline, image decoding and resizing,
 the JSON round trip). ``tests/test_evalcache.py`` checks that nothing the measurements import is missing."""
 
+ENTRY_FORMAT = "colorlib-eval-1"
 _code_digest: str | None = None
 
 
@@ -120,15 +126,31 @@ def cached(kind: str, compute: Callable[[], dict], *parts: Any, key: str | None 
 
     if not enabled():
         return result_of()
-    path = entries_dir() / f"{kind}-{key or entry_key(kind, *parts)}.json"
-    if path.exists():
-        try:
-            return json.loads(path.read_text())
-        except (OSError, ValueError):
-            pass  # unreadable entry: compute it again and overwrite
+    key = key or entry_key(kind, *parts)
+    path = entries_dir() / f"{kind}-{key}.json"
+    stored = _read_entry(path, kind, key)
+    if stored is not None:
+        return stored
     result = result_of()
-    files.write_json(path, result, newline=False)
+    if path.is_dir() or (path.exists() and not path.is_file()):
+        warnings.warn(f"evaluation cache: {path} is not a file; the measurement is not stored", stacklevel=2)
+        return result
+    files.write_json(path, {"format": ENTRY_FORMAT, "kind": kind, "key": key, "result": result}, newline=False)
     return result
+
+
+def _read_entry(path: Path, kind: str, key: str) -> dict | None:
+    """The stored result at ``path``, or None when there is none or it is not an entry of ``kind`` and ``key``."""
+    if not path.is_file():
+        return None
+    try:
+        entry = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not (isinstance(entry, dict) and entry.get("format") == ENTRY_FORMAT and entry.get("kind") == kind
+            and entry.get("key") == key and isinstance(entry.get("result"), dict)):
+        return None
+    return entry["result"]
 
 
 def clear() -> int:

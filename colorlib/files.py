@@ -6,6 +6,12 @@ ends without an error the temporary file is flushed to disk (fsync) and renamed 
 never a truncated one; a symlink at ``path`` is replaced, not followed. ``write_bytes`` / ``write_text`` /
 ``write_json`` are the common cases; ``clean_temporaries`` removes what a killed writer left behind.
 
+``write_new(path, write)`` is for outputs a user names (the command line, the picker): the file is written once
+to a temporary file, then appears under ``path`` (or ``<stem>-1<suffix>``, ``-2`` ... when that name is taken)
+with a hard link, which fails when anything is there already (a file, a folder, a symlink, even a dangling
+one) instead of replacing it. Two processes racing for one name therefore never both get it, and a file that
+was already there is never replaced unless ``overwrite=True``.
+
 ``jsonable`` turns numpy and torch values into plain JSON values (the one JSON cleaner).
 """
 from __future__ import annotations
@@ -14,9 +20,10 @@ import contextlib
 import json
 import math
 import os
+import errno
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Container, Iterator
 
 TMP_SUFFIX = ".tmp"
 
@@ -37,6 +44,72 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def numbered(path: str | os.PathLike) -> Iterator[Path]:
+    """``path``, then ``<stem>-1<suffix>``, ``<stem>-2<suffix>`` ... (``photo.png``, ``photo-1.png``, ...)."""
+    path = Path(path)
+    yield path
+    n = 1
+    while True:
+        yield path.with_name(f"{path.stem}-{n}{path.suffix}")
+        n += 1
+
+
+def _link_new(tmp: Path, target: Path) -> None:
+    """Give the finished temporary file the name ``target`` only if nothing has that name (FileExistsError)."""
+    try:
+        os.link(tmp, target, follow_symlinks=False)
+    except FileExistsError:
+        raise
+    except OSError as err:  # a file system without hard links: reserve the name exclusively, then replace
+        if err.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.EXDEV, errno.EMLINK):
+            raise
+        os.close(os.open(target, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644))
+        os.replace(tmp, target)
+
+
+def write_new(path: str | os.PathLike, write: Callable[[Path], None], overwrite: bool = False,
+              skip: Container[Path] = (), limit: int = 10_000) -> Path:
+    """Write a file the caller names without ever replacing one it did not create; returns the path written.
+
+    ``write(tmp)`` fills a temporary file in the same folder (once); it is flushed to disk and then appears,
+    complete, under the first name of ``numbered(path)`` that is free and not in ``skip`` (absolute paths this
+    caller already wrote or must not touch, such as its inputs). "Free" means nothing is there, not even a
+    symlink: the name is taken with a hard link (``os.link`` fails on an existing name), so two processes never
+    both write one name. ``overwrite=True``: replace what is at ``path`` instead (a symlink there is replaced,
+    never followed); names in ``skip`` are still avoided. An error or an interruption (``KeyboardInterrupt``,
+    ``SystemExit``) leaves no temporary file and nothing under the final name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        write(tmp)
+        with open(tmp, "rb+") as fh:
+            os.fsync(fh.fileno())
+        for i, candidate in enumerate(numbered(path)):
+            if i > limit:
+                raise FileExistsError(f"{path}: {limit} numbered names are taken")
+            if absolute(candidate) in skip:
+                continue
+            if overwrite:
+                os.replace(tmp, candidate)
+                return candidate
+            try:
+                _link_new(tmp, candidate)
+            except FileExistsError:
+                continue
+            return candidate
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def absolute(path: Path) -> Path:
+    """``path`` made absolute without following a symlink at its last component."""
+    return Path(os.path.abspath(path.parent.resolve() / path.name))
 
 
 def write_bytes(path: str | os.PathLike, content: bytes) -> None:

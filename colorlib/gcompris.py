@@ -39,8 +39,9 @@ COPYRIGHT_SUBPATH = f"usr/share/doc/{PACKAGE}/copyright"
 SYSTEM_ROOT = Path("/")
 DEB_ENV = "COLORLIB_GCOMPRIS_DEB"
 
-# Where the real photographs are (checked by eye, see /work/shared/DATA.md); paths are relative to
-# ``src/activities/``. Everything else in these activities is drawings, icons or sprites.
+# Where the real photographs are (checked by eye; notes in DATA.md of the shared data folder beside the
+# checkout, not part of this repository); paths are relative to ``src/activities/``. Everything else in these
+# activities is drawings, icons or sprites.
 PHOTO_PREFIXES = (
     "erase/resource/",
     "explore_world_animals/resource/animals/",

@@ -7,10 +7,12 @@
   latent (the mean style latent of its training photos: the style used when none is picked, since a real
   user has no ground truth).
 * ``colorize_full(cm, image, latent)``: any size of RGB image. The network runs at its working size (the
-  input's lightness resized so the short side is ``cm.work_size``); its chroma is up-sampled (bilinear) to the
-  input's resolution and recombined with the input's own full-resolution lightness. Lightness is the one of
-  the model's colour space: BT.601 luma Y' for RGB models (chroma = R - Y', B - Y'), CIE L* for LAB (chroma
-  a*, b*) and Luv (u*, v*). Where the recombined colour falls outside the sRGB cube, its chroma is scaled
+  input's lightness resized so the short side is ``cm.work_size``, never up-sampled except for images under
+  ``MIN_NET_SIDE`` px, and shrunk further when that would exceed ``NET_PIXELS``: memory is bounded whatever the
+  input's shape; images more elongated than ``MAX_ASPECT``:1 are refused with ``ShapeRefused``); its chroma is
+  up-sampled (bilinear) to the input's resolution and recombined with the input's own full-resolution
+  lightness. Lightness is the one of the model's colour space: BT.601 luma Y' for RGB models (chroma = R - Y',
+  B - Y'), CIE L* for LAB (chroma a*, b*) and Luv (u*, v*). Where the recombined colour falls outside the sRGB cube, its chroma is scaled
   down (towards the grey of the same lightness, which is always inside) instead of clipping the channels, so
   the lightness is kept exactly; only the final 8-bit rounding changes it: by at most 0.5/255 in Y', and by at
   most about 0.26 L* units (the first-order bound over the 8-bit sRGB cube, reached for dark saturated colours;
@@ -19,6 +21,7 @@
 """
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from dataclasses import dataclass, field
@@ -39,6 +42,12 @@ from colorlib.runs import Run
 
 NATURAL = "natural colours"
 STRIP_PIXELS = 1 << 20  # full-resolution recombination works in strips of about this many pixels
+MAX_WORK_SIZE = 1024  # cap of the working size (--work-size): the network's memory grows with its square
+NET_PIXELS = MAX_WORK_SIZE ** 2  # pixel budget of the network's input, whatever the image's shape
+MAX_ASPECT = 100  # long side / short side; a stronger strip is refused (ShapeRefused)
+MIN_NET_SIDE = models.MIN_SIDE  # an image with a shorter short side is up-sampled to it for the network
+BUILTIN_SOURCES = ("gcompris", "samples")  # colorlib's own data sets: the only ones a checkpoint can name for
+# "natural colours" (a checkpoint's recorded folder or hub name is never scanned, see from_run)
 MODEL_NAMES = {"rgb": "RGB", "lab": "LAB", "luv": "Luv"}
 
 # Experiments the picker and the command line offer and the notebook whose profile section they are trained under.
@@ -48,6 +57,10 @@ EXPERIMENTS = (("final", "03"), ("lab", "06"))
 # ============================================================================================ models
 class ModelNotFound(FileNotFoundError):
     """No trained model where one was looked for; the message names the command that makes it."""
+
+
+class ShapeRefused(ValueError):
+    """An image too elongated for the network (long side over ``MAX_ASPECT`` times the short side)."""
 
 
 # ============================================================================================ models
@@ -87,20 +100,26 @@ class ColorModel:
 
     @torch.no_grad()
     def style_latent(self, image: Image.Image) -> torch.Tensor:
-        """Latent ``(1, D)`` of a style image (any size and mode; resized so the short side is ``style_size``)."""
+        """Latent ``(1, D)`` of a style image (any size and mode; resized so the short side is ``style_size``;
+        ``ShapeRefused`` beyond ``MAX_ASPECT``:1)."""
         if not self.takes_style:
             raise ValueError(f"{self.name} ({self.origin}) colours without a reference and takes no style image")
-        rgb = data.resize_short_side(data.open_rgb(image), self.style_size)
+        image = data.open_rgb(image, min_side=1)
+        check_shape(image.size)
+        rgb = data.resize_short_side(image, self.style_size)
         t = data.to_tensor(rgb)[None]
         self.model.eval()
         device = next(self.model.parameters()).device
         return self.model.encode_style(color.style_input(t.to(device), self.space)).cpu()
 
 
-def from_run(run: Run, name: str | None = None, natural: bool | torch.Tensor | None = True,
-             work_size: int | None = None) -> ColorModel:
+def from_run(run: Run, name: str | None = None, natural: bool | str | os.PathLike | torch.Tensor | None = True,
+             work_size: int | None = None, trusted: bool = True) -> ColorModel:
     """A ``ColorModel`` from a ``runs.Run``. ``natural``: True computes the mean latent of the run's training
-    photos (falls back to None with a warning when they cannot be loaded), a tensor is used as is."""
+    photos (falls back to None with a warning when they cannot be loaded), a folder computes it from that
+    folder's photos, a tensor is used as is. ``trusted=False`` (a run or checkpoint opened by path): its config's
+    ``source`` is only used when it is one of ``BUILTIN_SOURCES``; a folder or hub name recorded in a file is
+    never scanned (the default style is then "no style", with a warning)."""
     cfg = run.config
     if not cfg.model.adain:
         raise ValueError(f"{run.dir}: this run is the UNet baseline without AdaIN ({cfg.tag or cfg.mode}): "
@@ -108,19 +127,28 @@ def from_run(run: Run, name: str | None = None, natural: bool | torch.Tensor | N
     train_size = cfg.resize or cfg.size
     cm = ColorModel(run.model.cpu().eval(), name or MODEL_NAMES.get(cfg.model.space, cfg.model.space),
                     work_size or train_size, train_size, None, str(run.dir), run)
-    if natural is True:
-        cm.natural = natural_latent(cm, cfg)
-    elif isinstance(natural, torch.Tensor):
+    if isinstance(natural, torch.Tensor):
         cm.natural = natural.reshape(1, -1).float()
+    elif isinstance(natural, (str, os.PathLike)):
+        cm.natural = natural_latent(cm, cfg, source=str(natural))
+    elif natural is True and (trusted or cfg.source in BUILTIN_SOURCES):
+        cm.natural = natural_latent(cm, cfg)
+    elif natural is True:
+        warnings.warn(f"natural colours: {cm.origin} was trained on {cfg.source!r}, not on one of colorlib's own "
+                      f"data sets {BUILTIN_SOURCES}; folders and hub names recorded in a checkpoint are never "
+                      f"scanned, so the default style is 'no style'. load_checkpoint(PATH, natural=FOLDER) "
+                      f"computes it from a folder you choose", stacklevel=2)
     return cm
 
 
 @torch.no_grad()
-def natural_latent(cm: ColorModel, cfg: TrainConfig, batch: int = 64) -> torch.Tensor | None:
-    """Mean style latent of the run's training photos (centre crops at the training size), ``(1, D)``."""
+def natural_latent(cm: ColorModel, cfg: TrainConfig, batch: int = 64, source: str | None = None
+                   ) -> torch.Tensor | None:
+    """Mean style latent of the run's training photos (``source``, default ``cfg.source``; centre crops at the
+    training size), ``(1, D)``."""
     try:
-        records = data.load_images(cfg.source, "photos", "train", cfg.resize or cfg.size, limit=cfg.limit,
-                                   progress=False)
+        records = data.load_images(source or cfg.source, "photos", "train", cfg.resize or cfg.size,
+                                   limit=cfg.limit, progress=False)
         ds = data.ColorDataset(records, crop=cfg.size, train=False)
         if len(ds) == 0:
             raise ValueError("no training photos")
@@ -210,14 +238,17 @@ def shipped_models(work_size: int | None = None) -> dict[str, ColorModel]:
     return found
 
 
-def load_checkpoint(path: str | os.PathLike, natural: bool = True, work_size: int | None = None) -> ColorModel:
+def load_checkpoint(path: str | os.PathLike, natural: bool | str | os.PathLike = True,
+                    work_size: int | None = None) -> ColorModel:
     """A ``ColorModel`` from a run folder (``runs/<key>``, its best weights) or a checkpoint
-    (``runs/<key>/last``, ``.../best.safetensors`` or its ``.json``). A checkpoint that is not a colorlib
-    checkpoint or does not fit the model its config describes raises ``CheckpointError`` saying why."""
+    (``runs/<key>/last``, ``.../best.safetensors`` or its ``.json``). ``natural``: see ``from_run`` (the file is
+    not trusted: only a built-in data source it names is read for the natural latent; pass a folder to use
+    another). A checkpoint that is not a colorlib checkpoint or does not fit the model its config describes
+    raises ``CheckpointError`` saying why."""
     path = Path(path).expanduser()
     if path.is_dir():
         if (path / "done.json").exists():
-            return from_run(runs.load_run(path), natural=natural, work_size=work_size)
+            return from_run(runs.load_run(path), natural=natural, work_size=work_size, trusted=False)
         for stem in ("best", "last"):  # an unfinished run, or a folder of checkpoints
             if (path / f"{stem}.safetensors").exists():
                 return load_checkpoint(path / stem, natural, work_size)
@@ -229,7 +260,8 @@ def load_checkpoint(path: str | os.PathLike, natural: bool = True, work_size: in
     if not stem.with_suffix(".safetensors").exists():
         raise FileNotFoundError(f"{path}: no such run folder or checkpoint")
     if (stem.parent / "config.json").exists() and (stem.parent / "done.json").exists():
-        return from_run(runs.load_run(stem.parent, weights=stem.name), natural=natural, work_size=work_size)
+        return from_run(runs.load_run(stem.parent, weights=stem.name), natural=natural, work_size=work_size,
+                        trusted=False)
     _, state = ck.load_checkpoint(stem)
     try:
         cfg = TrainConfig.from_dict(state["config"])
@@ -242,7 +274,7 @@ def load_checkpoint(path: str | os.PathLike, natural: bool = True, work_size: in
     runs.load_weights(model, stem)
     run = Run(model.eval(), state.get("history", []), stem.parent, True, cfg, state.get("lpips_label"),
               state.get("key", ""), stem.name, {})
-    return from_run(run, natural=natural, work_size=work_size)
+    return from_run(run, natural=natural, work_size=work_size, trusted=False)
 
 
 # ====================================================================================== image maths
@@ -347,11 +379,27 @@ def network_chroma(cm: ColorModel, rgb_small: torch.Tensor, latent: torch.Tensor
     return _chroma_from_output(out, cm.space)
 
 
-def work_shape(size: tuple[int, int], work_size: int) -> tuple[int, int]:
-    """(height, width) of the network's input for an image of PIL ``size`` (w, h): short side ``work_size``,
-    never larger than the image itself."""
+def check_shape(size: tuple[int, int]) -> None:
+    """Raise ``ShapeRefused`` for an image of PIL ``size`` (w, h) more elongated than ``MAX_ASPECT``:1."""
     w, h = size
-    scale = min(1.0, work_size / min(w, h))
+    if max(w, h) > MAX_ASPECT * min(w, h):
+        raise ShapeRefused(f"too elongated for the network ({w}x{h}, {max(w, h) / min(w, h):.0f}:1; at most "
+                           f"{MAX_ASPECT}:1): cut it into pieces")
+
+
+def work_shape(size: tuple[int, int], work_size: int) -> tuple[int, int]:
+    """(height, width) of the network's input for an image of PIL ``size`` (w, h): short side ``work_size`` but
+    never larger than the image's own, except that an image under ``MIN_NET_SIDE`` px is up-sampled to it (or to
+    ``work_size`` when that is smaller); then shrunk until it has at most ``NET_PIXELS`` pixels. Images beyond
+    ``MAX_ASPECT``:1 raise ``ShapeRefused``."""
+    check_shape(size)
+    w, h = size
+    short = min(w, h)
+    target = max(min(short, work_size), min(work_size, MIN_NET_SIDE))
+    scale = target / short
+    if w * h * scale * scale > NET_PIXELS:  # rounded down, so the budget holds exactly
+        scale = math.sqrt(NET_PIXELS / (w * h))
+        return max(1, math.floor(h * scale)), max(1, math.floor(w * scale))
     return max(1, round(h * scale)), max(1, round(w * scale))
 
 
@@ -360,7 +408,7 @@ def colorize_full(cm: ColorModel, image: Image.Image, latent: torch.Tensor | str
     """Colour ``image`` (any size; any mode ``data.open_rgb`` reads) with style ``latent`` ``(1, D)``; the
     result has the input's size and lightness (see the module docstring). Works in strips, so memory stays
     bounded for very large images."""
-    image = data.open_rgb(image)
+    image = data.open_rgb(image, min_side=1)
     width, height = image.size
     h, w = work_shape(image.size, cm.work_size)
     small = data.to_tensor(image.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != image.size else image)[None]

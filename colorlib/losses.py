@@ -6,8 +6,12 @@ are mapped back to RGB in [0, 1] with ``color.from_network`` and then to [-1, 1]
 calibrated on (the original study fed [0, 1] images; that under-uses the trunk's input range and gives
 different numbers).
 
-LPIPS needs ImageNet weights for its trunk (AlexNet, VGG16 or SqueezeNet 1.1) that ``lpips`` fetches through
-torch.hub from ``$TORCH_HOME/hub/checkpoints/``. Offline that fails, so loading is done here, once per trunk:
+LPIPS needs ImageNet weights for its trunk (AlexNet, VGG16 or SqueezeNet 1.1), kept where torch.hub keeps them
+(``$TORCH_HOME/hub/checkpoints/``). ``lpips`` would load them through torchvision and torch.hub, which unpickle
+the file (``weights_only=False``): whoever can write into that folder could run code in every training. So
+colorlib builds the network empty and loads every weight itself with ``torch.load(weights_only=True)``
+(``load_weights_file``: tensors only; a file that needs any other object is refused and nothing in it runs):
+the trunk from the hub cache and lpips' linear heads from the ``lpips`` wheel. Which trunk, once per trunk:
 
 1. the requested trunk, from the hub cache, or downloaded unless downloads are switched off
    (``COLORLIB_OFFLINE`` or ``HF_HUB_OFFLINE`` set to a true value; a failed download is an error at once,
@@ -16,7 +20,8 @@ torch.hub from ``$TORCH_HOME/hub/checkpoints/``. Offline that fails, so loading 
 3. else no LPIPS: ``CompositeLoss`` drops the term and records it in ``dropped_terms``.
 
 A fallback is announced once per requested trunk and hub folder with an ``LPIPSFallbackWarning``.
-A random trunk (``pnet_rand=True``) is never used: it is not LPIPS.
+A random trunk is never used (it is not LPIPS): ``pnet_rand=True`` only keeps torchvision's loader out, and every
+trunk tensor is then replaced from the file (a missing or mis-shaped one refuses the file).
 
 Every LPIPS number should carry its trunk's label: "LPIPS-alex", "LPIPS-vgg", "LPIPS-squeeze", with
 " (unverified trunk)" appended when the checkpoint's sha256 does not start with the hash prefix in its
@@ -37,6 +42,8 @@ from typing import Callable, Mapping
 
 import torch
 import torch.nn.functional as F
+
+from colorlib import files
 
 NETS = ("alex", "vgg", "squeeze")
 DEFAULT_NET = "alex"  # as in the study
@@ -143,8 +150,71 @@ def _downloads_disabled() -> str | None:
     return None
 
 
+def _download_trunk(net: str, path: Path) -> None:
+    """Fetch torchvision's ImageNet checkpoint for ``net`` into ``path`` (atomically, its sha256 prefix checked)."""
+    url = _trunk_weights(net).url
+    match = re.search(r"-([0-9a-f]{6,})\.pth?$", path.name)
+    old_timeout = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
+    try:
+        with files.atomic_path(path) as tmp:
+            torch.hub.download_url_to_file(url, str(tmp), hash_prefix=match.group(1) if match else None,
+                                           progress=False)
+    except Exception as err:  # URLError, timeout, hash mismatch, ...
+        raise LPIPSUnavailable(f"{path.name} could not be downloaded from {url}: {type(err).__name__}: {err}") from err
+    finally:
+        socket.setdefaulttimeout(old_timeout)
+
+
+def load_weights_file(path: str | os.PathLike) -> dict[str, torch.Tensor]:
+    """A state dict from a ``.pth`` file, read with ``torch.load(weights_only=True)``: tensors and plain
+    containers only; a file that needs any other object (a pickled payload) is refused with
+    ``LPIPSUnavailable`` naming it, and nothing in it runs."""
+    path = Path(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # pickle.UnpicklingError for a payload; RuntimeError/EOFError for a corrupt file
+        raise LPIPSUnavailable(f"{path}: refused, not a plain weights file ({type(err).__name__}: "
+                               f"{str(err).splitlines()[0] if str(err) else ''})") from err
+    if not isinstance(state, Mapping) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise LPIPSUnavailable(f"{path}: refused, not a state dict of tensors")
+    return dict(state)
+
+
+def _load_into(module: torch.nn.Module, tensors: Mapping[str, torch.Tensor], names: Mapping[str, str],
+               where: Path) -> None:
+    """Copy ``tensors[names[k]]`` into ``module``'s entry ``k`` for every ``k`` in ``names``; refuse a missing
+    or mis-shaped tensor, or a non-finite one."""
+    own = module.state_dict()
+    loaded = {}
+    for key, source in names.items():
+        if source not in tensors:
+            raise LPIPSUnavailable(f"{where}: has no tensor {source!r}: not an LPIPS {type(module).__name__} file")
+        value = tensors[source]
+        if tuple(value.shape) != tuple(own[key].shape):
+            raise LPIPSUnavailable(f"{where}: {source} has shape {tuple(value.shape)}, "
+                                   f"expected {tuple(own[key].shape)}")
+        if value.is_floating_point() and not torch.isfinite(value).all():
+            raise LPIPSUnavailable(f"{where}: {source} holds non-finite values")
+        loaded[key] = value
+    module.load_state_dict(loaded, strict=False)
+
+
+def heads_path(net: str) -> Path:
+    """The LPIPS linear heads (v0.1) for trunk ``net`` that ship inside the ``lpips`` wheel."""
+    import lpips
+
+    return Path(lpips.__file__).parent / "weights" / "v0.1" / f"{_check_net(net)}.pth"
+
+
 def _build_lpips(net: str, allow_download: bool):
-    """Build ``lpips.LPIPS(net)`` on the CPU, frozen and in eval mode; raise if its trunk cannot be loaded."""
+    """``lpips.LPIPS(net)`` on the CPU, frozen and in eval mode, with every weight loaded here without unpickling.
+
+    The network is built empty (``pnet_rand=True``: torchvision downloads and loads nothing; ``pretrained=False``:
+    lpips loads no heads), then the ImageNet trunk from the hub cache (``features.<i>.*`` of torchvision's file
+    become ``slice<k>.<i>.*``) and the heads from the wheel are read with ``load_weights_file``. Raises
+    ``LPIPSUnavailable`` when the trunk is missing, cannot be downloaded, or is refused.
+    """
     path = checkpoint_path(net)
     if not path.exists():
         if not allow_download:
@@ -152,19 +222,17 @@ def _build_lpips(net: str, allow_download: bool):
         switch = _downloads_disabled()
         if switch:
             raise LPIPSUnavailable(f"{path.name} is not in {path.parent} and downloads are off ({switch} is set)")
+        _download_trunk(net, path)
+    trunk = load_weights_file(path)
+    heads = load_weights_file(heads_path(net))
     import lpips
 
-    old_timeout = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)
-    try:
-        with warnings.catch_warnings():
-            # torchvision's deprecation notes about lpips' `pretrained=` argument are noise here.
-            warnings.simplefilter("ignore", UserWarning)
-            model = lpips.LPIPS(net=net, verbose=False)
-    except Exception as err:  # URLError, hash mismatch, truncated or foreign checkpoint, ...
-        raise LPIPSUnavailable(f"{net} trunk could not be loaded: {type(err).__name__}: {err}") from err
-    finally:
-        socket.setdefaulttimeout(old_timeout)
+    with warnings.catch_warnings():
+        # torchvision's deprecation notes about lpips' `pretrained=` argument are noise here.
+        warnings.simplefilter("ignore", UserWarning)
+        model = lpips.LPIPS(pretrained=False, net=net, pnet_rand=True, verbose=False)
+    _load_into(model.net, trunk, {k: "features." + k.split(".", 1)[1] for k in model.net.state_dict()}, path)
+    _load_into(model, heads, {k: k for k in model.state_dict() if re.match(r"lin\d+\.", k)}, heads_path(net))
     model.eval()
     for param in model.parameters():
         param.requires_grad_(False)

@@ -9,6 +9,11 @@ is a plain method (``pick_content``, ``upload_content``, ``pick_style``, ``uploa
 ``set_alpha``, ``set_model``, ``save``) that the widgets call and tests can call directly; nothing in it
 waits for a browser, so headless runs (papermill, nbval) never hang. The colouring itself is
 ``colorlib.inference`` (shared with the command line).
+
+Callbacks check their argument before changing any state (a bad index or key raises and leaves the picker as
+it was). At most ``MAX_UPLOADS`` uploaded photos and as many uploaded styles are kept (the oldest is dropped,
+with its cached latents), so memory stays bounded however long the app runs. Saved PNGs never replace a file:
+a name that is taken gets ``-1``, ``-2`` ... (``colorlib.files.write_new``).
 """
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ import base64
 import dataclasses
 import hashlib
 import html
+import math
 import os
 import statistics
 import time
@@ -29,14 +35,15 @@ import torch.nn.functional as F
 from PIL import Image
 
 from colorlib import color, data, files, paths
-from colorlib.inference import (NATURAL, ColorModel, blend, colorize_full, combine, lightness, network_chroma,
-                                work_shape)
+from colorlib.inference import (NATURAL, ColorModel, blend, check_shape, colorize_full, combine, lightness,
+                                network_chroma, work_shape)
 
 DISPLAY_SIZE = 256  # the picker shows images whose long side is this many pixels
 THUMB_SIZE = 72  # gallery thumbnails
 NO_BLEND = "none"  # the blend menu's "(none)" entry
 UPDATE_GOAL_MS = 100.0
 """Latency goal of one picker update (slider move or new painting) for a 256 px photo."""
+MAX_UPLOADS = 4  # uploaded photos kept (and, separately, uploaded styles); the oldest goes first
 
 
 def natural_swatch(size: int) -> Image.Image:
@@ -77,10 +84,11 @@ class StylePicker:
         self.out_dir = Path(out_dir) if out_dir is not None else Path(
             os.environ.get("COLORLIB_PICKER_OUT", paths.cache_dir() / "picker"))
         self.contents: list[_Content] = [self._content(n, im) for n, im in photos]
+        self.n_photos = len(self.contents)  # contents after these are uploads
         # Styles: key -> (title, image or None for natural colours).
         self.styles: dict[str, tuple[str, Image.Image | None]] = {"natural": (NATURAL, None)}
         for i, (name, im) in enumerate(paintings):
-            self.styles[f"painting:{i}"] = (name, data.open_rgb(im))
+            self.styles[f"painting:{i}"] = (name, data.open_rgb(im, min_side=1))
         self._latents: dict[tuple[str, str], torch.Tensor | None] = {}
         self._style_pngs: dict[tuple[str, str | None], bytes] = {}  # style panel per (style, blend): keys never change
         self.content_index = 0
@@ -99,7 +107,7 @@ class StylePicker:
 
     # -------------------------------------------------------------------------------- state helpers
     def _content(self, name: str, image: Image.Image) -> _Content:
-        full = data.open_rgb(image)
+        full = data.open_rgb(image, min_side=1)
         return _Content(name, full, data.fit_long_side(full, self.display_size))
 
     @property
@@ -207,8 +215,11 @@ class StylePicker:
 
     # -------------------------------------------------------------------------------------- callbacks
     def pick_content(self, index: int) -> None:
+        """Show photo ``index`` (0-based, in ``contents``); an index out of range raises ``IndexError``."""
+        if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.contents):
+            raise IndexError(f"no photo {index!r}: pick 0 to {len(self.contents) - 1}")
         self.content_index = int(index)
-        self._highlight("content", index)
+        self._highlight("content", self.content_index)
         self.update()
 
     def upload_content(self, value: Any) -> bool:
@@ -216,10 +227,15 @@ class StylePicker:
         try:
             name, raw = value if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], bytes) \
                 else _decode_upload(value)
-            self.contents.append(self._content(name, data.open_rgb(raw)))
+            image = data.open_rgb(raw, min_side=1)
+            check_shape(image.size)
+            content = self._content(name, image)
         except (data.BadImage, ValueError, KeyError, TypeError) as err:
             self._set_status(f"could not read the uploaded photo: {err}")
             return False
+        if len(self.contents) - self.n_photos >= MAX_UPLOADS:
+            del self.contents[self.n_photos]  # the oldest upload (never the current one: that is the new one)
+        self.contents.append(content)
         self.content_index = len(self.contents) - 1
         self._highlight("content", None)
         self.update()
@@ -227,9 +243,10 @@ class StylePicker:
 
     def pick_style(self, key: str | int) -> None:
         """Style A: a painting index, ``"natural"``, or a style key (``"painting:3"``, ``"upload:..."``)."""
-        self.style_key = f"painting:{key}" if isinstance(key, int) else key
-        if self.style_key not in self.styles:
+        full = f"painting:{key}" if isinstance(key, int) and not isinstance(key, bool) else key
+        if not isinstance(full, str) or full not in self.styles:
             raise KeyError(f"unknown style {key!r}")
+        self.style_key = full
         self._highlight("style", self.style_key)
         self.update()
 
@@ -237,15 +254,29 @@ class StylePicker:
         try:
             name, raw = value if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], bytes) \
                 else _decode_upload(value)
-            image = data.open_rgb(raw)
+            image = data.open_rgb(raw, min_side=1)
+            check_shape(image.size)
         except (data.BadImage, ValueError, KeyError, TypeError) as err:
             self._set_status(f"could not read the uploaded style image: {err}")
             return False
         key = "upload:" + hashlib.sha1(raw).hexdigest()[:12]
+        uploads = [k for k in self.styles if k.startswith("upload:") and k != key]
+        if key not in self.styles and len(uploads) >= MAX_UPLOADS:
+            self._forget_style(uploads[0])
         self.styles[key] = (f"upload {name}", image)
         self._refresh_blend_options()
         self.pick_style(key)
         return True
+
+    def _forget_style(self, key: str) -> None:
+        """Drop an uploaded style with its cached latents and panels (the blend is cleared if it was that one)."""
+        del self.styles[key]
+        for cached in [k for k in self._latents if k[1] == key]:
+            del self._latents[cached]
+        for cached in [k for k in self._style_pngs if key in k]:
+            del self._style_pngs[cached]
+        if self.blend_key == key:
+            self.blend_key = None
 
     def set_blend(self, key: str | int | None) -> None:
         """The second style (None: no blend)."""
@@ -258,7 +289,10 @@ class StylePicker:
         self.update()
 
     def set_alpha(self, alpha: float) -> None:
-        self.alpha = float(min(1.0, max(0.0, alpha)))
+        alpha = float(alpha)
+        if not math.isfinite(alpha):
+            raise ValueError(f"blend amount must be a number in [0, 1], got {alpha!r}")
+        self.alpha = min(1.0, max(0.0, alpha))
         if self.w is not None and abs(self.w["alpha"].value - self.alpha) > 1e-9:
             self.w["alpha"].value = self.alpha
         self.update()
@@ -279,9 +313,7 @@ class StylePicker:
         folder.mkdir(parents=True, exist_ok=True)
         style = self.style_title()
         slug = "".join(c if c.isalnum() else "_" for c in f"{Path(content.name).stem}-{style}")[:80].strip("_")
-        path = folder / f"{slug}-{self.model_name}.png"
-        with files.atomic_path(path) as tmp:
-            result.save(tmp, format="PNG")
+        path = files.write_new(folder / f"{slug}-{self.model_name}.png", lambda tmp: result.save(tmp, format="PNG"))
         self.saved_path = path
         if self.w is not None:
             link = base64.b64encode(path.read_bytes()).decode()
@@ -366,7 +398,7 @@ class StylePicker:
 
     def _refresh_blend_options(self) -> None:
         if self.w is not None:
-            current = self.w["blend"].value
+            current = self.blend_key or NO_BLEND
             self.w["blend"].options = self._blend_options()
             self.w["blend"].value = current
 

@@ -5,7 +5,9 @@ fields that change the result, and only those the mode uses), the data manifest 
 hash of every training, validation and style image), the LPIPS trunk it would train with and
 ``ENGINE_VERSION``. A finished run (``done.json``) is loaded instead of retrained; an unfinished one resumes
 from ``last``. Files: ``config.json``, ``manifest.json``, ``last.*`` and ``best.*`` checkpoints, ``history.csv``
-/ ``history.json``, ``done.json``; ``.lock`` keeps two processes from training one run at once.
+/ ``history.json``, ``done.json``; ``.lock`` keeps two processes from training one run at once. Every JSON file of
+a run is checked against a schema when it is read (``colorlib.schema``): a damaged one is a ``RunFileError``
+naming the file, the field and ``--retrain``.
 """
 from __future__ import annotations
 
@@ -25,11 +27,38 @@ import torch
 from torch import nn
 
 from colorlib import checkpoint as ck
-from colorlib import files, losses, models, paths
+from colorlib import files, losses, models, paths, schema
 from colorlib.checkpoint import CheckpointError
-from colorlib.config import TrainConfig
+from colorlib.config import ConfigError, TrainConfig
+from colorlib.schema import Array, Int, Maybe, Num, Object, Str
 
 ENGINE_VERSION = 1  # enters the run key: bump when a change alters what a given config trains to
+DONE_SCHEMA = Object({"key": Str(), "epochs": Int(1), "steps": Int(), "best_val": Maybe(Num()),
+                      "best_epoch": Maybe(Int()), "lpips_label": Maybe(Str()), "world_size": Int(1),
+                      "resumed_from_step": Maybe(Int()), "train_seconds": Num()}, required=("epochs", "steps"))
+HISTORY_SCHEMA = Array(Object({"epoch": Int(1), "step": Int()}, required=("epoch",)))
+RETRAIN = ("train it again with --retrain (python -m colorlib.train --retrain, colorlib.train.train(cfg, "
+           "retrain=True), python -m colorlib.report --retrain) or delete the run folder")
+
+
+class RunFileError(CheckpointError):
+    """A file of a run folder is damaged (unreadable, not JSON, or not of its schema); says how to recover."""
+
+
+def read_run_json(path: Path, shape=schema.Anything()):
+    """A run folder's JSON file, checked against ``shape``; ``RunFileError`` naming the file, field and remedy."""
+    try:
+        return schema.read(path, shape)
+    except schema.SchemaError as err:
+        raise RunFileError(f"{err}; {RETRAIN}") from None
+
+
+def read_config(path: Path) -> TrainConfig:
+    """A run folder's ``config.json`` as a ``TrainConfig``; a bad one is a ``RunFileError`` naming the field."""
+    try:
+        return TrainConfig.from_dict(read_run_json(path, Object()))
+    except (ConfigError, TypeError) as err:
+        raise RunFileError(f"{path}: {err}; {RETRAIN}") from None
 
 
 # ================================================================================================ data
@@ -167,9 +196,9 @@ def load_run(run_dir: str | os.PathLike, weights: str = "best", device: str | to
         what = "an unfinished run (call train() with its config to resume)" if (run_dir / "last.safetensors"
                                                                               ).exists() else "not a run folder"
         raise FileNotFoundError(f"{run_dir}: no done.json: {what}")
-    summary = json.loads(done.read_text())
-    cfg = TrainConfig.from_dict(json.loads((run_dir / "config.json").read_text()))
-    history = json.loads((run_dir / "history.json").read_text()) if (run_dir / "history.json").exists() else []
+    summary = read_run_json(done, DONE_SCHEMA)
+    cfg = read_config(run_dir / "config.json")
+    history = read_run_json(run_dir / "history.json", HISTORY_SCHEMA) if (run_dir / "history.json").exists() else []
     model = models.build_model(cfg.model)
     which = weights if ck.exists(run_dir / weights) else "last"
     load_weights(model, run_dir / which)

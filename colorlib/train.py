@@ -211,7 +211,7 @@ class Trainer:
         self.epoch, self.batch_done, self.step, self.best_val, self.best_epoch = 0, 0, 0, None, None
         self.history: list[dict] = []
         self.sums = EpochSums(cfg.model.latent_dim if cfg.model.adain else None)
-        self.resumed_from = self._resume() if ck.exists(folder / "last") else None
+        self.resumed_from = self._resume_or_explain() if ck.exists(folder / "last") else None
         self._wrap()
 
     # ----------------------------------------------------------------------------------------- set-up
@@ -284,10 +284,24 @@ class Trainer:
         self.lpips_label = self.loss_fn.lpips_label
         self.gan_crit = gan_criterion(cfg.gan.loss) if cfg.gan is not None else None
 
+    def _resume_or_explain(self) -> int:
+        """``_resume``, with an error that says how to recover when the ``last`` checkpoint is damaged."""
+        path = self.dir / "last.safetensors"
+        try:
+            return self._resume()
+        except CheckpointError as err:
+            raise CheckpointError(f"{err}. Cannot resume this run: {runs.RETRAIN}") from None
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as err:
+            raise CheckpointError(f"{path}: its resumable state does not fit ({type(err).__name__}: {err}). Cannot "
+                                  f"resume this run: {runs.RETRAIN}") from None
+
     def _resume(self) -> int:
         """Continue from the ``last`` checkpoint: weights, optimisers, position, history, partial sums."""
         path = self.dir / "last.safetensors"
         tensors, state = ck.load_checkpoint(self.dir / "last", device="cpu")
+        missing = [k for k in ck.LAST_REQUIRED if k not in state]
+        if missing:
+            raise CheckpointError(f"{path}: not a resumable checkpoint (no {', '.join(missing)} in its header)")
         diffs = ck.compare_configs(state.get("key_config", {}), self.cfg.key_dict())
         if diffs:
             raise CheckpointError(f"{path}: belongs to another config: " + "; ".join(diffs))
@@ -663,7 +677,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    run = train(cfg, retrain=args.retrain, progress=not args.no_progress, cache_dir=args.cache_dir)
+    try:
+        run = train(cfg, retrain=args.retrain, progress=not args.no_progress, cache_dir=args.cache_dir)
+    except CheckpointError as err:  # a damaged run folder: one line that names the file and --retrain
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps({"dir": str(run.dir), "cached": run.cached, "weights": run.weights,
                           "lpips_label": run.lpips_label, "summary": run.summary}, indent=2))

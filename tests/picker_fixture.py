@@ -94,7 +94,9 @@ def model_env(tmp_path_factory):
 
     with checkpoint_env(tmp_path_factory.mktemp("models")) as base_env:
         stems = base_env["stems"]
-        models_ = {cm.name: cm for cm in (inference.load_checkpoint(stems[s]) for s in ("rgb", "lab"))}
+        # The checkpoints name a temporary folder as their source, which is never scanned unless passed
+        models_ = {cm.name: cm for cm in (inference.load_checkpoint(stems[s], natural=base_env["photos"])
+                                          for s in ("rgb", "lab"))}
         yield {**base_env, "models": models_}
 
 

@@ -16,6 +16,7 @@ import importlib.util
 import io
 import os
 import shutil
+import secrets
 import signal
 import socket
 import subprocess
@@ -94,9 +95,10 @@ def voila_server(tmp_path):
                COLORLIB_PICKER_OUT=str(tmp_path / "saved"), COLORLIB_FIGURES=str(tmp_path / "figures"),
                COLORLIB_REPORT=str(tmp_path / "report"), JUPYTER_PLATFORM_DIRS="1", PYTHONUNBUFFERED="1")
     log = open(tmp_path / "voila.log", "w")
+    token = secrets.token_hex(16)  # the app is served with a token (voila.json), so the test passes one
     proc = subprocess.Popen(
         [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
-         "--show_tracebacks=True", str(NOTEBOOK)],
+         f"--token={token}", "--show_tracebacks=True", str(NOTEBOOK)],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.time() + 60
@@ -108,7 +110,8 @@ def voila_server(tmp_path):
                 if proc.poll() is not None or time.time() > deadline:
                     raise RuntimeError(f"voila did not start: {(tmp_path / 'voila.log').read_text()[-2000:]}")
                 time.sleep(0.5)
-        yield {"url": f"http://127.0.0.1:{port}/", "saved": tmp_path / "saved", "log": tmp_path / "voila.log"}
+        yield {"url": f"http://127.0.0.1:{port}/?token={token}", "saved": tmp_path / "saved",
+               "log": tmp_path / "voila.log"}
     finally:
         _stop(proc)
         log.close()

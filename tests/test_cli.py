@@ -51,7 +51,7 @@ def _light(image, space):
 def _run(env, *args, checkpoint="rgb"):
     argv = ["colorize", *map(str, args)]
     if checkpoint:
-        argv += ["--checkpoint", str(env["stems"][checkpoint].parent)]
+        argv += ["--checkpoint", str(env["stems"][checkpoint].parent), "--natural-from", str(env["photos"])]
     return cli.main(argv)
 
 
@@ -92,12 +92,13 @@ def test_bad_inputs_are_reported_one_line_each_and_the_rest_continues(env, tmp_p
     assert code == 0
     captured = capsys.readouterr()
     err = captured.err
-    for name, reason in (("truncated.jpg", "truncated"), ("notes.txt", "not an image"), ("tiny.png", "too small"),
+    for name, reason in (("truncated.jpg", "truncated"), ("notes.txt", "not an image"),
                          ("missing.jpg", "no such file")):
         line = next(line for line in err.splitlines() if line.startswith("skipping") and name in line)
         assert reason in line
     assert (tmp_path / "o" / "good.png").exists()
-    assert "coloured 1 of 5 image(s)" in captured.out and "4 skipped" in captured.out
+    assert Image.open(tmp_path / "o" / "tiny.png").size == (10, 10)  # small images are up-sampled for the network
+    assert "coloured 2 of 5 image(s)" in captured.out and "3 skipped" in captured.out
 
 
 def test_nothing_coloured_exits_non_zero(env, tmp_path, capsys):

@@ -60,7 +60,7 @@ def test_switched_off_and_corrupt_entries(isolated_cache, counter, monkeypatch):
     (entry,) = (isolated_cache / "evals").rglob("demo-*.json")
     entry.write_text("{not json")
     assert evalcache.cached("demo", counter, x)["value"] == 1.5  # unreadable entry: computed and rewritten
-    assert json.loads(entry.read_text())["value"] == 1.5
+    assert json.loads(entry.read_text())["result"]["value"] == 1.5
     monkeypatch.setenv("COLORLIB_EVAL_CACHE", "0")
     evalcache.cached("demo", counter, x)
     assert len(counter.calls) == 3
