@@ -6,17 +6,16 @@
 * ``ColorModel``: a trained ``Colorizer`` with its working size, its style size and its "natural colours"
   latent (the mean style latent of its training photos: the style used when none is picked, since a real
   user has no ground truth).
-* ``colorize_full(cm, image, latent)``: any size of RGB image. The network runs at its working size (the
-  input's lightness resized so the short side is ``cm.work_size``, never up-sampled except for images under
-  ``MIN_NET_SIDE`` px, and shrunk further when that would exceed ``NET_PIXELS``: memory is bounded whatever the
-  input's shape; images more elongated than ``MAX_ASPECT``:1 are refused with ``ShapeRefused``); its chroma is
-  up-sampled (bilinear) to the input's resolution and recombined with the input's own full-resolution
-  lightness. Lightness is the one of the model's colour space: BT.601 luma Y' for RGB models (chroma = R - Y',
-  B - Y'), CIE L* for LAB (chroma a*, b*) and Luv (u*, v*). Where the recombined colour falls outside the sRGB cube, its chroma is scaled
-  down (towards the grey of the same lightness, which is always inside) instead of clipping the channels, so
-  the lightness is kept exactly; only the final 8-bit rounding changes it: by at most 0.5/255 in Y', and by at
-  most about 0.26 L* units (the first-order bound over the 8-bit sRGB cube, reached for dark saturated colours;
-  0.14 for greys).
+* ``colorize_full(cm, image, latent)``: any size of RGB image. The network runs at its working size (the input's
+  lightness resized so the short side is ``cm.work_size``, never up-sampled except for images under ``MIN_NET_SIDE``
+  px, and shrunk further when that would exceed ``NET_PIXELS``: memory is bounded whatever the input's shape; images
+  more elongated than ``MAX_ASPECT``:1 are refused with ``ShapeRefused``); its chroma is up-sampled (bilinear) to
+  the input's resolution and recombined with the input's own full-resolution lightness. Lightness is the one of the
+  model's colour space: BT.601 luma Y' for RGB models (chroma = R - Y', B - Y'), CIE L* for LAB (chroma a*, b*) and
+  Luv (u*, v*). Where the recombined colour falls outside the sRGB cube, its chroma is scaled down (towards the grey
+  of the same lightness, which is always inside) instead of clipping the channels, so the lightness is kept exactly;
+  only the final 8-bit rounding changes it: by at most 0.5/255 in Y', and by at most about 0.26 L* units (the
+  first-order bound over the 8-bit sRGB cube, reached for dark saturated colours; 0.14 for greys).
 * ``blend(a, b, alpha)``: the latent interpolation of two styles.
 """
 from __future__ import annotations

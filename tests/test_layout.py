@@ -26,6 +26,7 @@ NOT_MEASURING = {
     "_compat": "the torchvision shim: no maths",
     "paths": "where files live",
     "pretrained": "saving and loading shipped weights; a model enters the key by its weights",
+    "schema": "checks metadata read from disk (refuses, never changes a value)",
     "profiles": "parameter sets: which run is measured, not how",
     "experiments": "which run is measured; a run enters the key by its weights",
     "train": "makes the runs; a run enters the key by its weights",
