@@ -86,6 +86,9 @@ class PretrainedColorizer(nn.Module, PyTorchModelHubMixin, library_name="colorli
                                    local_files_only=local_files_only)
         model = cls(**model_kwargs)
         state = {k: v.float() if v.is_floating_point() else v for k, v in load_file(str(path)).items()}
+        bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+        if bad:  # a NaN weight would colour every image black without a word
+            raise ValueError(f"{path}: non-finite weights in {', '.join(bad[:3])}: the file is damaged")
         model.load_state_dict(state, strict=strict)
         return model.to(map_location).eval()
 

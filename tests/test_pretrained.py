@@ -143,3 +143,18 @@ def test_the_unet_automatic_model_ignores_styles_in_the_picker(shipped, monkeypa
     assert np.array_equal(first, np.asarray(app.render()))  # one colouring whatever the style
     app.set_model("RGB")
     assert not np.array_equal(first, np.asarray(app.render()))
+
+
+def test_non_finite_shipped_weights_are_refused(shipped, tmp_path):
+    import shutil
+
+    from safetensors.torch import save_file
+
+    folder = tmp_path / "nan"
+    shutil.copytree(shipped["models"] / "colorlib-rgb", folder)
+    tensors = load_file(str(folder / "model.safetensors"))
+    first = next(k for k, v in tensors.items() if v.is_floating_point())
+    tensors[first][...] = float("nan")
+    save_file(tensors, str(folder / "model.safetensors"))
+    with pytest.raises(ValueError, match="non-finite weights"):
+        pretrained.load(folder)
