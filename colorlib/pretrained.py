@@ -61,11 +61,11 @@ class PretrainedColorizer(nn.Module, PyTorchModelHubMixin, library_name="colorli
         return self.colorizer(lightness, latent)
 
     def _save_pretrained(self, save_directory: Path) -> None:
-        """The weights as a half-precision safetensors file (half the size; inference converts back to fp32)."""
+        """The weights as a half-precision safetensors file (half the size; inference converts back to fp32); a tensor
+        whose values overflow fp16 stays fp32."""
         from safetensors.torch import save_file
 
-        tensors = {k: v.detach().to("cpu", torch.float16).contiguous() if v.is_floating_point() else v.contiguous()
-                   for k, v in self.state_dict().items()}
+        tensors = {k: _half_if_it_fits(v.detach().cpu()) for k, v in self.state_dict().items()}
         with files.atomic_path(Path(save_directory) / constants.SAFETENSORS_SINGLE_FILE) as tmp:
             save_file(tensors, str(tmp), metadata={"format": "pt", "library": "colorlib"})
 
@@ -91,6 +91,15 @@ class PretrainedColorizer(nn.Module, PyTorchModelHubMixin, library_name="colorli
             raise ValueError(f"{path}: non-finite weights in {', '.join(bad[:3])}: the file is damaged")
         model.load_state_dict(state, strict=strict)
         return model.to(map_location).eval()
+
+
+def _half_if_it_fits(tensor: torch.Tensor) -> torch.Tensor:
+    """fp16 where the values survive it; fp32 otherwise (a batch-norm running variance of a LAB model exceeds
+    fp16's 65504 and would be stored as infinity)."""
+    if not tensor.is_floating_point():
+        return tensor.contiguous()
+    half = tensor.to(torch.float16)
+    return (half if torch.isfinite(half).all() or not torch.isfinite(tensor).all() else tensor.float()).contiguous()
 
 
 def from_run(run, natural: torch.Tensor | None, training: dict | None = None,

@@ -158,3 +158,16 @@ def test_non_finite_shipped_weights_are_refused(shipped, tmp_path):
     save_file(tensors, str(folder / "model.safetensors"))
     with pytest.raises(ValueError, match="non-finite weights"):
         pretrained.load(folder)
+
+
+def test_a_tensor_beyond_half_precision_stays_fp32(tmp_path):
+    """A LAB model's batch-norm running variance can exceed fp16's 65504: it must not become infinity."""
+    cfg = TrainConfig(mode="baseline", model=models.ModelConfig.preset("final", adain=False, space="lab"), size=32)
+    run = Run(models.build_model(cfg.model).eval(), [], tmp_path, True, cfg, None, "k", "best", {})
+    bn = next(m for m in run.model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    bn.running_var.fill_(1e6)
+    pretrained.export(pretrained.from_run(run, None, auto="none"), tmp_path / "m", "card")
+    tensors = load_file(str(tmp_path / "m" / "model.safetensors"))
+    big = [v for v in tensors.values() if v.is_floating_point() and v.dtype == torch.float32]
+    assert big and all(torch.isfinite(v).all() for v in tensors.values() if v.is_floating_point())
+    assert pretrained.load(tmp_path / "m").colorizer is not None
