@@ -178,6 +178,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from colorlib import commands
+
+    commands.set_entry_environment()  # the notebook kernels start torch: passive OpenMP waiting for them
     todo = notebooks(args.only)
     if args.list:
         print("\n".join(p.name for p in todo))

@@ -36,6 +36,7 @@ import argparse
 import contextlib
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -54,6 +55,8 @@ from colorlib.checkpoint import CheckpointError
 from colorlib.config import ConfigError, TrainConfig
 from colorlib.distributed import Dist, EpochSums, SkipSampler, init_distributed, resolve_device
 from colorlib.runs import Run, TrainData
+
+log = logging.getLogger(__name__)
 
 
 # ================================================================================================ samples
@@ -564,7 +567,7 @@ class Trainer:
         self.save_last(self.epoch, 0)
         if self.d.main:
             runs.write_history(self.dir, self.history)
-            if self.progress:
+            if self.progress:  # the per-epoch line is progress display, like a bar (progress=False: silent)
                 shown = {k: row[k] for k in ("train_loss", "val_loss", "latent_dead_frac") if k in row}
                 print(f"epoch {self.epoch}/{self.cfg.epochs} " + " ".join(f"{k}={v:.4g}" for k, v in shown.items()),
                       file=sys.stderr)
@@ -575,8 +578,7 @@ class Trainer:
         if self.disc is not None:
             self.disc.train()
         if self.d.main and self.resumed_from is not None and self.progress:
-            print(f"colorlib.train: resuming {self.dir.name} at epoch {self.epoch + 1}, step {self.step}",
-                  file=sys.stderr)
+            log.warning("colorlib.train: resuming %s at epoch %d, step %d", self.dir.name, self.epoch + 1, self.step)
         while self.epoch < self.cfg.epochs:
             self.end_epoch(self.run_epoch())
         return self.finish()
