@@ -26,10 +26,11 @@ help:
 	@echo "make test       run the test suite (installs Debian's chromium for the browser test when root)"
 	@echo "make benchmark  print training/inference speed of the final model and the style picker's latency"
 
-$(VENV)/.installed: pyproject.toml
+# Every extra, at the exact versions of the report (constraints.txt; pyproject.toml only gives ranges).
+$(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e ".[test]"
+	$(PY) -m pip install -q -e ".[notebooks,app,export,test]" -c constraints.txt
 	touch $@
 
 install: $(VENV)/.installed

@@ -1,8 +1,7 @@
-"""``python -m colorlib``: the command line (see ``colorlib.cli``)."""
+"""``python -m colorlib``: the ``colorlib`` command (see ``colorlib.commands``)."""
 import sys
 
-import colorlib  # noqa: F401  (torchvision compatibility step first)
-from colorlib.cli import main
+from colorlib.commands import main
 
 if __name__ == "__main__":
     sys.exit(main())

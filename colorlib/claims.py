@@ -289,7 +289,10 @@ def recorded(notebook: str) -> dict:
         data = results.load(notebook)
     except FileNotFoundError:
         return {}
-    return {cid: {**entry, "profile": data.get("profile", "?"), "seeds": data.get("seeds")}
+    profile = data.get("profile", "?")
+    if data.get("overrides"):  # a profile with sizes changed (--set) is not that profile: say so beside it
+        profile += " with " + ", ".join(f"{k}={v}" for k, v in sorted(data["overrides"].items()))
+    return {cid: {**entry, "profile": profile, "seeds": data.get("seeds")}
             for cid, entry in data.get("claims", {}).items()}
 
 

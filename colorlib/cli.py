@@ -1,10 +1,11 @@
-"""Command line: ``python -m colorlib colorize INPUT... --style IMAGE --out DIR``.
+"""Command line: ``colorlib colorize INPUT... --style IMAGE --out DIR`` (also ``python -m colorlib colorize``).
 
-    python -m colorlib colorize photo.jpg --out coloured/
-    python -m colorlib colorize photo.jpg scans/ --style painting.jpg --out coloured/
-    python -m colorlib colorize photo.jpg --style a.jpg --blend b.jpg --alpha 0.3 --out coloured/
-    python -m colorlib colorize photo.jpg --style natural --model lab --out coloured/
-    python -m colorlib colorize photo.jpg --style a.jpg --checkpoint .cache/colorlib/runs/<key> --out coloured/
+    colorlib colorize photo.jpg --out coloured/
+    colorlib colorize photo.jpg scans/ clip.mp4 --style painting.jpg --out coloured/
+    colorlib colorize photo.jpg --style a.jpg:0.7 --style b.jpg:0.3 --strength 0.8 --saturation 1.2 --out coloured/
+    colorlib colorize photo.jpg --style a.jpg --blend b.jpg --alpha 0.3 --out coloured/
+    colorlib colorize photo.jpg --style natural --model lab --device auto --format jpeg --quality 90 --out coloured/
+    colorlib colorize photo.jpg --style a.jpg --checkpoint .cache/colorlib/runs/<key> --out coloured/
 
 INPUT: image files and folders (every file below a folder, hidden ones left out; a progress bar when there is
 more than one). Any size and any mode ``colorlib.data.open_rgb`` reads (CMYK, palette, 16-bit, alpha, grey,
@@ -15,8 +16,11 @@ and recombined with the full-resolution lightness (``colorlib.inference.colorize
 ``--style``: ``auto`` (the default: colours without any reference, by the shipped automatic model, the winner
 of notebook 13), an image (a painting), or ``natural`` (the mean style latent of the model's training photos; for
 a ``--checkpoint`` only when it was trained on colorlib's own ``gcompris`` or ``samples``: a folder recorded in a
-checkpoint is never read, ``--natural-from DIR`` names the photos instead). ``--blend IMAGE2 --alpha A``: the
-latent ``(1 - A) style + A blend``. Models: by default the ones shipped in ``models/`` (no data set or training
+checkpoint is never read, ``--natural-from DIR`` names the photos instead). Repeated, with ``:WEIGHT`` suffixes, the weighted mean of
+their latents (``inference.mix``). ``--blend IMAGE2 --alpha A``: the latent ``(1 - A) style + A blend``.
+``--strength S``: from the automatic (natural) colours (0) to the style's (1); ``--saturation G``: chroma gain,
+gamut-safe. ``--device``: where the network runs. Videos (``colorlib.video``) are coloured frame by frame with one
+latent, keeping the frame timing and the audio. Models: by default the ones shipped in ``models/`` (no data set or training
 needed; ``--model lab`` for the LAB one); ``--profile report`` takes the report's trained models from the run
 cache instead, ``--checkpoint`` a run folder or checkpoint stem, and ``--pretrained`` a folder in the shipped
 layout or a Hugging Face hub id.
@@ -41,13 +45,18 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from colorlib import data, files, inference
+from colorlib import data, distributed, files, inference, video
 
 NATURAL_WORDS = ("natural", "natural-colours", "natural-colors")
 AUTO = "auto"
 
 
-def _inputs(paths: Sequence[str]) -> list[tuple[Path, Path | None, str | None]]:
+def _rel(path: Path, suffix: str) -> Path:
+    """Output path of an input (relative): a video keeps its container kind, an image gets ``suffix``."""
+    return path.with_name(video.output_name(path)) if video.is_video(path) else path.with_suffix(suffix)
+
+
+def _inputs(paths: Sequence[str], suffix: str = ".png") -> list[tuple[Path, Path | None, str | None]]:
     """(file, output path relative to --out, or None; why it cannot be read, or None) for each input file."""
     items: list[tuple[Path, Path | None, str | None]] = []
     for raw in paths:
@@ -56,9 +65,9 @@ def _inputs(paths: Sequence[str]) -> list[tuple[Path, Path | None, str | None]]:
             files = data._folder_files(path)
             if not files:
                 items.append((path, None, "empty folder"))
-            items += [(f, f.relative_to(path).with_suffix(".png"), None) for f in files]
+            items += [(f, _rel(f.relative_to(path), suffix), None) for f in files]
         elif path.is_file():
-            items.append((path, Path(path.name).with_suffix(".png"), None))
+            items.append((path, _rel(Path(path.name), suffix), None))
         else:
             items.append((path, None, "no such file or folder"))
     return items
@@ -73,10 +82,18 @@ def save_output(image, target: Path, overwrite: bool, taken: set[Path]) -> Path:
 
 
 def _model(args) -> inference.ColorModel:
-    natural = any(s is not None and s.lower() in NATURAL_WORDS for s in (args.style, args.blend))
+    cm = _load_model(args)
+    cm.model.to(distributed.resolve_device(args.device))  # ConfigError (a ValueError) for a missing device
+    return cm
+
+
+def _load_model(args) -> inference.ColorModel:
+    names = [_spec(s)[0].lower() for s in args.style] + ([args.blend.lower()] if args.blend else [])
+    # the natural latent is also the start of --strength
+    natural = args.strength != 1.0 or any(n in NATURAL_WORDS for n in names)
     if args.natural_from is not None and natural:
         natural = args.natural_from  # a folder the user names, never one recorded in the checkpoint
-    automatic = args.style.lower() == AUTO
+    automatic = names[0] == AUTO
     if args.pretrained or not (args.checkpoint or args.profile):
         purpose = AUTO if automatic and not args.pretrained else (args.model or "rgb")
         return inference.load_shipped(purpose, args.pretrained, work_size=args.work_size)
@@ -108,6 +125,27 @@ def _interruptible():
         signal.signal(signal.SIGTERM, previous)
 
 
+def _spec(spec: str) -> tuple[str, float]:
+    """``IMAGE[:WEIGHT]`` -> (IMAGE, weight); a tail that is not a number belongs to the name."""
+    name, sep, tail = spec.rpartition(":")
+    try:
+        return (name, float(tail)) if sep and name else (spec, 1.0)
+    except ValueError:
+        return spec, 1.0
+
+
+def _style(cm: inference.ColorModel, specs: Sequence[str]):
+    """The latent of one or several ``--style IMAGE[:WEIGHT]`` (weighted mean)."""
+    parsed = [_spec(s) for s in specs]
+    if len(parsed) == 1 and parsed[0][1] > 0:
+        return _latent(cm, parsed[0][0], "--style")  # one style, or 'auto' (which is not a latent to mix)
+    if any(name.lower() == AUTO for name, _ in parsed):
+        raise ValueError("--style auto colours without a reference: it cannot be mixed with other styles")
+    if any(w < 0 for _, w in parsed) or sum(w for _, w in parsed) <= 0:
+        raise ValueError(f"--style weights must be >= 0 with a positive sum: {' '.join(specs)}")
+    return inference.mix([_latent(cm, name, "--style") for name, _ in parsed], [w for _, w in parsed])
+
+
 def _latent(cm: inference.ColorModel, spec: str, option: str):
     if spec.lower() == AUTO:
         return cm.auto_latent()
@@ -127,13 +165,14 @@ def _latent(cm: inference.ColorModel, spec: str, option: str):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m colorlib colorize",
-        description="Colour grayscale (or colour) photos in the style of a painting; outputs keep the input's "
-                    "resolution and lightness.")
-    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders")
-    parser.add_argument("--style", default=AUTO, metavar="IMAGE",
+        prog="colorlib colorize",
+        description="Colour grayscale (or colour) photos and videos, automatically or in the style of a painting; "
+                    "outputs keep the input's resolution and lightness.")
+    parser.add_argument("inputs", nargs="+", metavar="INPUT", help="image or video files, or folders")
+    parser.add_argument("--style", action="append", default=None, metavar="IMAGE[:WEIGHT]",
                         help="'auto' (default: colours without a reference), a style image (a painting), or "
-                             "'natural' for the mean latent of the training photos")
+                             "'natural' for the mean latent of the training photos; repeat with :WEIGHT to mix "
+                             "several images (weights are normalised)")
     parser.add_argument("--blend", metavar="IMAGE2", help="a second style image (or 'natural') to blend in")
     parser.add_argument("--alpha", type=float, default=0.5,
                         help="weight of --blend in the latent interpolation, 0..1 (default 0.5)")
@@ -153,6 +192,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="with --checkpoint: photos whose mean style latent is 'natural' (default: the "
                              "checkpoint's training set only when it is colorlib's gcompris or samples; a folder "
                              "recorded in a checkpoint is never read)")
+    parser.add_argument("--strength", type=float, default=1.0,
+                        help="0: the automatic (natural) colours .. 1: the style's (default 1)")
+    parser.add_argument("--saturation", type=float, default=1.0, help="chroma gain, gamut-safe (default 1)")
+    parser.add_argument("--device", choices=("auto", "cpu", "cuda", "mps"), default="cpu",
+                        help="where the network runs (default cpu; auto: CUDA, else MPS, else CPU)")
+    parser.add_argument("--format", choices=("png", "jpeg"), default="png", help="image output format")
+    parser.add_argument("--quality", type=int, default=95, help="JPEG quality 1..95 (default 95)")
     parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
     parser.add_argument("--overwrite", action="store_true",
                         help="replace existing files in DIR (default: write <name>-1.png next to them)")
@@ -160,24 +206,48 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _colour_all(cm: inference.ColorModel, latent, items, out_dir: Path, progress: bool,
-                overwrite: bool = False) -> tuple[list, list]:
+def _colour_one(cm: inference.ColorModel, latent, path: Path, target: Path, args, taken: set[Path]
+                ) -> tuple[Path, str]:
+    """Colour one image or video to ``target`` or the first free numbered name (``files.write_new``, never a name
+    in ``taken``); returns the path written and its size for the report line."""
+    info: dict = {}
+    if video.is_video(path):
+        def write(tmp):
+            info.update(video.colorize_video(cm, path, tmp, latent, progress=not args.no_progress,
+                                             colour=lambda im: inference.colorize_full(cm, im, latent, args.strength,
+                                                                                       args.saturation),
+                                             container=video.container_format(target)))
+    else:
+        result = inference.colorize_full(cm, data.open_rgb(path, min_side=1), latent, args.strength, args.saturation)
+        info.update(width=result.width, height=result.height)
+
+        def write(tmp):
+            if args.format == "jpeg":
+                result.save(tmp, format="JPEG", quality=args.quality)
+            else:
+                result.save(tmp, format="PNG")
+    written = files.write_new(target, write, overwrite=args.overwrite, skip=taken)
+    taken.add(files.absolute(written))
+    frames = f", {info['frames']} frames" if "frames" in info else ""
+    return written, f"{info['width']}x{info['height']}{frames}"
+
+
+def _colour_all(cm: inference.ColorModel, latent, items, out_dir: Path, args) -> tuple[list, list]:
     """Colour every input into ``out_dir``; a bad one is reported and skipped. Returns (written, failed)."""
     from tqdm.auto import tqdm
 
     taken = {files.absolute(p) for p, _, _ in items if p.is_file()}  # never write over an input
-    bar = tqdm(items, unit="img", desc="colorize", disable=not progress or len(items) < 2, file=sys.stderr)
+    bar = tqdm(items, unit="file", desc="colorize", disable=args.no_progress or len(items) < 2, file=sys.stderr)
     done, failed = [], []
     for path, rel, problem in bar:
         try:
             if problem:
                 raise data.BadImage(problem)
-            result = inference.colorize_full(cm, data.open_rgb(path, min_side=1), latent)
             target = out_dir / rel
-            written = save_output(result, target, overwrite, taken)
+            written, size = _colour_one(cm, latent, path, target, args, taken)
             done.append(written)
             note = f"; {target.name} exists, kept" if written != target else ""
-            bar.write(f"wrote {written} ({result.width}x{result.height}{note})", file=sys.stdout)
+            bar.write(f"wrote {written} ({size}{note})", file=sys.stdout)
         except (data.BadImage, OSError, ValueError, MemoryError, RuntimeError) as err:
             failed.append(path)
             bar.write(f"skipping {path}: {err}", file=sys.stderr)
@@ -190,10 +260,14 @@ def colorize(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not 0.0 <= args.alpha <= 1.0:
         parser.error(f"--alpha must be in [0, 1], got {args.alpha}")
+    if args.style is None:
+        args.style = [AUTO]
     if args.work_size is not None and not 8 <= args.work_size <= inference.MAX_WORK_SIZE:
         parser.error(f"--work-size must be in [8, {inference.MAX_WORK_SIZE}], got {args.work_size} (the network's "
                      f"memory grows with its square)")
-    if args.blend and args.style.lower() == AUTO:
+    if not (0.0 <= args.strength <= 1.0 and 0.0 <= args.saturation <= 4.0 and 1 <= args.quality <= 95):
+        parser.error("--strength must be in [0, 1], --saturation in [0, 4], --quality in [1, 95]")
+    if args.blend and args.style == [AUTO]:
         parser.error("--blend mixes two styles: give --style IMAGE (or natural) too")
     with _interruptible():
         try:
@@ -209,7 +283,7 @@ def _colorize(args) -> int:
     """``colorize`` after its arguments are checked: load the model and the style, colour every input."""
     try:
         cm = _model(args)
-        latent = _latent(cm, args.style, "--style")
+        latent = _style(cm, args.style)
         if args.blend:
             latent = inference.blend(latent, _latent(cm, args.blend, "--blend"), args.alpha)
     except (FileNotFoundError, ValueError) as err:  # ModelNotFound, CheckpointError and BadImage among them
@@ -217,9 +291,9 @@ def _colorize(args) -> int:
         return 2
 
     out_dir = Path(args.out).expanduser()
-    items = _inputs(args.inputs)
-    done, failed = _colour_all(cm, latent, items, out_dir, not args.no_progress, args.overwrite)
-    summary = (f"coloured {len(done)} of {len(items)} image(s) into {out_dir} with the {cm.name} model "
+    items = _inputs(args.inputs, ".jpg" if args.format == "jpeg" else ".png")
+    done, failed = _colour_all(cm, latent, items, out_dir, args)
+    summary = (f"coloured {len(done)} of {len(items)} file(s) into {out_dir} with the {cm.name} model "
                f"({cm.origin}), working size {cm.work_size} px")
     if failed:
         summary += f"; {len(failed)} skipped (see above)"
@@ -227,18 +301,8 @@ def _colorize(args) -> int:
     return 0 if done else 1
 
 
-COMMANDS = {"colorize": colorize}
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in COMMANDS:
-        return COMMANDS[argv[0]](argv[1:])
-    help_asked = bool(argv) and argv[0] in ("-h", "--help")
-    unknown = bool(argv) and not help_asked
-    print("usage: python -m colorlib colorize INPUT... [--style auto|IMAGE|natural] [--blend IMAGE2 --alpha A] "
-          "[--checkpoint PATH] --out DIR\n\ncommands:\n  colorize   colour photos in a painting's style "
-          "(python -m colorlib colorize --help)", file=sys.stderr if unknown else sys.stdout)
-    if unknown:
-        print(f"error: unknown command {argv[0]!r}", file=sys.stderr)
-    return 0 if help_asked else 2
+    """The ``colorlib`` command (kept here for callers of ``colorlib.cli.main``; see ``colorlib.commands``)."""
+    from colorlib import commands
+
+    return commands.main(argv)

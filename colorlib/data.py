@@ -9,7 +9,8 @@ Sources (the ``source`` argument everywhere):
 - a folder path: every image file below it (``<folder>/<kind>`` is used when it exists); bad files are
   skipped with one warning line each and a final count.
 - ``"imagenet-1k"`` (photos) and ``"huggan/wikiart"`` (paintings): Hugging Face hub datasets, streamed;
-  they need a network (and, for ImageNet, an accepted licence and a token).
+  they need a network (and, for ImageNet, an accepted licence and a token), or a local copy of their files
+  named by ``COLORLIB_HUB_MIRROR`` (see ``colorlib.hub``).
 
 Splits: photos get "train"/"val"/"test" (~80/10/10) by ranking the SHA-256 of each image's source path, so a
 split depends only on the set of paths, never on ordering or on Python's salted ``hash()``; paintings get
@@ -32,9 +33,7 @@ import json
 import logging
 import os
 import shutil
-import socket
 import tempfile
-import threading
 import time
 import warnings
 from collections import Counter
@@ -46,8 +45,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageCms, ImageOps
 
+from colorlib import hub
 from colorlib.color import luma_bt601
 from colorlib.files import atomic_path, write_json, write_text
+from colorlib.hub import HUB_SOURCES, HubUnavailable  # noqa: F401  (part of this module's API)
 from colorlib.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -65,12 +66,6 @@ GRAY_CHROMA = 0.02
 MIN_SIDE = 32  # smaller images (icons, thumbnails) are skipped; larger ones below the working size are upscaled
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".bmp", ".gif", ".tif", ".tiff", ".ppm", ".pgm", ".pbm"}
 PREPARE_VERSION = 1  # bump when the built dataset's content or layout changes
-HUB_SOURCES = {
-    # name -> kind, our split -> hub split, licence note
-    "imagenet-1k": ("photos", {"train": "train", "val": "validation", "test": "test"},
-                    "ImageNet terms of access (non-commercial research)"),
-    "huggan/wikiart": ("paintings", {"style": "train"}, "see the huggan/wikiart dataset card"),
-}
 SAMPLES = (
     # (name, source path, licence, copyright)
     ("astronaut", "skimage.data.astronaut", "public-domain", "NASA"),
@@ -87,10 +82,6 @@ SAMPLES = (
 
 class BadImage(ValueError):
     """A file that cannot be turned into an RGB image; the message is the reason."""
-
-
-class HubUnavailable(ConnectionError):
-    """A hub dataset was asked for without a usable network."""
 
 
 @dataclass
@@ -467,64 +458,6 @@ def _folder_kind_dir(folder: Path, kind: str) -> Path:
     return sub if sub.is_dir() else folder
 
 
-# ------------------------------------------------------------------------------------------------ hub
-def _hub_reachable(timeout: float = 3.0) -> str | None:
-    """None when the hub answers, else why not. Bounded in time (DNS included, via a thread)."""
-    if any(os.environ.get(v, "").strip().lower() in ("1", "true", "yes", "on")
-           for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")):
-        return "HF_HUB_OFFLINE / HF_DATASETS_OFFLINE is set"
-    if any(os.environ.get(v) for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")):
-        return None  # behind a proxy a direct probe says nothing; let datasets try
-    from urllib.parse import urlparse
-    host = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co")).hostname or "huggingface.co"
-    result: list[str | None] = ["timed out"]
-
-    def probe():
-        try:
-            socket.create_connection((host, 443), timeout=timeout).close()
-            result[0] = None
-        except OSError as err:
-            result[0] = f"cannot connect to {host}: {err}"
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout + 0.5)
-    return result[0]
-
-
-def _hub_error(source: str, why: str) -> HubUnavailable:
-    return HubUnavailable(
-        f"hub dataset {source!r} needs a network connection to huggingface.co ({why}). Offline, use the "
-        f"embedded default `load_dataset(\"gcompris\")` (run `python -m colorlib.data prepare` once), the "
-        f"in-wheel `\"samples\"`, or a local folder `load_dataset(\"/path/to/photos\")`."
-        + (" ImageNet is gated: accept its terms on the hub and log in (`hf auth login`)."
-           if source == "imagenet-1k" else ""))
-
-
-def _load_hub(source: str, kind: str, split: str | None):
-    hub_kind, split_map, licence = HUB_SOURCES[source]
-    if kind != hub_kind:
-        raise ValueError(f"hub source {source!r} provides {hub_kind}, not {kind}")
-    split = split or next(iter(split_map))
-    if split not in split_map:
-        raise ValueError(f"hub source {source!r} has splits {list(split_map)}, not {split!r}")
-    why = _hub_reachable()
-    if why:
-        raise _hub_error(source, why)
-    import datasets
-    try:
-        ds = datasets.load_dataset(source, split=split_map[split], streaming=True)
-    except Exception as err:  # noqa: BLE001 - any failure here means "no usable hub"; keep the cause
-        raise _hub_error(source, f"{type(err).__name__}: {err}") from err
-
-    def annotate(example, index):
-        return {"name": f"{source.replace('/', '_')}_{split}_{index:07d}",
-                "source_path": f"hf://{source}/{split_map[split]}/{index}", "licence": licence,
-                "copyright": "", "split": split, "kind": kind}
-
-    return ds.map(annotate, with_indices=True)
-
-
 # ------------------------------------------------------------------------------------------ public API
 def _check_kind(kind: str) -> None:
     if kind not in KINDS:
@@ -572,12 +505,13 @@ def load_dataset(source: str = "gcompris", kind: str = "photos", split: str | No
 
     Embedded and sample sets come from `prepare` (built on first use). A folder is validated first (bad files
     skipped with a warning) and its ``image`` column holds the files as they are (not yet RGB: use
-    `load_images` for clean RGB). Hub names return a streaming ``IterableDataset`` and need a network;
-    offline they raise `HubUnavailable` within seconds (at once with ``HF_HUB_OFFLINE=1``).
+    `load_images` for clean RGB). Hub names return a streaming ``IterableDataset`` (``colorlib.hub.stream``:
+    the hub's columns too, images undecoded) and need a network or a local copy (``COLORLIB_HUB_MIRROR``);
+    without either they raise `HubUnavailable` within seconds (at once with ``HF_HUB_OFFLINE=1``).
     """
     _check_kind(kind)
     if source in HUB_SOURCES:
-        return _load_hub(source, kind, split)
+        return hub.stream(source, kind, split)
     return _load(source, kind, split)[0]
 
 
@@ -612,7 +546,7 @@ def _source_key(source: str, kind: str) -> tuple[str, str]:
         counts = prepare(source, progress=True)
         return f"{source}-v{PREPARE_VERSION}", _digest(json.dumps(counts, sort_keys=True))[:16]
     if source in HUB_SOURCES:
-        return source.replace("/", "__"), "hub"
+        return source.replace("/", "__"), hub.fingerprint(source)
     folder = _folder_kind_dir(Path(source).expanduser().resolve(), kind)
     if not folder.is_dir():
         raise FileNotFoundError(f"{source!r} is neither a known source nor an existing folder")
@@ -640,7 +574,8 @@ def load_images(source: str = "gcompris", kind: str = "photos", split: str | Non
 
     The first call decodes and resizes each image once into ``<cache>/resized/<source>/<size>/`` (PNG) and
     writes an index; later calls read the small PNGs only. ``limit`` keeps the first ``limit`` images in a
-    fixed order (required for hub sources, which are streamed). Images whose short side is under ``size``
+    fixed order (required for hub sources, which are streamed: their first ``limit`` rows spread over the
+    split's shards, see ``colorlib.hub.spread``). Images whose short side is under ``size``
     are upscaled (one summary warning); files that fail to decode are skipped with a warning.
     """
     _check_kind(kind)
@@ -654,7 +589,7 @@ def load_images(source: str = "gcompris", kind: str = "photos", split: str | Non
 
     import datasets
     if source in HUB_SOURCES:
-        rows: Iterable[dict] = _load_hub(source, kind, split).take(limit)
+        rows: Iterable[dict] = hub.stream(source, kind, split, limit=limit)
         skipped, total, n_rows = [], None, limit
     else:
         ds, skipped, total = _load(source, kind, split)

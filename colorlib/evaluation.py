@@ -124,7 +124,9 @@ def sample_photos(P) -> tuple[torch.Tensor, list[str]]:
 
 
 def paintings(P, limit: int | None = None) -> tuple[torch.Tensor, list[str]]:
-    """The paintings as an RGB batch (centre crops at the evaluation size), with their titles or names."""
+    """The paintings as an RGB batch (centre crops at the evaluation size), with their titles or names; at most
+    ``limit`` (default: the profile's ``style_limit``, the paintings the runs train on; None: all)."""
+    limit = limit if limit is not None else P.style_limit
     records = data.load_images(P.style_source, "paintings", None, P.eval_size, limit=limit, progress=False)
     names = [getattr(r, "title", None) or r.name for r in records]
     return _batch(records, P.eval_size), names

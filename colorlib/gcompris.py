@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import io
 import json
+import logging
 import os
 import re
 import shutil
@@ -32,6 +33,8 @@ from typing import Iterator
 from PIL import Image
 
 from colorlib.paths import cache_dir
+
+log = logging.getLogger(__name__)
 
 PACKAGE = "gcompris-qt-data"
 RCC_SUBDIR = "usr/share/gcompris-qt/rcc"
@@ -115,7 +118,7 @@ def _apt_download(folder: Path) -> Path:
     debs = sorted(folder.glob(f"{PACKAGE}_*.deb"))
     if (run.returncode != 0 or not debs) and hasattr(os, "geteuid") and os.geteuid() == 0:
         # A fresh machine often has no package lists yet; as root we may refresh them once and retry.
-        print(f"apt-get download {PACKAGE} failed; running `apt-get update` once and retrying ...", flush=True)
+        log.warning("apt-get download %s failed; running `apt-get update` once and retrying ...", PACKAGE)
         subprocess.run(["apt-get", "update", "-qq"], capture_output=True, text=True)
         run = subprocess.run(["apt-get", "download", PACKAGE], cwd=folder, capture_output=True, text=True)
         debs = sorted(folder.glob(f"{PACKAGE}_*.deb"))

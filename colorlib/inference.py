@@ -16,7 +16,8 @@
   of the same lightness, which is always inside) instead of clipping the channels, so the lightness is kept exactly;
   only the final 8-bit rounding changes it: by at most 0.5/255 in Y', and by at most about 0.26 L* units (the
   first-order bound over the 8-bit sRGB cube, reached for dark saturated colours; 0.14 for greys).
-* ``blend(a, b, alpha)``: the latent interpolation of two styles.
+* ``blend(a, b, alpha)``: the latent interpolation of two styles; ``mix(latents, weights)``: of several.
+* ``knob_chroma``: the strength (automatic -> style colours) and saturation knobs.
 """
 from __future__ import annotations
 
@@ -373,9 +374,23 @@ def _rows_bilinear(chroma_w: torch.Tensor, rows: torch.Tensor, height: int) -> t
 def network_chroma(cm: ColorModel, rgb_small: torch.Tensor, latent: torch.Tensor | str | None) -> torch.Tensor:
     """Chroma ``(1, 2, h, w)`` the network predicts for an RGB image ``(1, 3, h, w)`` already at working size."""
     cm.model.eval()
+    device = next(cm.model.parameters()).device  # the model may live on a GPU (--device); images stay on the CPU
     net_light, _ = color.to_network(rgb_small, cm.space)
-    out = cm.model(net_light, latent)
+    out = cm.model(net_light.to(device), latent.to(device) if isinstance(latent, torch.Tensor) else latent)
+    out = out.float().cpu()
     return _chroma_from_output(out, cm.space)
+
+
+def knob_chroma(cm: ColorModel, rgb_small: torch.Tensor, latent: torch.Tensor | str | None, strength: float = 1.0,
+                saturation: float = 1.0) -> torch.Tensor:
+    """``network_chroma`` with the two knobs: ``strength`` moves the chroma from the automatic colours (the
+    natural latent, ``cm.natural``) towards the style's (0: automatic, 1: the style's; linear in chroma), and
+    ``saturation`` multiplies it (``combine`` then scales back whatever leaves the sRGB cube, so the lightness
+    stays exact)."""
+    chroma = network_chroma(cm, rgb_small, latent)
+    if strength != 1.0:
+        chroma = strength * chroma + (1 - strength) * network_chroma(cm, rgb_small, cm.natural)
+    return chroma * saturation
 
 
 def check_shape(size: tuple[int, int]) -> None:
@@ -403,15 +418,16 @@ def work_shape(size: tuple[int, int], work_size: int) -> tuple[int, int]:
 
 
 @torch.no_grad()
-def colorize_full(cm: ColorModel, image: Image.Image, latent: torch.Tensor | str | None) -> Image.Image:
+def colorize_full(cm: ColorModel, image: Image.Image, latent: torch.Tensor | str | None, strength: float = 1.0,
+                  saturation: float = 1.0) -> Image.Image:
     """Colour ``image`` (any size; any mode ``data.open_rgb`` reads) with style ``latent`` ``(1, D)``; the
     result has the input's size and lightness (see the module docstring). Works in strips, so memory stays
-    bounded for very large images."""
+    bounded for very large images. ``strength``, ``saturation``: see ``knob_chroma``."""
     image = data.open_rgb(image, min_side=1)
     width, height = image.size
     h, w = work_shape(image.size, cm.work_size)
     small = data.to_tensor(image.resize((w, h), Image.Resampling.LANCZOS) if (w, h) != image.size else image)[None]
-    chroma_w = _upsample_width(network_chroma(cm, small, latent), width)
+    chroma_w = _upsample_width(knob_chroma(cm, small, latent, strength, saturation), width)
     arr = np.asarray(image)
     out = np.empty_like(arr)
     step = max(1, STRIP_PIXELS // width)
@@ -422,6 +438,18 @@ def colorize_full(cm: ColorModel, image: Image.Image, latent: torch.Tensor | str
         res = combine(lightness(rgb, cm.space), chroma, cm.space)
         out[r0:r1] = color.to_uint8(res[0].permute(1, 2, 0).numpy())
     return Image.fromarray(out, "RGB")
+
+
+def mix(latents: Sequence[torch.Tensor | None], weights: Sequence[float]) -> torch.Tensor | None:
+    """Weighted mean of style latents (weights >= 0, normalised to sum 1). A None ("no style") cannot be mixed:
+    it is left out, unless it is all there is."""
+    if len(latents) != len(weights) or not latents or any(w < 0 for w in weights) or sum(weights) <= 0:
+        raise ValueError(f"style weights must be >= 0 with a positive sum, one per style: {list(weights)}")
+    kept = [(z, w) for z, w in zip(latents, weights) if z is not None and w > 0]
+    if not kept:
+        return None
+    total = sum(w for _, w in kept)
+    return sum(z * (w / total) for z, w in kept)
 
 
 def blend(a: torch.Tensor | None, b: torch.Tensor | None, alpha: float) -> torch.Tensor | None:

@@ -7,8 +7,9 @@ calibrated on (the original study fed [0, 1] images; that under-uses the trunk's
 different numbers).
 
 LPIPS needs ImageNet weights for its trunk (AlexNet, VGG16 or SqueezeNet 1.1), kept where torch.hub keeps them
-(``$TORCH_HOME/hub/checkpoints/``). ``lpips`` would load them through torchvision and torch.hub, which unpickle
-the file (``weights_only=False``): whoever can write into that folder could run code in every training. So
+(``$TORCH_HOME/hub/checkpoints/``; ``hub_dir()``: where TORCH_HOME is unset, a checkout's ``.cache/torch`` that
+``make`` seeded, chosen here instead of by changing TORCH_HOME for the process). ``lpips`` would load them
+through torchvision and torch.hub, which unpickle the file (``weights_only=False``): whoever can write into that folder could run code in every training. So
 colorlib builds the network empty and loads every weight itself with ``torch.load(weights_only=True)``
 (``load_weights_file``: tensors only; a file that needs any other object is refused and nothing in it runs):
 the trunk from the hub cache and lpips' linear heads from the ``lpips`` wheel. Which trunk, once per trunk:
@@ -43,7 +44,7 @@ from typing import Callable, Mapping
 import torch
 import torch.nn.functional as F
 
-from colorlib import files
+from colorlib import files, paths
 
 NETS = ("alex", "vgg", "squeeze")
 DEFAULT_NET = "alex"  # as in the study
@@ -92,10 +93,20 @@ def _check_net(net: str) -> str:
     return net
 
 
+def hub_dir() -> str:
+    """torch.hub's folder for the LPIPS trunks: ``torch.hub.get_dir()``, except that where TORCH_HOME is unset
+    and ``make`` seeded a checkout's ``.cache/torch`` (offline machines), that one. Chosen here, where the weights
+    are loaded, instead of by changing TORCH_HOME for the whole process."""
+    seeded = paths.seeded_torch_home()
+    if "TORCH_HOME" not in os.environ and seeded is not None:
+        return str(seeded / "hub")
+    return torch.hub.get_dir()
+
+
 def checkpoint_path(net: str) -> Path:
     """Where torch.hub keeps (or would download) the ImageNet trunk that ``lpips.LPIPS(net=net)`` loads."""
     name = _trunk_weights(_check_net(net)).url.rsplit("/", 1)[-1]
-    return Path(torch.hub.get_dir()) / "checkpoints" / name
+    return Path(hub_dir()) / "checkpoints" / name
 
 
 _SHA_CACHE: dict[tuple[str, int, int], str] = {}
@@ -246,7 +257,7 @@ _MODELS: dict[tuple[str, str, str], torch.nn.Module] = {}  # (net, hub dir, devi
 def resolve_lpips(net: str = "alex") -> LPIPSTrunk:
     """Decide (once per trunk and hub folder) which LPIPS trunk serves a request for ``net``, loading it."""
     _check_net(net)
-    hub = torch.hub.get_dir()
+    hub = hub_dir()
     key = (net, hub)
     if key in _RESOLVED:
         return _RESOLVED[key]
@@ -290,7 +301,7 @@ def load_lpips(net: str = "alex", device: str | torch.device = "cpu") -> tuple[t
     trunk = resolve_lpips(net)
     if trunk.net is None:
         return None, trunk
-    return _model_on(trunk.net, torch.hub.get_dir(), device), trunk
+    return _model_on(trunk.net, hub_dir(), device), trunk
 
 
 def _model_on(net: str, hub: str, device: str | torch.device) -> torch.nn.Module:
@@ -321,7 +332,7 @@ class LPIPSLoss:
             raise LPIPSUnavailable(self.trunk.note)
         self.net = self.trunk.net
         self.label = self.trunk.label
-        self._hub = torch.hub.get_dir()  # the model stays the one resolved now, whatever TORCH_HOME does later
+        self._hub = hub_dir()  # the model stays the one resolved now, whatever TORCH_HOME does later
 
     def per_image(self, pred_rgb: torch.Tensor, target_rgb: torch.Tensor) -> torch.Tensor:
         """LPIPS per image, shape (B,)."""

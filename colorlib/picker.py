@@ -436,10 +436,12 @@ class StylePicker:
 def default_images(profile: str = "report", n_photos: int = 8, n_paintings: int | None = None,
                    size: int = DISPLAY_SIZE) -> tuple[list, list]:
     """Held-out (test split) photos and the paintings of ``profile``'s sources, as ``(name, PIL)`` lists,
-    resized so the short side is ``size`` (cached on disk by ``colorlib.data``)."""
+    resized so the short side is ``size`` (cached on disk by ``colorlib.data``). ``n_paintings`` defaults to the
+    profile's ``style_limit`` (None: all; a streamed hub source needs a number)."""
     from colorlib import profiles
 
     P = profiles.resolve(profile, "03")
+    n_paintings = n_paintings if n_paintings is not None else P.style_limit
     photos = data.load_images(P.source, "photos", "test", size, limit=n_photos, progress=False)
     paints = data.load_images(P.style_source, "paintings", None, size, limit=n_paintings, progress=False)
     return ([(short_name(r.name), r.image) for r in photos],

@@ -12,22 +12,32 @@ notebook's own section, then any override that is not ``None``.
 
 ``seeds`` are the training seeds of every run a verdict or a headline number depends on (3 under ``report``);
 ``seed`` (0) is the one seed of what needs only one (snapshots, figures' choices) and never varies with them.
+
+Overrides for a whole report: ``COLORLIB_OVERRIDES`` (a JSON object of parameter values, which
+``python -m colorlib.report --set KEY=VALUE`` writes for the notebooks it runs) is applied by ``resolve`` on top
+of the profile and its notebook sections, before the notebook's own arguments; each value goes to the notebooks
+that have the parameter, and a name no notebook knows is an error. The test suite's miniature paper run is
+``--profile paper`` with its sizes set this way; results record the overrides, and ``report/claims.md`` shows
+them beside the profile.
 """
 from __future__ import annotations
 
 import copy
+import json
+import os
 from types import SimpleNamespace
 
 from colorlib.config import TrainConfig
 
-TRAINING_FIELDS = ("source", "size", "limit", "epochs", "batch_size", "lr", "seed", "device", "compile",
-                   "channels_last")
+TRAINING_FIELDS = ("source", "size", "limit", "val_limit", "style_limit", "epochs", "batch_size", "lr", "seed",
+                   "device", "compile", "channels_last", "num_workers")
 """The ``TrainConfig`` fields a profile sets. Their common values are TrainConfig's defaults (the report
 profile's): ``experiments.config`` hands every one of them on to the runs, so no field is copied by hand."""
 
 COMMON = {
     # data and training: photos from `source` ("gcompris", "samples", a folder path, or a hub name), crops of
-    # `size` px (a multiple of 16), at most `limit` training photos (None: all), ...
+    # `size` px (a multiple of 16), at most `limit` training photos (None: all), `val_limit` validation photos
+    # (None: all; a tenth of `limit` from a hub), `style_limit` paintings (None: all; a hub needs a number), ...
     **{name: getattr(TrainConfig(), name) for name in TRAINING_FIELDS},
     "style_source": "gcompris",  # paintings: "gcompris", a folder path, or "huggan/wikiart"
     "eval_size": 64,  # evaluation crop side
@@ -58,8 +68,8 @@ PROFILES: dict[str, dict] = {
     },
     "paper": {
         "common": {"source": "imagenet-1k", "style_source": "huggan/wikiart", "size": 128, "eval_size": 128,
-                   "limit": 50_000, "n_eval": 500, "epochs": 32, "batch_size": 64, "lr": 1e-4,
-                   "lpips_net": "alex", "compile": True, "channels_last": True, "seeds": (0, 1, 2)},
+                   "limit": 50_000, "style_limit": 1_000, "n_eval": 500, "epochs": 32, "batch_size": 64, "lr": 1e-4,
+                   "lpips_net": "alex", "compile": True, "channels_last": True, "num_workers": 4, "seeds": (0, 1, 2)},
     },
 }
 
@@ -97,11 +107,60 @@ def resolve(profile: str = "report", notebook: str | None = None, **overrides) -
     if unknown:
         raise ValueError(f"unknown parameter(s) {', '.join(unknown)} for notebook {notebook} "
                          f"(known: {', '.join(sorted(params))})")
+    forced = check_overrides(profile, env_overrides())
+    params.update({k: v for k, v in forced.items() if k in params})
     params.update({k: v for k, v in overrides.items() if v is not None})
     params["seeds"] = _seeds(params["seeds"])
     params["profile"] = profile
     params["notebook"] = notebook
+    params["overrides"] = forced
     return SimpleNamespace(**params)
+
+
+OVERRIDES_ENV = "COLORLIB_OVERRIDES"
+
+
+def env_overrides() -> dict:
+    """The parameter values ``COLORLIB_OVERRIDES`` sets for every notebook ({} when it is unset)."""
+    raw = os.environ.get(OVERRIDES_ENV, "").strip()
+    if not raw:
+        return {}
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{OVERRIDES_ENV} must be a JSON object of parameter values, got {raw!r} ({err})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{OVERRIDES_ENV} must be a JSON object of parameter values, got {raw!r}")
+    return value
+
+
+def known_parameters(profile: str) -> set[str]:
+    """Every parameter some notebook has under ``profile`` (the common ones, the notebooks' own)."""
+    names = set(COMMON) | {k for section in NOTEBOOK_DEFAULTS.values() for k in section}
+    return names | {k for section in PROFILES[profile].values() for k in section}
+
+
+def check_overrides(profile: str, overrides: dict) -> dict:
+    """``overrides`` when every name in it is a parameter of some notebook under ``profile``; else ValueError."""
+    unknown = sorted(set(overrides) - known_parameters(profile))
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(unknown)} in the overrides ({OVERRIDES_ENV} / --set); "
+                         f"known: {', '.join(sorted(known_parameters(profile)))}")
+    return dict(overrides)
+
+
+def parse_set(items) -> dict:
+    """``["limit=8", "seeds=[0]", "compile=false"]`` -> ``{"limit": 8, "seeds": [0], "compile": False}`` (values
+    are YAML, as in ``python -m colorlib.train --set``)."""
+    import yaml
+
+    out = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        out[name.strip()] = yaml.safe_load(value)
+    return out
 
 
 def _seeds(value) -> tuple[int, ...]:

@@ -5,6 +5,8 @@
     python -m colorlib.report --stability 3 4 5    # the whole report again with those seeds, into
                                                    # report/stability/seeds-3-4-5/, and report/stability.md
     python -m colorlib.report --export-only        # only re-export the chapters and report/README.md
+    python -m colorlib.report --profile paper --set limit=64 --set epochs=1   # a profile with sizes changed
+    python -m colorlib.report --profile paper --dry-run   # what the profile would stream, train and need
 
 Executed copies go to ``report/NN_name.ipynb`` (kept, partial output included, when a notebook fails), every
 figure a notebook writes is recorded in ``figures/manifest.json`` (notebook, profile, parameters, git commit,
@@ -172,12 +174,20 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--export-only", action="store_true",
                         help="run nothing: export the executed notebooks in report/ to report/chapters/ and write "
                              "report/README.md")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE", dest="overrides",
+                        help="override a parameter in every notebook that has it (YAML value, repeatable); "
+                             "recorded with the results")
+    parser.add_argument("--dry-run", action="store_true",
+                        help="print what the profile would stream, train and need (colorlib.plan), start nothing")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from colorlib import commands
+
+    commands.set_entry_environment()  # the notebook kernels start torch: passive OpenMP waiting for them
     todo = notebooks(args.only)
     if args.list:
         print("\n".join(p.name for p in todo))
@@ -187,6 +197,15 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.export_only:
         return export_chapters()
+    forced = {**profiles.env_overrides(), **profiles.check_overrides(args.profile, profiles.parse_set(args.overrides))}
+    if forced:  # the notebooks' kernels inherit it: profiles.resolve applies it in each of them
+        os.environ[profiles.OVERRIDES_ENV] = json.dumps(forced)
+        print(f"overrides for every notebook: {json.dumps(forced)}", flush=True)
+    if args.dry_run:
+        from colorlib import plan
+
+        print(plan.describe(args.profile, todo))
+        return 0
     if args.stability:
         return stability(args.profile, args.stability, todo, args.retrain)
     seeds = list(args.seeds) if args.seeds else list(profiles.resolve(args.profile).seeds)

@@ -29,7 +29,13 @@ def exists(notebook: str) -> bool:
 
 
 def save(notebook: str, data: dict) -> None:
-    """Write ``report/results/<notebook>.json`` atomically."""
+    """Write ``report/results/<notebook>.json`` atomically, with the report-wide overrides (``--set`` /
+    ``COLORLIB_OVERRIDES``) when there are any: a result of a profile with changed sizes says so."""
+    from colorlib import profiles
+
+    forced = profiles.env_overrides()
+    if forced:
+        data = {**data, "overrides": forced}
     files.write_json(path_of(notebook), files.jsonable(data, nonfinite="str"), indent=2, sort_keys=True)
 
 

@@ -17,8 +17,8 @@ import dataclasses
 import hashlib
 import io
 import json
+import logging
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Mapping
@@ -31,6 +31,8 @@ from colorlib import files, losses, models, paths, schema
 from colorlib.checkpoint import CheckpointError
 from colorlib.config import ConfigError, TrainConfig
 from colorlib.schema import Array, Int, Maybe, Num, Object, Str
+
+log = logging.getLogger(__name__)
 
 ENGINE_VERSION = 1  # enters the run key: bump when a change alters what a given config trains to
 DONE_SCHEMA = Object({"key": Str(), "epochs": Int(1), "steps": Int(), "best_val": Maybe(Num()),
@@ -250,7 +252,7 @@ def run_lock(folder: Path, main: bool = True):
     try:
         lock.acquire(timeout=0)
     except Timeout:
-        print(f"colorlib.train: waiting for another process training {folder} ...", file=sys.stderr)
+        log.warning("colorlib.train: waiting for another process training %s ...", folder)
         lock.acquire()
     try:
         yield

@@ -34,8 +34,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import copy
 import hashlib
 import json
+import logging
 import math
 import os
 import shutil
@@ -54,6 +56,8 @@ from colorlib.checkpoint import CheckpointError
 from colorlib.config import ConfigError, TrainConfig
 from colorlib.distributed import Dist, EpochSums, SkipSampler, init_distributed, resolve_device
 from colorlib.runs import Run, TrainData
+
+log = logging.getLogger(__name__)
 
 
 # ================================================================================================ samples
@@ -173,6 +177,14 @@ def gan_criterion(kind: str):
     return lambda logits, real: F.mse_loss(logits, torch.full_like(logits, 1.0 if real else 0.0))
 
 
+COMPILE_BACKEND = "inductor"
+"""``torch.compile``'s backend for ``TrainConfig.compile`` (the tests swap in a failing one to check the fallback)."""
+
+
+class CompileFallbackWarning(RuntimeWarning):
+    """torch.compile failed for a run; it trains without compile (the same run ``compile=False`` trains)."""
+
+
 def mixed_precision(precision: str, device: torch.device):
     """(autocast context factory, gradient scaler or None) for ``TrainConfig.precision`` on ``device``."""
     if precision == "fp16" and device.type != "cuda":
@@ -212,6 +224,7 @@ class Trainer:
         self.history: list[dict] = []
         self.sums = EpochSums(cfg.model.latent_dim if cfg.model.adain else None)
         self.resumed_from = self._resume_or_explain() if ck.exists(folder / "last") else None
+        self.first_step = True
         self._wrap()
 
     # ----------------------------------------------------------------------------------------- set-up
@@ -323,11 +336,19 @@ class Trainer:
             self.sums.reset()
         return self.step
 
-    def _wrap(self) -> None:
-        """torch.compile and DDP wrappers (after resuming: they must see the loaded weights)."""
-        if self.cfg.compile:
-            self.model.compile()
-        self.gen = Generator(self.model)
+    def _wrap(self, compiled: bool | None = None) -> None:
+        """torch.compile and DDP wrappers (after resuming: they must see the loaded weights). Only the training
+        forward is compiled (``torch.compile(model)`` shares the weights; validation and checkpoints use the
+        module itself); a failure is caught at the first step (``guarded_step``)."""
+        self.compiled = self.cfg.compile if compiled is None else compiled
+        net = self.model
+        if self.compiled:
+            try:
+                net = torch.compile(self.model, backend=COMPILE_BACKEND)
+            except Exception as err:  # noqa: BLE001 - any failure: train without it, and say so
+                self._compile_failed(err)
+                net = self.model
+        self.gen = Generator(net)
         self.disc_ddp = self.disc
         if self.d.world > 1:
             ddp_kw = dict(device_ids=[self.device.index] if self.device.type == "cuda" else None,
@@ -337,7 +358,51 @@ class Trainer:
             if self.disc is not None:
                 self.disc_ddp = nn.parallel.DistributedDataParallel(self.disc, **ddp_kw)
 
+    def _compile_failed(self, err: BaseException) -> None:
+        self.compiled = False
+        root = err
+        while isinstance(getattr(root, "inner_exception", None) or root.__cause__, BaseException):
+            root = getattr(root, "inner_exception", None) or root.__cause__  # the compiler's own error, unwrapped
+        lines = [line.strip() for line in str(root).splitlines() if line.strip()]
+        why = f"{type(root).__name__}: {lines[0][:300] if lines else ''}"
+        if root is not err:
+            why = f"{type(err).__name__} <- {why}"
+        warnings.warn(f"torch.compile failed for run {self.key} ({why}); training it "
+                      f"without compile (cfg.compile=False does the same, without the attempt)",
+                      CompileFallbackWarning, stacklevel=3)
+
     # ------------------------------------------------------------------------------------------ steps
+    def guarded_step(self, batch) -> tuple[dict, torch.Tensor | None]:
+        """``train_step`` under the step's dropout seed. The first compiled step compiles the graphs (forward
+        and backward); when that fails (no C compiler, an operator the compiler does not handle, ...), the
+        weights and buffers are put back, a ``CompileFallbackWarning`` says why, and the step is redone eagerly
+        with the same seed, so the run is the one ``compile=False`` trains. A second failure is a real error."""
+        seed = _mix(self.cfg.seed, "step", self.d.rank, self.step)  # dropout: a function of the step
+        torch.manual_seed(seed)
+        if not (self.compiled and self.first_step):
+            self.first_step = False
+            return self.train_step(batch)
+        modules = [m for m in (self.model, self.disc) if m is not None]
+        saved = ([copy.deepcopy(m.state_dict()) for m in modules],  # a step may fail after another one's update
+                 {name: copy.deepcopy(opt.state_dict()) for name, opt in self.opts.items()},
+                 copy.deepcopy(self.scaler.state_dict()) if self.scaler is not None else None)
+        try:
+            out = self.train_step(batch)
+        except Exception as err:  # noqa: BLE001 - retried eagerly below; a real error fails again there
+            self._compile_failed(err)
+            for m, state in zip(modules, saved[0]):
+                m.load_state_dict(state)
+            for name, opt in self.opts.items():
+                opt.zero_grad(set_to_none=True)
+                opt.load_state_dict(saved[1][name])
+            if self.scaler is not None:
+                self.scaler.load_state_dict(saved[2])
+            self._wrap(compiled=False)
+            torch.manual_seed(seed)
+            out = self.train_step(batch)
+        self.first_step = False
+        return out
+
     def term_names(self, training: bool) -> list[str]:
         """Names of the logged terms (fixed by the config, so every rank reduces the same vector)."""
         names = list(self.loss_fn.weights) + ["color", "loss"]
@@ -529,8 +594,7 @@ class Trainer:
         bar = tqdm(total=self.steps_per_epoch, initial=self.batch_done, desc=f"epoch {self.epoch + 1}/{cfg.epochs}",
                    disable=not (self.progress and d.main), leave=False, dynamic_ncols=True)
         for batch in self.train_loader:
-            torch.manual_seed(_mix(cfg.seed, "step", d.rank, self.step))  # dropout: a function of the step
-            terms, latent = self.train_step(batch)
+            terms, latent = self.guarded_step(batch)
             self.sums.add(terms, latent)
             self.step += 1
             self.batch_done += 1
@@ -564,7 +628,7 @@ class Trainer:
         self.save_last(self.epoch, 0)
         if self.d.main:
             runs.write_history(self.dir, self.history)
-            if self.progress:
+            if self.progress:  # the per-epoch line is progress display, like a bar (progress=False: silent)
                 shown = {k: row[k] for k in ("train_loss", "val_loss", "latent_dead_frac") if k in row}
                 print(f"epoch {self.epoch}/{self.cfg.epochs} " + " ".join(f"{k}={v:.4g}" for k, v in shown.items()),
                       file=sys.stderr)
@@ -575,8 +639,7 @@ class Trainer:
         if self.disc is not None:
             self.disc.train()
         if self.d.main and self.resumed_from is not None and self.progress:
-            print(f"colorlib.train: resuming {self.dir.name} at epoch {self.epoch + 1}, step {self.step}",
-                  file=sys.stderr)
+            log.warning("colorlib.train: resuming %s at epoch %d, step %d", self.dir.name, self.epoch + 1, self.step)
         while self.epoch < self.cfg.epochs:
             self.end_epoch(self.run_epoch())
         return self.finish()
@@ -585,6 +648,7 @@ class Trainer:
         summary = {"key": self.key, "epochs": self.cfg.epochs, "steps": self.step, "best_val": self.best_val,
                    "best_epoch": self.best_epoch, "lpips_label": self.lpips_label, "world_size": self.d.world,
                    "resumed_from_step": self.resumed_from, "train_seconds": round(time.time() - self.t_start, 2),
+                   "compiled": self.compiled, "precision": self.cfg.precision,
                    "device": str(self.device), "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
         if self.d.main:
             ck.write_json(self.dir / "done.json", summary)

@@ -68,7 +68,7 @@ def test_folder_of_any_modes_keeps_resolution_and_lightness(env, space, tmp_path
         err = np.abs(_light(result, space) - _light(decoded, space)).max()
         assert err <= TOL[space], f"{src.name}: lightness differs by {err}"
         assert np.asarray(result, dtype=float).std(-1).mean() > 1, f"{src.name}: result is grey"
-    assert "coloured 6 of 6 image(s)" in capsys.readouterr().out
+    assert "coloured 6 of 6 file(s)" in capsys.readouterr().out
 
 
 def test_large_image_is_processed_at_working_size_and_kept_full_size(env, tmp_path):
@@ -98,7 +98,7 @@ def test_bad_inputs_are_reported_one_line_each_and_the_rest_continues(env, tmp_p
         assert reason in line
     assert (tmp_path / "o" / "good.png").exists()
     assert Image.open(tmp_path / "o" / "tiny.png").size == (10, 10)  # small images are up-sampled for the network
-    assert "coloured 2 of 5 image(s)" in captured.out and "3 skipped" in captured.out
+    assert "coloured 2 of 5 file(s)" in captured.out and "3 skipped" in captured.out
 
 
 def test_nothing_coloured_exits_non_zero(env, tmp_path, capsys):
@@ -119,7 +119,7 @@ def test_usage_errors_are_clear(env, tmp_path, capsys):
                      "--out", str(tmp_path / "o")]) == 2
     assert "not a checkpoint" in capsys.readouterr().err
     assert cli.main(["frobnicate"]) == 2
-    assert "unknown command" in capsys.readouterr().err
+    assert "invalid choice: 'frobnicate'" in capsys.readouterr().err
 
 
 def test_checkpoint_of_another_model_gives_the_mismatch_error(env, tmp_path, capsys):

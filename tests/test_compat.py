@@ -2,6 +2,7 @@
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -84,26 +85,35 @@ def test_missing_operator_is_defined_then_import_retried(tmp_path):
 
 def test_other_runtime_errors_are_not_swallowed(tmp_path):
     path = _fake_torchvision(tmp_path, 'raise RuntimeError("something else entirely")\n')
-    result = run_python("import colorlib", pythonpath=path)
+    result = run_python("import colorlib, torchvision", pythonpath=path)
     assert result.returncode != 0
     assert "something else entirely" in result.stderr
 
 
-def test_import_uses_the_checkouts_seeded_torch_home(tmp_path):
-    """Outside make (Jupyter, the command line) colorlib finds the LPIPS weights make seeded, so run-cache keys
-    (which name the LPIPS trunk) match the report's; an explicit TORCH_HOME is left alone."""
+def test_import_changes_no_environment_variable_and_loads_no_torch():
+    code = ("import os, sys; before = dict(os.environ); import colorlib, colorlib.paths; "
+            "print(dict(os.environ) == before, 'torch' in sys.modules)")
+    env = {k: v for k, v in __import__("os").environ.items() if k not in ("TORCH_HOME", "OMP_WAIT_POLICY")}
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["True", "False"]
+
+
+def test_lpips_uses_the_checkouts_seeded_torch_home(tmp_path):
+    """Outside make (Jupyter, the command line) the LPIPS loader finds the weights make seeded, so run-cache keys
+    (which name the LPIPS trunk) match the report's; an explicit TORCH_HOME is left alone; TORCH_HOME itself
+    is never set."""
     import os
-    from pathlib import Path
 
-    import colorlib
+    from colorlib import paths
 
-    seeded = Path(colorlib.__file__).resolve().parents[1] / ".cache" / "torch"
-    code = "import os, colorlib; print(os.environ.get('TORCH_HOME'))"
+    seeded = paths.seeded_torch_home()
+    code = "import os, colorlib.losses as L; print(L.hub_dir(), os.environ.get('TORCH_HOME'))"
     env = {k: v for k, v in os.environ.items() if k != "TORCH_HOME"}
 
-    def torch_home(env):
+    def hub(env):
         return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
-                              check=True).stdout.strip().splitlines()[-1]
+                              check=True).stdout.split()[-2:]
 
-    assert torch_home(env) == (str(seeded) if (seeded / "hub" / "checkpoints").is_dir() else "None")
-    assert torch_home({**env, "TORCH_HOME": str(tmp_path)}) == str(tmp_path)
+    default = str(seeded / "hub") if seeded else str(Path.home() / ".cache" / "torch" / "hub")
+    assert hub(env) == [default, "None"] or seeded is None
+    assert hub({**env, "TORCH_HOME": str(tmp_path)}) == [str(tmp_path / "hub"), str(tmp_path)]

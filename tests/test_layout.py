@@ -28,6 +28,7 @@ NOT_MEASURING = {
     "pretrained": "saving and loading shipped weights; a model enters the key by its weights",
     "schema": "checks metadata read from disk (refuses, never changes a value)",
     "profiles": "parameter sets: which run is measured, not how",
+    "hub": "which hub images are read (streaming, local copies); the images enter the key themselves",
     "experiments": "which run is measured; a run enters the key by its weights",
     "train": "makes the runs; a run enters the key by its weights",
     "runs": "loads the runs; a run enters the key by its weights",

@@ -18,17 +18,20 @@ MANIFEST_PIXELS = ["e69ec4b4d10f2b6b", "3375596f9444b9cb", "86905ae8e872ea29", "
                    "e69ec4b4d10f2b6b", "3375596f9444b9cb"]
 
 # profile/experiment -> key, each experiment under the profile's common parameters (the improved_* ones of
-# notebook 13 were added, and pinned, with issue 11)
+# notebook 13 were added, and pinned, with issue 11). The paper profile's combined, combined_grad and dual changed
+# on purpose in issue 12: they train on the paintings, which the paper profile now caps (style_limit 1,000
+# streamed paintings), and so did the four paper improved_* keys (style_limit is part of every key, the rebase onto
+# issue 11 re-pinned them); smoke and report keys are unchanged.
 EXPERIMENT_KEYS = {
     "paper/collapsed": "0281ce82f298813c",
-    "paper/combined": "dbe8dac8dce2e8a6",
-    "paper/combined_grad": "c54fd540e972b3cb",
-    "paper/dual": "2925a14d2f31900f",
+    "paper/combined": "6937572043683c90",
+    "paper/combined_grad": "c03b748b0dda1cd2",
+    "paper/dual": "5d112b94c7fe669b",
     "paper/final": "0fe209a4c2120453",
-    "paper/improved_lab": "1487786aab7134a5",
-    "paper/improved_lab_implicit": "eb210c44b10b0c98",
-    "paper/improved_lab_one_scale": "99567dd15b13d989",
-    "paper/improved_rgb": "b35c4fe8f6a24a86",
+    "paper/improved_lab": "231782718231304f",
+    "paper/improved_lab_implicit": "358593408b15b3f6",
+    "paper/improved_lab_one_scale": "5178b68d04e6efc0",
+    "paper/improved_rgb": "e37972958705259c",
     "paper/lab": "48143199a23f82c3",
     "paper/latent128": "e39907ed6e1403e5",
     "paper/latent16": "bad7ff1a603148a7",

@@ -224,3 +224,22 @@ def test_mixed_precision_switch(tmp_path, td):
             T.train(tiny(precision="fp16"), data=td, cache_dir=tmp_path, progress=False)
     with pytest.raises(T.ConfigError, match=r"precision must be one of \('fp32', 'bf16', 'fp16'\), got 'fp8'"):
         T.train(tiny(precision="fp8"), data=td, cache_dir=tmp_path, progress=False)
+
+
+def test_compile_failure_falls_back_to_the_eager_run(tmp_path, td, monkeypatch):
+    """A torch.compile that fails (here: a backend that raises, as a missing C compiler does) warns and trains the
+    run eagerly: the same weights as compile=False, the step redone with the same seed; a GAN run's discriminator
+    step (made before the failing backward) is undone too."""
+    def broken_backend(graph_module, example_inputs):
+        raise RuntimeError("no C compiler here (test backend)")
+
+    monkeypatch.setattr(T, "COMPILE_BACKEND", broken_backend)
+    for kw in ({"mode": "implicit"}, {"mode": "implicit", "gan": {"weight": 0.1, "base": 8}}):
+        eager = T.train(tiny(epochs=2, **kw), data=td, cache_dir=tmp_path / "eager", progress=False)
+        with pytest.warns(T.CompileFallbackWarning, match="torch.compile failed .*no C compiler here"):
+            fallback = T.train(tiny(epochs=2, compile=True, **kw), data=td, cache_dir=tmp_path / "compiled",
+                               progress=False)
+        assert fallback.key == eager.key  # compile is not part of the run key
+        assert fallback.summary["compiled"] is False and eager.summary["compiled"] is False
+        assert param_hash(fallback.model) == param_hash(eager.model)
+        assert [r["train_loss"] for r in fallback.history] == [r["train_loss"] for r in eager.history]

@@ -1,0 +1,136 @@
+"""``colorlib export --onnx``: the colouriser and the style encoder of a trained model as ONNX graphs.
+
+Two files in the output folder: ``colorizer.onnx`` (inputs ``lightness`` ``(1, 1, H, W)`` in network space, as
+``colorlib.color.to_network`` makes it, and ``latent`` ``(1, D)``; output ``output`` in network space, see
+``colorlib.models.Colorizer``) and ``style_encoder.onnx`` (input ``style`` ``(1, C, S, S)`` as
+``colorlib.color.style_input`` makes it; output ``latent``), plus ``colorlib.json`` with the model's colour space,
+sizes and the natural latent. Each graph is for one input size (``--height``/``--width``, default the working
+size; ``--style-size``, default the style size): the TorchScript exporter's graphs with dynamic axes, or with the
+model's own padding to a multiple of 16, gave wrong shapes or values in onnxruntime (checked), so the colouriser
+graph takes the *padded* size (``padded_shape``) and ``run_colorizer`` pads (replicate, as the model does) and
+crops around it. ``check()`` runs both graphs in onnxruntime against PyTorch.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+import torch
+
+from colorlib import files
+
+TOLERANCE = 1e-4  # max abs difference allowed between onnxruntime and PyTorch (float32 reordering: ~1e-6 seen)
+
+
+def padded_shape(height: int, width: int) -> tuple[int, int]:
+    """The size ``Colorizer.forward`` pads an input to: a multiple of 16, at least 32."""
+    from colorlib.models import DOWNSAMPLE, MIN_SIDE
+
+    return tuple(max(MIN_SIDE, -(-n // DOWNSAMPLE) * DOWNSAMPLE) for n in (height, width))
+
+
+def run_colorizer(session, lightness: np.ndarray, latent: np.ndarray) -> np.ndarray:
+    """The exported colouriser on ``lightness`` ``(1, 1, h, w)`` of any size up to the graph's: padded
+    (replicate) to the graph's input size, output cropped back."""
+    _, _, gh, gw = session.get_inputs()[0].shape
+    h, w = lightness.shape[-2:]
+    padded = np.pad(lightness, ((0, 0), (0, 0), (0, gh - h), (0, gw - w)), mode="edge").astype(np.float32)
+    return session.run(None, {"lightness": padded, "latent": latent.astype(np.float32)})[0][..., :h, :w]
+
+
+class _StyleEncoder(torch.nn.Module):
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, style):
+        return self.model.encode_style(style)
+
+
+def _export(module, inputs: tuple, path: Path, input_names: list[str], output: str) -> None:
+    with warnings.catch_warnings(), files.atomic_path(path) as tmp:
+        warnings.simplefilter("ignore")  # the tracer's notes about shape arithmetic baked in as constants
+        torch.onnx.export(module, inputs, str(tmp), input_names=input_names, output_names=[output],
+                          opset_version=17, dynamo=False)
+
+
+def example_inputs(cm, height: int, width: int, style_size: int) -> dict[str, torch.Tensor]:
+    gen = torch.Generator().manual_seed(0)
+    d = cm.model.cfg.latent_dim
+    return {"lightness": torch.rand(1, 1, height, width, generator=gen),
+            "latent": torch.rand(1, d, generator=gen) * 4,
+            "style": torch.rand(1, cm.model.cfg.style_channels, style_size, style_size, generator=gen)}
+
+
+@torch.no_grad()
+def export_onnx(cm, out_dir: str | Path, height: int | None = None, width: int | None = None,
+                style_size: int | None = None) -> dict[str, Path]:
+    """Write ``colorizer.onnx``, ``style_encoder.onnx`` and ``colorlib.json`` into ``out_dir``."""
+    out_dir = Path(out_dir)
+    height, width = height or cm.work_size, width or cm.work_size
+    style_size = style_size or cm.style_size
+    model = cm.model.cpu().eval()
+    x = example_inputs(cm, height, width, style_size)
+    paths = {"colorizer": out_dir / "colorizer.onnx", "style_encoder": out_dir / "style_encoder.onnx",
+             "meta": out_dir / "colorlib.json"}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    ph, pw = padded_shape(height, width)
+    padded = torch.nn.functional.pad(x["lightness"], (0, pw - width, 0, ph - height), mode="replicate")
+    _export(model, (padded, x["latent"]), paths["colorizer"], ["lightness", "latent"], "output")
+    # eval() on the wrapper too: export restores the wrapper's mode afterwards, which would put the model in training
+    _export(_StyleEncoder(model).eval(), (x["style"],), paths["style_encoder"], ["style"], "latent")
+    natural = None if cm.natural is None else cm.natural.reshape(-1).tolist()
+    files.write_json(paths["meta"], {"space": cm.space, "height": height, "width": width,
+                                     "style_size": style_size, "latent_dim": model.cfg.latent_dim,
+                                     "natural_latent": natural, "origin": cm.origin}, indent=2)
+    return paths
+
+
+@torch.no_grad()
+def check(cm, paths: dict[str, Path], height: int, width: int, style_size: int) -> dict[str, float]:
+    """Max abs difference between onnxruntime and PyTorch for both graphs on the same (seeded) inputs."""
+    import onnxruntime as ort
+
+    x = example_inputs(cm, height, width, style_size)
+    cm.model.eval()
+    col = ort.InferenceSession(str(paths["colorizer"]), providers=["CPUExecutionProvider"])
+    enc = ort.InferenceSession(str(paths["style_encoder"]), providers=["CPUExecutionProvider"])
+    got_out = run_colorizer(col, x["lightness"].numpy(), x["latent"].numpy())
+    got_z = enc.run(None, {"style": x["style"].numpy()})[0]
+    ref_out = cm.model(x["lightness"], x["latent"]).numpy()
+    ref_z = cm.model.encode_style(x["style"]).numpy()
+    return {"colorizer": float(np.abs(got_out - ref_out).max()), "style_encoder": float(np.abs(got_z - ref_z).max())}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="colorlib export", description=__doc__.splitlines()[0])
+    parser.add_argument("--onnx", action="store_true", help="write ONNX graphs (the only format so far)")
+    parser.add_argument("--format", choices=("onnx",), default="onnx", help="export format (onnx)")
+    parser.add_argument("--checkpoint", metavar="PATH", help="a run folder or checkpoint (default: the report's)")
+    parser.add_argument("--profile", default="report", help="without --checkpoint: whose final model")
+    parser.add_argument("--height", type=int, help="colouriser input height (default: the working size)")
+    parser.add_argument("--width", type=int, help="colouriser input width (default: the working size)")
+    parser.add_argument("--style-size", type=int, help="style encoder input side (default: the style size)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="output folder (created)")
+    args = parser.parse_args(argv)
+    from colorlib import inference
+
+    try:
+        cm = (inference.load_checkpoint(args.checkpoint) if args.checkpoint else
+              next(iter(inference.load_models(args.profile, only=["final"]).values())))
+        paths = export_onnx(cm, args.out, args.height, args.width, args.style_size)
+    except (FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    height, width = args.height or cm.work_size, args.width or cm.work_size
+    try:
+        diff = check(cm, paths, height, width, args.style_size or cm.style_size)
+        checked = "; onnxruntime vs PyTorch max |diff| " + ", ".join(f"{k} {v:.2g}" for k, v in diff.items())
+    except ImportError:
+        checked = " (onnxruntime not installed: not checked; pip install 'colorlib[export]')"
+    print(f"wrote {paths['colorizer']} ({height}x{width}) and {paths['style_encoder']}{checked}")
+    return 0

@@ -1,0 +1,33 @@
+"""``colorlib export --onnx``: both graphs run in onnxruntime and match PyTorch within ``export.TOLERANCE`` on the
+same inputs, at an odd size too; a bad checkpoint is one line and exit 2."""
+import pytest
+
+from colorlib import cli, export, inference
+from picker_fixture import checkpoint_env
+
+ort = pytest.importorskip("onnxruntime")
+
+
+@pytest.fixture(scope="module")
+def cm(tmp_path_factory):
+    with checkpoint_env(tmp_path_factory.mktemp("export")) as env:
+        yield inference.load_checkpoint(env["stems"]["rgb"], natural=False)
+
+
+@pytest.mark.parametrize("height,width", [(32, 32), (37, 53)])
+def test_onnx_graphs_match_pytorch(cm, tmp_path, height, width):
+    paths = export.export_onnx(cm, tmp_path, height, width, 45)
+    diff = export.check(cm, paths, height, width, 45)
+    assert diff["colorizer"] <= export.TOLERANCE and diff["style_encoder"] <= export.TOLERANCE, diff
+    assert (tmp_path / "colorlib.json").exists()
+
+
+def test_export_command(cm, tmp_path, capsys):
+    ckpt = cm.origin
+    assert cli.main(["export", "--onnx", "--checkpoint", ckpt, "--height", "33", "--width", "47",
+                     "--out", str(tmp_path)]) == 0
+    assert "onnxruntime vs PyTorch" in capsys.readouterr().out
+    (tmp_path / "bad.safetensors").write_bytes(b"nope")
+    assert cli.main(["export", "--onnx", "--checkpoint", str(tmp_path / "bad.safetensors"),
+                     "--out", str(tmp_path / "o")]) == 2
+    assert capsys.readouterr().err.startswith("error:")

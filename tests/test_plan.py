@@ -1,0 +1,60 @@
+"""Report-wide overrides (``--set`` / ``COLORLIB_OVERRIDES``) and the paper profile's ``--dry-run`` plan
+(``colorlib.plan``): offline, it starts nothing and says what the run would stream, train and need."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from colorlib import hub, plan, profiles, report, results
+
+
+def test_set_values_are_yaml_and_names_are_checked():
+    assert profiles.parse_set(["limit=8", "seeds=[0, 1]", "compile=false"]) == \
+        {"limit": 8, "seeds": [0, 1], "compile": False}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        profiles.parse_set(["limit"])
+    with pytest.raises(ValueError, match="unknown parameter.*limt"):
+        profiles.check_overrides("paper", {"limt": 8})
+
+
+def test_env_overrides_reach_every_notebook_and_its_results(monkeypatch, tmp_path):
+    monkeypatch.setenv(profiles.OVERRIDES_ENV, json.dumps({"limit": 16, "full_epochs": 1}))
+    monkeypatch.setenv("COLORLIB_REPORT", str(tmp_path))
+    P = profiles.resolve("paper", "05")
+    assert (P.limit, P.full_epochs, P.size) == (16, 1, 128)
+    assert not hasattr(profiles.resolve("paper", "02"), "full_epochs")  # only where the notebook has it
+    results.save("02", {"profile": "paper"})
+    assert results.load("02")["overrides"] == {"limit": 16, "full_epochs": 1}
+
+
+def test_report_profile_untouched_without_overrides(monkeypatch):
+    monkeypatch.delenv(profiles.OVERRIDES_ENV, raising=False)
+    assert profiles.resolve("report", "03").overrides == {}
+
+
+def test_paper_dry_run_offline_starts_nothing(monkeypatch, tmp_path, capsys, offline_hub):
+    monkeypatch.delenv(hub.MIRROR_ENV, raising=False)
+    monkeypatch.delenv(profiles.OVERRIDES_ENV, raising=False)
+    monkeypatch.setenv("COLORLIB_REPORT", str(tmp_path / "report"))
+    monkeypatch.setenv("COLORLIB_FIGURES", str(tmp_path / "figures"))
+    monkeypatch.setattr(plan, "GPU_CHECK", tmp_path / "gpu_check.json")  # as before any GPU run
+    assert report.main(["--profile", "paper", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "nothing is started" in out and "imagenet-1k: streamed from huggingface.co" in out and "gated" in out
+    assert "train photos 50000, validation photos 5000, held-out photos 500, paintings 1000" in out
+    assert "75 runs (seeds 0, 1, 2)" in out and "GPU time and memory: not measured" in out
+    assert not (tmp_path / "report").exists() and not (tmp_path / "figures").exists()
+
+
+def test_dry_run_reads_a_gpu_check_and_a_mirror(monkeypatch, tmp_path):
+    (tmp_path / "imagenet-1k").mkdir()
+    monkeypatch.setenv(hub.MIRROR_ENV, str(tmp_path))
+    check = {"device": "Test GPU", "images_per_second": 1000.0, "batch_size": 64, "precision": "bf16",
+             "peak_memory_gib": 3.5}
+    (tmp_path / "gpu_check.json").write_text(json.dumps(check))
+    monkeypatch.setattr(plan, "GPU_CHECK", tmp_path / "gpu_check.json")
+    text = plan.describe("paper", report.notebooks(["03"]))
+    assert f"local copy {tmp_path / 'imagenet-1k'}" in text and "peak memory 3.5 GiB" in text
+    work = plan.training("paper", ["03"])
+    assert work["runs"] == 3 and f"{work['images'] / 1000 / 3600:.1f} h" in text
