@@ -171,3 +171,18 @@ def test_a_tensor_beyond_half_precision_stays_fp32(tmp_path):
     big = [v for v in tensors.values() if v.is_floating_point() and v.dtype == torch.float32]
     assert big and all(torch.isfinite(v).all() for v in tensors.values() if v.is_floating_point())
     assert pretrained.load(tmp_path / "m").colorizer is not None
+
+
+def test_the_committed_models_colour_a_photo_with_an_empty_cache(tmp_path):
+    """What a fresh clone gets: models/ as committed, no data set, no run cache, no training."""
+    photo = tmp_path / "photo.png"
+    make_photos(tmp_path / "in", n=1, size=48)
+    (tmp_path / "in" / "photo00.png").rename(photo)
+    env = {k: v for k, v in os.environ.items() if k != "COLORLIB_MODELS"}
+    env.update(COLORLIB_CACHE=str(tmp_path / "cache"), PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
+    for style, model in (("auto", "automatic model"), ("natural", "RGB model")):
+        result = subprocess.run([sys.executable, "-m", "colorlib", "colorize", str(photo), "--style", style,
+                                 "--out", str(tmp_path / style)], env=env, capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr[-2000:]
+        assert model in result.stdout and Image.open(tmp_path / style / "photo.png").size == (48, 48)
+    assert not (tmp_path / "cache" / "runs").exists() and not (tmp_path / "cache" / "datasets").exists()
