@@ -150,4 +150,21 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(wheel, tmp_path):
                            capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()
     assert where[0].startswith(str(site)) and where[3] == "False"
     assert where[1].startswith(str(tmp_path / "xdg")) and where[2] == str(tmp_path / "figures")
+    # Colour a photo and a short video with the shipped weights (the wheel does not carry them: --pretrained).
+    from PIL import Image
+
+    from colorlib import video
+
+    photo = Image.new("RGB", (96, 64))
+    for x in range(96):
+        for y in range(64):
+            photo.putpixel((x, y), (x * 2, y * 3, (x + y) % 256))
+    photo.save(tmp_path / "photo.png")
+    video.write_test_video(tmp_path / "clip.mp4", [photo] * 5, fps=5)
+    shipped = str(ROOT / "models" / "colorlib-rgb")
+    done = run("colorize", "photo.png", "clip.mp4", "--pretrained", shipped, "--style", "natural", "--out", "out",
+               "--no-progress")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert Image.open(tmp_path / "out" / "photo.png").size == (96, 64) and (tmp_path / "out" / "clip.mp4").stat().st_size
+    assert "coloured 2 of 2" in done.stdout
     assert _tree(site / "colorlib") == before
