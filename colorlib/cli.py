@@ -73,14 +73,6 @@ def _inputs(paths: Sequence[str], suffix: str = ".png") -> list[tuple[Path, Path
     return items
 
 
-def save_output(image, target: Path, overwrite: bool, taken: set[Path]) -> Path:
-    """Write ``image`` as PNG at ``target`` or the first free numbered name (``files.write_new``), never at a name
-    in ``taken`` (this run's inputs and earlier outputs); the name written is added to ``taken``."""
-    written = files.write_new(target, lambda tmp: image.save(tmp, format="PNG"), overwrite=overwrite, skip=taken)
-    taken.add(files.absolute(written))
-    return written
-
-
 def _model(args) -> inference.ColorModel:
     cm = _load_model(args)
     cm.model.to(distributed.resolve_device(args.device))  # ConfigError (a ValueError) for a missing device
