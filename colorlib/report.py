@@ -155,7 +155,7 @@ def record_timings(profile: str, state: str, times: dict, total: float, seeds: l
     """Add a complete run's times to ``report/timings.json`` under its profile and cache state."""
     path = report_dir() / "timings.json"
     timings = json.loads(path.read_text()) if path.exists() else {}
-    times = {**times, "total": round(total, 1), "seeds": seeds,
+    times = {**times, "total": round(total, 1), "seeds": seeds, "machine": machine(),
              "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
              "load_average": round(os.getloadavg()[0], 2)}  # other processes sharing the CPU inflate times
     timings.setdefault(profile, {})[state] = times
@@ -266,8 +266,9 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
+        # Timed like a main run, into the stability folder's timings.json: what one more seed set costs.
         status, total, _ = run_report(todo, {"profile": profile, "retrain": bool(retrain), "seeds": list(seeds)},
-                                      timed=False)
+                                      timed=True)
         claims.write_claims(profile)
     finally:
         for k, v in old.items():

@@ -40,16 +40,31 @@ def test_report_records_how_warm_the_caches_were(isolated_cache, counter, monkey
 
 
 def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
-    nbs = {f"{i:02d}_x": 290.0 for i in range(1, 13)}  # 01-06: 29 min; all 12: 58 min
-    timings = {"report": {"cold": {**nbs, "total": 12 * 290.0}, "warm": {**{k: 10.0 for k in nbs}, "total": 200.0}}}
+    nbs = {f"{i:02d}_x": 400.0 for i in range(1, 14)}  # 13 notebooks: 86.7 min
+    machine = {"cpu": "AMD EPYC", "torch": "2.x"}
+    timings = {"report": {"cold": {**nbs, "total": 13 * 400.0, "seeds": [0, 1, 2], "machine": machine,
+                                   "date": "2026-12-02T10:00:00+00:00"},
+                          "warm": {**{k: 10.0 for k in nbs}, "total": 200.0, "seeds": [0, 1, 2]}}}
     (tmp_path / "timings.json").write_text(json.dumps(timings))
     monkeypatch.setattr(readme, "REPORT", tmp_path)
     block = readme.block_timings()
-    assert "| 58.0 min | goal <= 60.0 min: met |" in block
-    assert "| 29.0 min | goal <= 30.0 min: met |" in block
-    assert "| 3.3 min | goal <= 3.0 min: **NOT met** |" in block
+    assert "| 86.7 min | seeds 0, 1, 2; AMD EPYC; 2026-12-02 | goal <= 90.0 min: met |" in block
+    assert "| 3.3 min | seeds 0, 1, 2 | goal <= 3.0 min: **NOT met** |" in block
     assert "Re-run, per notebook: 01 10 s" in block
-
+    # A cold run with one seed (older records carry no seeds) cannot meet the three-seed goal.
+    timings["report"]["cold"] = {**nbs, "total": 600.0}
+    (tmp_path / "timings.json").write_text(json.dumps(timings))
+    block = readme.block_timings()
+    assert "| 10.0 min | seeds not recorded (one seed, older code) | goal <= 90.0 min for 3 seeds: not measured " \
+           "with 3 seeds |" in block
+    # A stability run's first run is shown beside the main one: what another seed set costs.
+    (tmp_path / "stability" / "seeds-3-4-5").mkdir(parents=True)
+    (tmp_path / "stability" / "seeds-3-4-5" / "timings.json").write_text(json.dumps(
+        {"report": {"cold": {**nbs, "total": 100 * 60.0, "seeds": [3, 4, 5], "machine": machine}}}))
+    block = readme.block_timings()
+    assert "`python -m colorlib.report --stability 3 4 5` (first run)" in block
+    assert "| 100.0 min | seeds 3, 4, 5; AMD EPYC | goal <= 90.0 min: **NOT met** |" in block
+    assert "First run, seeds-3-4-5, per notebook: 01 6.7 min" in block
 
 
 def _fake_comparison():
@@ -100,4 +115,4 @@ def test_readme_goals_come_from_notebook_13_and_the_benchmark(tmp_path, monkeypa
     block = readme.block_goals()
     assert "| 31 img/s (Trainer, fp32; `make benchmark`) | **NOT met** |" in block  # 128 px rows do not count
     assert "| 56 % | **NOT met** |" in block and "| 0.6 | met |" in block
-    assert "| not measured yet (the last cold run recorded in report/timings.json) | not measured |" in block
+    assert "| not measured yet (the last cold run in report/timings.json: -) | not measured |" in block
