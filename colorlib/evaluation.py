@@ -19,6 +19,7 @@ Every measurement goes through ``colorlib.evalcache``: a re-run with the same we
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from dataclasses import dataclass
 from typing import Sequence
 
@@ -114,6 +115,14 @@ def photos(P, split: str = "test", limit: int | None = None) -> tuple[torch.Tens
     limit = limit if limit is not None else (P.n_eval if split == "test" else P.limit)
     records = data.load_images(P.source, "photos", split, P.eval_size, limit=limit, progress=False)
     return _batch(records, P.eval_size), [r.name for r in records]
+
+
+def photo_licences(P, split: str = "train") -> dict[str, int]:
+    """How many photos of ``split`` carry each licence (for a model card), reading as many as the runs train on
+    (a streamed hub source must be given a limit)."""
+    limit = P.n_eval if split == "test" else P.limit
+    return dict(Counter(r.licence for r in data.load_images(P.source, "photos", split, P.size, limit=limit,
+                                                               progress=False)))
 
 
 def sample_photos(P) -> tuple[torch.Tensor, list[str]]:

@@ -116,3 +116,14 @@ def test_readme_goals_come_from_notebook_13_and_the_benchmark(tmp_path, monkeypa
     assert "| 31 img/s (Trainer, fp32; `make benchmark`) | **NOT met** |" in block  # 128 px rows do not count
     assert "| 56 % | **NOT met** |" in block and "| 0.6 | met |" in block
     assert "| not measured yet (the last cold run in report/timings.json: -) | not measured |" in block
+
+
+def test_readme_quotes_the_recorded_paper_miniature(tmp_path, monkeypatch):
+    monkeypatch.setattr(readme, "REPORT", tmp_path)
+    assert "not recorded yet" in readme.block_paper_mini()
+    mini = {"01_data": 11.0, "13_automatic_and_shipped": 95.0, "total": 106.0, "wall": 130.0, "seeds": [0],
+            "machine": {"cpu": "AMD EPYC"}, "date": "2026-12-02T14:00:00+00:00", "load_average": 1.5}
+    (tmp_path / "timings.json").write_text(json.dumps({"paper_mini": mini}))
+    block = readme.block_paper_mini()
+    assert "(AMD EPYC; 2026-12-02; load average 1.5" in block
+    assert "took 2.2 min for 2 notebooks: 01 11 s, 13 1.6 min." in block
