@@ -372,8 +372,22 @@ def _order(cid: str) -> tuple:
     return (cid[0] != "C", int(cid[1:]) if cid[1:].isdigit() else 0, cid)
 
 
-def stability_markdown(main_folder, other_folder) -> str:
-    """Every verdict of the main report next to the same claim's verdict from the run with other seeds."""
+def machines(manifest_path) -> str:
+    """The machines (CPU, its vector capability, torch build) that made the figures of a figures manifest."""
+    from pathlib import Path
+
+    path = Path(manifest_path)
+    if not path.exists():
+        return "not recorded"
+    seen = sorted({f"{m.get('cpu', '?')} ({m.get('cpu_capability', '?')}, {m.get('cpus', '?')} cores, torch "
+                   f"{m.get('torch', '?')}{', ' + m['cuda'] if m.get('cuda') else ''})"
+                   for m in (e.get("machine") for e in json.loads(path.read_text()).values()) if m})
+    return "; ".join(seen) or "not recorded"
+
+
+def stability_markdown(main_folder, other_folder, main_manifest=None, other_manifest=None) -> str:
+    """Every verdict of the main report next to the same claim's verdict from the run with other seeds; with the
+    figures manifests, which machine produced each seed set."""
     main, other = _all_claims(main_folder), _all_claims(other_folder)
     ids = sorted(set(main) | set(other), key=_order)
     same = [cid for cid in ids if cid in main and cid in other and main[cid]["verdict"] == other[cid]["verdict"]]
@@ -383,6 +397,8 @@ def stability_markdown(main_folder, other_folder) -> str:
              "training seeds (same code, data, photos, paintings and rule); edit the notebooks, not this file.", "",
              RULE, "",
              f"**{len(same)} of {len(ids)} verdicts are identical** (seeds {seeds(main)} vs {seeds(other)}).", "",
+             *([f"Machines: seeds {seeds(main)} on {machines(main_manifest)}; seeds {seeds(other)} on "
+                f"{machines(other_manifest)}.", ""] if main_manifest or other_manifest else []),
              f"| claim | verdict, seeds {seeds(main)} | verdict, seeds {seeds(other)} | same | parts (seeds "
              f"{seeds(main)} / {seeds(other)}) |", "|---|---|---|---|---|"]
     for cid in ids:
@@ -394,10 +410,10 @@ def stability_markdown(main_folder, other_folder) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_stability(main_folder, other_folder):
+def write_stability(main_folder, other_folder, main_manifest=None, other_manifest=None):
     """Write ``<main_folder>/stability.md``; returns its path."""
     from pathlib import Path
 
     path = Path(main_folder) / "stability.md"
-    files.write_text(path, stability_markdown(main_folder, other_folder))
+    files.write_text(path, stability_markdown(main_folder, other_folder, main_manifest, other_manifest))
     return path

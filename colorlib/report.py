@@ -273,7 +273,7 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
     finally:
         for k, v in old.items():
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    path = claims.write_stability(main_report, alt)
+    path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json", alt / "figures" / "manifest.json")
     print(f"stability run ({', '.join(map(str, seeds))}) in {total:.0f} s: {alt}; verdicts compared in {path}")
     return status
 

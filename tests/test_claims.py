@@ -2,6 +2,7 @@
 one wording, the claims table and the stability table."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -146,3 +147,9 @@ def test_stability_table_counts_identical_verdicts(tmp_path, monkeypatch):
     text = claims.write_stability(main, other).read_text()
     assert "**1 of 2 verdicts are identical** (seeds 0, 1, 2 vs 3, 4, 5)" in text
     assert "| C1 | reproduced | reproduced | yes |" in text and "| C2 | reproduced | inconclusive | **no** |" in text
+    # With the figures manifests, the table says which machine produced each seed set.
+    zen3 = {"cpu": "AMD EPYC", "cpu_capability": "AVX2", "cpus": 2, "torch": "2.13.0+cpu", "cuda": None}
+    (tmp_path / "m.json").write_text(json.dumps({"a.png": {"machine": zen3}, "b.png": {"machine": zen3}}))
+    text = claims.write_stability(main, other, tmp_path / "m.json", tmp_path / "absent.json").read_text()
+    assert "Machines: seeds 0, 1, 2 on AMD EPYC (AVX2, 2 cores, torch 2.13.0+cpu); seeds 3, 4, 5 on not recorded." \
+        in text
