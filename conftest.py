@@ -40,6 +40,7 @@ def pytest_sessionfinish(session, exitstatus):
     path.parent.mkdir(exist_ok=True)
     timings = json.loads(path.read_text()) if path.exists() else {}
     timings["tests"] = {"seconds": round(time.time() - _started, 1), "collected": session.testscollected,
-                        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+                        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                        "load_average": round(os.getloadavg()[0], 2)}  # other jobs on the CPU inflate the time
     timings.update(session.config.stash.get(_RECORDED, {}))
     path.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
