@@ -528,3 +528,15 @@ def test_manifest_records_a_dirty_tree_and_its_files(tmp_path, monkeypatch):
     (tmp_path / "colorlib" / "a.py").write_text("x = 2\n")
     state = report.git_state()
     assert state["dirty"] is True and state["changed"] == ["colorlib/a.py"]
+
+
+def test_the_committed_figures_were_made_from_a_clean_tree():
+    """Every committed figure's manifest entry says its tree was clean (issue 15: never commit figures from a dirty
+    tree), and a stability run's figures stay uncommitted."""
+    shown = subprocess.run(["git", "show", "HEAD:figures/manifest.json"], cwd=ROOT, capture_output=True, text=True)
+    if shown.returncode != 0:
+        pytest.skip(f"not a git checkout with a committed manifest: {shown.stderr.strip()[:200]}")
+    manifest = json.loads(shown.stdout)
+    assert manifest and not [name for name, entry in manifest.items() if entry.get("dirty") is not False]
+    tracked = subprocess.run(["git", "ls-files", "report/stability"], cwd=ROOT, capture_output=True, text=True).stdout
+    assert not [p for p in tracked.split() if "/figures/" in p or p.endswith(".ipynb")]
