@@ -102,6 +102,22 @@ def block_timings() -> str:
     return "\n".join(lines)
 
 
+def block_stability() -> str:
+    """How many verdicts a second seed set kept (``--stability``; the table is report/stability.md)."""
+    runs = sorted(p for p in (REPORT / "stability").glob("seeds-*") if (p / "results").is_dir())
+    if not runs:
+        return "Not run yet: `python -m colorlib.report --stability 3 4 5` writes report/stability.md."
+    lines = []
+    for other in runs:
+        ids, same = claims.compare_verdicts(REPORT, other)
+        differ = [cid for cid in ids if cid not in same]
+        lines.append(f"Seeds {other.name[len('seeds-'):].replace('-', ', ')} against the committed report: "
+                     f"**{len(same)} of {len(ids)} verdicts identical**"
+                     + (f"; different: {', '.join(differ)}" if differ else "")
+                     + " ([report/stability.md](report/stability.md)).")
+    return "\n".join(lines)
+
+
 def block_paper_mini() -> str:
     """The miniature paper run's times (tests/test_paper_mini.py), as the last full test session recorded them."""
     mini = (_json(REPORT / "timings.json") or {}).get("paper_mini")
@@ -235,7 +251,7 @@ def block_goals() -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini, "data": block_data, "claims": block_claims,
+BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini, "stability": block_stability, "data": block_data, "claims": block_claims,
           "goals": block_goals, "benchmark": block_benchmark, "comparison": block_comparison}
 
 

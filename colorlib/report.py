@@ -275,6 +275,11 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
     path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json", alt / "figures" / "manifest.json")
     print(f"stability run ({', '.join(map(str, seeds))}) in {total:.0f} s: {alt}; verdicts compared in {path}")
+    if main_report.resolve() == (REPO_DIR / "report").resolve():
+        from colorlib import readme
+
+        if readme.update():
+            print("README.md's generated blocks updated")
     return status
 
 

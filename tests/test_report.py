@@ -127,3 +127,14 @@ def test_readme_quotes_the_recorded_paper_miniature(tmp_path, monkeypatch):
     block = readme.block_paper_mini()
     assert "(AMD EPYC; 2026-12-02; load average 1.5" in block
     assert "took 2.2 min for 2 notebooks: 01 11 s, 13 1.6 min." in block
+
+
+def test_readme_counts_the_verdicts_a_second_seed_set_kept(tmp_path, monkeypatch):
+    monkeypatch.setattr(readme, "REPORT", tmp_path)
+    assert "Not run yet" in readme.block_stability()
+    other = tmp_path / "stability" / "seeds-3-4-5"
+    for folder, c2 in ((tmp_path, "reproduced"), (other, "inconclusive")):
+        (folder / "results").mkdir(parents=True)
+        (folder / "results" / "02.json").write_text(json.dumps({"seeds": [0], "claims": {
+            "C1": {"verdict": "inconclusive"}, "C2": {"verdict": c2}}}))
+    assert "**1 of 2 verdicts identical**; different: C2" in readme.block_stability()
