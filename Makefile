@@ -68,6 +68,7 @@ test: install data weights chromium
 benchmark: install
 	$(PY) benchmarks/bench_speed.py --json benchmarks/results.json
 	$(PY) benchmarks/bench_picker.py
+	$(PY) benchmarks/bench_video.py --json benchmarks/video.json
 	$(PY) -m colorlib.readme
 
 clean-notebooks: install

@@ -11,12 +11,17 @@ sigma 2/255) in each, encoded with H.264. It is coloured twice through ``colorli
 Flicker = mean over consecutive frame pairs of the mean per-pixel CIELAB chroma change sqrt(da*^2 + db*^2) of the
 coloured frames (before re-encoding). fps = frames / wall-clock seconds of the whole decode-colour-encode pass.
 
-    python benchmarks/bench_video.py [--frames 48] [--profile report] [--json out.json]
+    python benchmarks/bench_video.py [--frames 48] [--profile report] [--json benchmarks/video.json]
+
+``make benchmark`` writes ``benchmarks/video.json``, which the README quotes (``colorlib.readme``).
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
+import platform
 import sys
 import tempfile
 import time
@@ -32,6 +37,12 @@ from colorlib import color, data, inference, models, video  # noqa: E402
 
 
 def _model(profile: str) -> tuple[inference.ColorModel, str]:
+    """The shipped RGB model (what ``colorlib colorize`` uses), else the profile's trained final model, else an
+    untrained one (the speed is the same; the flicker is not meaningful then)."""
+    try:
+        return inference.load_shipped("rgb"), "the shipped RGB model (models/)"
+    except inference.ModelNotFound:
+        pass
     try:
         cm = next(iter(inference.load_models(profile, only=["final"]).values()))
         return cm, f"the {profile} profile's trained final model"
@@ -79,6 +90,15 @@ def measure(cm, clip: Path, out: Path, latent_of) -> dict:
     return {"frames": info["frames"], "fps": info["frames"] / seconds, "flicker": flicker(kept)}
 
 
+def _cpu() -> str:
+    try:
+        with open("/proc/cpuinfo") as fh:
+            return next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")),
+                        platform.machine())
+    except OSError:
+        return platform.processor() or platform.machine()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=48)
@@ -98,7 +118,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in rows.items():
         print(f"{name:<26}{row['fps']:>8.1f}{row['flicker']:>26.4f}")
     if args.json:
-        Path(args.json).write_text(json.dumps({"origin": origin, "images": images, "rows": rows}, indent=2))
+        env = {"cpu": _cpu(), "threads": torch.get_num_threads(), "torch": torch.__version__,
+               "loadavg_1min": round(os.getloadavg()[0], 2), "frames": args.frames,
+               "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        Path(args.json).write_text(json.dumps({"origin": origin, "images": images, "env": env, "rows": rows},
+                                              indent=2) + "\n")
     return 0
 
 

@@ -19,6 +19,7 @@ from colorlib.paths import REPO_DIR
 README = REPO_DIR / "README.md"
 REPORT = REPO_DIR / "report"
 BENCHMARK = REPO_DIR / "benchmarks" / "results.json"
+VIDEO_BENCHMARK = REPO_DIR / "benchmarks" / "video.json"
 
 
 def _json(path: Path):
@@ -116,6 +117,20 @@ def block_stability() -> str:
                      + (f"; different: {', '.join(differ)}" if differ else "")
                      + " ([report/stability.md](report/stability.md)).")
     return "\n".join(lines)
+
+
+def block_video() -> str:
+    """benchmarks/bench_video.py's last recorded run (``make benchmark``)."""
+    v = _json(VIDEO_BENCHMARK)
+    if not v:
+        return "Not measured yet (`make benchmark` runs `benchmarks/bench_video.py`)."
+    one, per = v["rows"]["one latent (painting)"], v["rows"]["per frame (own latent)"]
+    env = v.get("env", {})
+    return (f"Measured with {v['origin']} on {env.get('cpu', '?')} ({env.get('threads', '?')} threads, load average "
+            f"{env.get('loadavg_1min', '?')}, {str(env.get('date', '?'))[:10]}; {one['frames']} frames): "
+            f"{one['fps']:.1f} frames/s with one latent and {per['fps']:.1f} with a latent per frame (decode, "
+            f"colour, encode); flicker (mean CIELAB chroma change per frame) {one['flicker']:.4f} with one latent vs "
+            f"{per['flicker']:.4f} with each frame's own latent.")
 
 
 def block_paper_mini() -> str:
@@ -251,7 +266,7 @@ def block_goals() -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini, "stability": block_stability, "data": block_data, "claims": block_claims,
+BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini, "stability": block_stability, "video": block_video, "data": block_data, "claims": block_claims,
           "goals": block_goals, "benchmark": block_benchmark, "comparison": block_comparison}
 
 

@@ -1,9 +1,17 @@
-"""Smoke test of benchmarks/bench_speed.py: it runs and writes its JSON (speed itself is never asserted)."""
+"""Smoke tests of benchmarks/bench_speed.py and bench_video.py: they run and write their JSON (speed itself is
+never asserted)."""
 import importlib.util
 import json
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_speed.py"
+
+
+def _load(path: Path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def test_bench_speed_quick_runs(tmp_path, capsys):
@@ -25,3 +33,16 @@ def test_bench_speed_quick_runs(tmp_path, capsys):
     assert train and all(row["flops_per_image"] > 0 and 0 < row["of_fp32_peak"] for row in train)
     text = capsys.readouterr().out
     assert "img/s" in text and "GFLOP/s" in text and "of fp32" in text
+
+
+def test_bench_video_runs_and_writes_what_the_readme_quotes(tmp_path, monkeypatch):
+    from colorlib import readme
+
+    out = tmp_path / "video.json"
+    assert _load(BENCH.with_name("bench_video.py")).main(["--frames", "3", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["rows"]) == {"one latent (painting)", "per frame (own latent)"}
+    assert all(r["frames"] == 3 and r["fps"] > 0 and r["flicker"] >= 0 for r in result["rows"].values())
+    monkeypatch.setattr(readme, "VIDEO_BENCHMARK", out)
+    block = readme.block_video()
+    assert result["origin"] in block and "frames/s with one latent" in block and result["env"]["cpu"] in block
