@@ -95,9 +95,10 @@ def _clean_env(**extra) -> dict:
 def wheel(tmp_path_factory):
     out, src = tmp_path_factory.mktemp("wheel"), tmp_path_factory.mktemp("src")
     # A copy of what the wheel is built from: setuptools writes build/ and *.egg-info next to its source.
-    for name in ("pyproject.toml", "README.md", "LICENSE"):
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "colorlib", src / "colorlib", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "models", src / "models")
     # --no-build-isolation: build with the installed setuptools, offline.
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out),
                     str(src)], check=True, capture_output=True, text=True, cwd=out, env=_clean_env())
@@ -118,7 +119,10 @@ def test_wheel_metadata_entry_point_and_contents(wheel):
     assert {"notebooks", "app", "export", "test"} <= set(meta.get_all("Provides-Extra"))
     assert "colorlib = colorlib.commands:main" in entry
     assert any(n.endswith("licenses/LICENSE") for n in names)
-    assert not [n for n in names if n.startswith(("tests/", "notebooks/", "benchmarks/"))]
+    assert not [n for n in names if n.startswith(("tests/", "notebooks/", "benchmarks/", "models/"))]
+    # The shipped weights ride along as package data (setup.py), each in the layout colorlib.pretrained loads.
+    for folder in sorted(p.name for p in (ROOT / "models").iterdir() if p.is_dir()):
+        assert {f"colorlib/_models/{folder}/{f}" for f in ("model.safetensors", "config.json", "README.md")} <= set(names)
 
 
 def _tree(folder: Path) -> dict:
@@ -150,7 +154,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(wheel, tmp_path):
                            capture_output=True, text=True, env=env, cwd=tmp_path, check=True).stdout.split()
     assert where[0].startswith(str(site)) and where[3] == "False"
     assert where[1].startswith(str(tmp_path / "xdg")) and where[2] == str(tmp_path / "figures")
-    # Colour a photo and a short video with the shipped weights (the wheel does not carry them: --pretrained).
+    # Colour a photo and a short video with the weights named by --pretrained, then with those in the wheel.
     from PIL import Image
 
     from colorlib import video
@@ -167,4 +171,7 @@ def test_wheel_installs_into_a_fresh_venv_and_runs(wheel, tmp_path):
     assert done.returncode == 0, done.stderr[-2000:]
     assert Image.open(tmp_path / "out" / "photo.png").size == (96, 64) and (tmp_path / "out" / "clip.mp4").stat().st_size
     assert "coloured 2 of 2" in done.stdout
+    packaged = run("colorize", "photo.png", "--out", "packaged", "--no-progress")  # default: --style auto
+    assert packaged.returncode == 0, packaged.stderr[-2000:]
+    assert Image.open(tmp_path / "packaged" / "photo.png").size == (96, 64)
     assert _tree(site / "colorlib") == before
