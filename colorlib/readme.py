@@ -64,13 +64,13 @@ def _cold_goal(record: dict) -> str:
     return _goal(record.get("total"), REPORT_GOALS["cold"])
 
 
-def stability_timings() -> dict[str, dict]:
-    """``{"seeds-3-4-5": cold record}`` for every stability run that recorded a first run."""
+def stability_timings(state: str = "cold") -> dict[str, dict]:
+    """``{"seeds-3-4-5": record}`` for every stability run that recorded a run in ``state`` (cold, warm)."""
     out = {}
     for path in sorted((REPORT / "stability").glob("seeds-*/timings.json")):
-        cold = (_json(path) or {}).get("report", {}).get("cold")
-        if cold:
-            out[path.parent.name] = cold
+        record = (_json(path) or {}).get("report", {}).get(state)
+        if record:
+            out[path.parent.name] = record
     return out
 
 
@@ -86,6 +86,11 @@ def block_timings() -> str:
         lines.append(f"| `python -m colorlib.report --stability {' '.join(name.split('-')[1:])}` (first run) | "
                      f"the whole report again with another seed set (report/stability.md) | "
                      f"{_minutes(record.get('total'))} | {_run_label(record)} | {_cold_goal(record)} |")
+    for name, record in stability_timings("warm").items():
+        lines.append(f"| `python -m colorlib.report --stability {' '.join(name.split('-')[1:])}` (again, caches warm) | "
+                     f"re-runs every notebook of that seed set from the caches | {_minutes(record.get('total'))} | "
+                     f"{_run_label(record)}; load average {record.get('load_average', '?')} | "
+                     f"{_goal(record.get('total'), REPORT_GOALS['warm'])} |")
     lines += [f"| `make report` (again, caches warm) | re-runs every notebook; loads the trained runs and the cached "
               f"measurements | {_minutes(warm.get('total'))} | {_run_label(warm) if warm else '-'} | "
               f"{_goal(warm.get('total'), REPORT_GOALS['warm'])} |",
