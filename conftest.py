@@ -43,4 +43,6 @@ def pytest_sessionfinish(session, exitstatus):
                         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
                         "load_average": round(os.getloadavg()[0], 2)}  # other jobs on the CPU inflate the time
     timings.update(session.config.stash.get(_RECORDED, {}))
-    path.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
+    from colorlib import files
+
+    files.write_json(path, timings, indent=2, sort_keys=True)

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -33,7 +31,8 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
 
-from colorlib import color, data, inference, models, video  # noqa: E402
+from colorlib import color, data, files, inference, models, video  # noqa: E402
+from colorlib.report import machine  # noqa: E402
 
 
 def _model(profile: str) -> tuple[inference.ColorModel, str]:
@@ -90,15 +89,6 @@ def measure(cm, clip: Path, out: Path, latent_of) -> dict:
     return {"frames": info["frames"], "fps": info["frames"] / seconds, "flicker": flicker(kept)}
 
 
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            return next((line.split(":", 1)[1].strip() for line in fh if line.startswith("model name")),
-                        platform.machine())
-    except OSError:
-        return platform.processor() or platform.machine()
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=48)
@@ -118,11 +108,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in rows.items():
         print(f"{name:<26}{row['fps']:>8.1f}{row['flicker']:>26.4f}")
     if args.json:
-        env = {"cpu": _cpu(), "threads": torch.get_num_threads(), "torch": torch.__version__,
+        env = {"cpu": machine()["cpu"], "threads": torch.get_num_threads(), "torch": torch.__version__,
                "loadavg_1min": round(os.getloadavg()[0], 2), "frames": args.frames,
                "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        Path(args.json).write_text(json.dumps({"origin": origin, "images": images, "env": env, "rows": rows},
-                                              indent=2) + "\n")
+        files.write_json(args.json, {"origin": origin, "images": images, "env": env, "rows": rows}, indent=2)
     return 0
 
 

@@ -110,9 +110,14 @@ def latent_runs(runs: Sequence, rgb: torch.Tensor) -> Measured:
 
 
 # ---------------------------------------------------------------------------------------------- data
+def _split_limit(P, split: str) -> int | None:
+    """How many photos of ``split`` the profile uses: ``n_eval`` held-out ones, ``limit`` of the others."""
+    return P.n_eval if split == "test" else P.limit
+
+
 def photos(P, split: str = "test", limit: int | None = None) -> tuple[torch.Tensor, list[str]]:
     """Held-out (or other split) photos as an RGB batch at the profile's evaluation size, with names."""
-    limit = limit if limit is not None else (P.n_eval if split == "test" else P.limit)
+    limit = limit if limit is not None else _split_limit(P, split)
     records = data.load_images(P.source, "photos", split, P.eval_size, limit=limit, progress=False)
     return _batch(records, P.eval_size), [r.name for r in records]
 
@@ -120,9 +125,8 @@ def photos(P, split: str = "test", limit: int | None = None) -> tuple[torch.Tens
 def photo_licences(P, split: str = "train") -> dict[str, int]:
     """How many photos of ``split`` carry each licence (for a model card), reading as many as the runs train on
     (a streamed hub source must be given a limit)."""
-    limit = P.n_eval if split == "test" else P.limit
-    return dict(Counter(r.licence for r in data.load_images(P.source, "photos", split, P.size, limit=limit,
-                                                               progress=False)))
+    return dict(Counter(r.licence for r in data.load_images(P.source, "photos", split, P.size,
+                                                               limit=_split_limit(P, split), progress=False)))
 
 
 def sample_photos(P) -> tuple[torch.Tensor, list[str]]:

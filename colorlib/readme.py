@@ -145,8 +145,8 @@ def block_paper_mini() -> str:
         return "Its times: not recorded yet (a full `make test` records them in report/timings.json)."
     per_nb = {k: v for k, v in mini.items() if k[:2].isdigit()}
     where = "; ".join(x for x in ((mini.get("machine") or {}).get("cpu"), str(mini.get("date", ""))[:10]) if x)
-    return (f"In the last full test session ({where}; load average {mini.get('load_average', '?')} at the end: other jobs on the CPU inflate it) the "
-            f"miniature took {_minutes(mini.get('wall'))} for {len(per_nb)} notebooks: "
+    return (f"In the last full test session ({where}; load average {mini.get('load_average', '?')} at the end: "
+            f"other jobs on the CPU inflate it) the miniature took {_minutes(mini.get('wall'))} for {len(per_nb)} notebooks: "
             + ", ".join(f"{k[:2]} {_minutes(v)}" for k, v in sorted(per_nb.items())) + ".")
 
 
@@ -271,7 +271,8 @@ def block_goals() -> str:
     return "\n".join(lines)
 
 
-BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini, "stability": block_stability, "video": block_video, "data": block_data, "claims": block_claims,
+BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
+          "stability": block_stability, "video": block_video, "data": block_data, "claims": block_claims,
           "goals": block_goals, "benchmark": block_benchmark, "comparison": block_comparison}
 
 
