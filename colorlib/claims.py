@@ -289,11 +289,28 @@ def recorded(notebook: str) -> dict:
         data = results.load(notebook)
     except FileNotFoundError:
         return {}
-    profile = data.get("profile", "?")
-    if data.get("overrides"):  # a profile with sizes changed (--set) is not that profile: say so beside it
-        profile += " with " + ", ".join(f"{k}={v}" for k, v in sorted(data["overrides"].items()))
-    return {cid: {**entry, "profile": profile, "seeds": data.get("seeds")}
+    return {cid: {**entry, "profile": profile_label(data), "seeds": data.get("seeds")}
             for cid, entry in data.get("claims", {}).items()}
+
+
+def profile_label(data: dict) -> str:
+    """A notebook's profile as the tables show it: with its overrides (a profile with sizes changed by --set is
+    not that profile) and, where its runs did not train in fp32, their precision (results from before precision
+    was recorded are fp32)."""
+    profile = data.get("profile", "?")
+    if data.get("overrides"):
+        profile += " with " + ", ".join(f"{k}={v}" for k, v in sorted(data["overrides"].items()))
+    precisions = sorted(set(_precisions(data.get("runs"))) - {"fp32"})
+    return profile + "".join(f", {p}" for p in precisions)
+
+
+def _precisions(runs):
+    """Every run's precision in a results file's ``runs`` (a list or a dict of runs, or of lists of them)."""
+    if isinstance(runs, dict) and "key" in runs:
+        yield runs.get("precision", "fp32")
+    elif isinstance(runs, (dict, list)):
+        for item in runs.values() if isinstance(runs, dict) else runs:
+            yield from _precisions(item)
 
 
 def further() -> list[tuple[str, str, dict]]:
@@ -303,7 +320,7 @@ def further() -> list[tuple[str, str, dict]]:
         data = json.loads(path.read_text())
         for cid, entry in sorted(data.get("claims", {}).items()):
             if cid not in CLAIMS:
-                out.append((cid, path.stem, {**entry, "profile": data.get("profile", "?"), "seeds": data.get("seeds")}))
+                out.append((cid, path.stem, {**entry, "profile": profile_label(data), "seeds": data.get("seeds")}))
     return out
 
 
@@ -389,9 +406,11 @@ def machines(manifest_path) -> str:
     path = Path(manifest_path)
     if not path.exists():
         return "not recorded"
+    # Manifests from before the report profile's precision="auto" have no "precision": those runs trained in fp32.
     seen = sorted({f"{m.get('cpu', '?')} ({m.get('cpu_capability', '?')}, {m.get('cpus', '?')} cores, torch "
-                   f"{m.get('torch', '?')}{', ' + m['cuda'] if m.get('cuda') else ''})"
-                   for m in (e.get("machine") for e in json.loads(path.read_text()).values()) if m})
+                   f"{m.get('torch', '?')}{', ' + m['cuda'] if m.get('cuda') else ''}; training in "
+                   f"{e.get('precision', 'fp32')})"
+                   for e in json.loads(path.read_text()).values() if (m := e.get("machine"))})
     return "; ".join(seen) or "not recorded"
 
 

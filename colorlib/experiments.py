@@ -111,11 +111,11 @@ def runs(name: str, P, progress: bool = True, **changes) -> list[Run]:
 
 
 def describe(run: Run) -> dict:
-    """Identifying facts of a run for the results JSON: key, parameters, epochs, cached, LPIPS trunk."""
+    """Identifying facts of a run for the results JSON: key, parameters, epochs, precision, cached, LPIPS trunk."""
     cfg = run.config
     return {"key": run.key, "tag": cfg.tag, "mode": cfg.mode, "model": dataclasses.asdict(cfg.model),
             "parameters": models.count_parameters(run.model), "epochs": cfg.epochs, "size": cfg.size,
-            "loss": cfg.loss, "lpips_label": run.lpips_label, "cached": run.cached,
+            "loss": cfg.loss, "lpips_label": run.lpips_label, "cached": run.cached, "precision": cfg.precision,
             "train_seconds": run.summary.get("train_seconds")}
 
 

@@ -2,7 +2,8 @@
 
 - ``smoke``: seconds per notebook on a laptop CPU; the tests run every notebook with it.
 - ``report`` (default): the embedded offline data (gcompris-qt-data photos and paintings) on CPU; the committed
-  figures and ``report/claims.md`` come from this profile.
+  figures and ``report/claims.md`` come from this profile. It trains in bf16 mixed precision where the machine
+  computes bf16 natively (AVX512-BF16 or AMX, as on AMD Zen 4) and in fp32 elsewhere: ``precision="auto"``.
 - ``paper``: the original study's scale for a GPU with a network: imagenet-1k photos and huggan/wikiart
   paintings streamed from the Hugging Face hub, 128 px, 50k training images, 32 epochs.
 
@@ -30,7 +31,7 @@ from types import SimpleNamespace
 from colorlib.config import TrainConfig
 
 TRAINING_FIELDS = ("source", "size", "limit", "val_limit", "style_limit", "epochs", "batch_size", "lr", "seed",
-                   "device", "compile", "channels_last", "num_workers")
+                   "device", "compile", "channels_last", "num_workers", "precision")
 """The ``TrainConfig`` fields a profile sets. Their common values are TrainConfig's defaults (the report
 profile's): ``experiments.config`` hands every one of them on to the runs, so no field is copied by hand."""
 
@@ -57,7 +58,9 @@ PROFILES: dict[str, dict] = {
         "05": {"full_epochs": 1},
     },
     "report": {
-        "common": {"seeds": (0, 1, 2)},
+        # precision "auto": bf16 where the CPU (or GPU) computes it natively, fp32 elsewhere (train.auto_precision);
+        # the results record which, and it is part of every run key, so the two never share a cached run.
+        "common": {"seeds": (0, 1, 2), "precision": "auto"},
         "04": {"epochs": 20},
         "05": {"full_epochs": 6},  # the full-width run costs ~45 s an epoch on 2 CPU cores
         # Further studies (07-11) add about a quarter of an hour of training on 2 CPU cores: 07's five losses
@@ -111,6 +114,10 @@ def resolve(profile: str = "report", notebook: str | None = None, **overrides) -
     params.update({k: v for k, v in forced.items() if k in params})
     params.update({k: v for k, v in overrides.items() if v is not None})
     params["seeds"] = _seeds(params["seeds"])
+    if params["precision"] == "auto":
+        from colorlib import train  # lazily: train imports the data and model code
+
+        params["precision"] = train.auto_precision()
     params["profile"] = profile
     params["notebook"] = notebook
     params["overrides"] = forced

@@ -75,6 +75,11 @@ def machine() -> dict:
             "python": platform.python_version()}
 
 
+def training_precision(params: dict) -> str:
+    """The precision the report's runs train in under ``params`` (the profile's "auto" resolved on this machine)."""
+    return profiles.resolve(params["profile"]).precision
+
+
 def _snapshot(folder: Path) -> dict[str, float]:
     return {p.name: p.stat().st_mtime for p in folder.glob("*") if p.suffix in (".png", ".svg", ".pdf")}
 
@@ -155,7 +160,8 @@ def record_timings(profile: str, state: str, times: dict, total: float, seeds: l
     """Add a complete run's times to ``report/timings.json`` under its profile and cache state."""
     path = report_dir() / "timings.json"
     timings = json.loads(path.read_text()) if path.exists() else {}
-    times = {**times, "total": round(total, 1), "seeds": seeds, "machine": machine(),
+    times = {**times, "total": round(total, 1), "seeds": seeds, "precision": profiles.resolve(profile).precision,
+             "machine": machine(),
              "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
              "load_average": round(os.getloadavg()[0], 2)}  # other processes sharing the CPU inflate times
     timings.setdefault(profile, {})[state] = times
@@ -245,7 +251,7 @@ def run_report(todo: list[Path], params: dict, timed: bool) -> tuple[int, float,
         print(f"WARNING: the tree differs from commit {state['commit']} in {', '.join(state['changed'])}: the figures "
               f"are recorded as made from a dirty tree (never commit them)", file=sys.stderr)
     provenance = {"git_commit": state["commit"], "dirty": state["dirty"], "changed": state["changed"],
-                  "seeds": params["seeds"], "machine": machine()}
+                  "seeds": params["seeds"], "precision": training_precision(params), "machine": machine()}
     caches_before = cache_snapshot()
     started = time.perf_counter()
     status, times, entries = _run_all(todo, params, provenance)

@@ -151,5 +151,18 @@ def test_stability_table_counts_identical_verdicts(tmp_path, monkeypatch):
     zen3 = {"cpu": "AMD EPYC", "cpu_capability": "AVX2", "cpus": 2, "torch": "2.13.0+cpu", "cuda": None}
     (tmp_path / "m.json").write_text(json.dumps({"a.png": {"machine": zen3}, "b.png": {"machine": zen3}}))
     text = claims.write_stability(main, other, tmp_path / "m.json", tmp_path / "absent.json").read_text()
-    assert "Machines: seeds 0, 1, 2 on AMD EPYC (AVX2, 2 cores, torch 2.13.0+cpu); seeds 3, 4, 5 on not recorded." \
-        in text
+    assert ("Machines: seeds 0, 1, 2 on AMD EPYC (AVX2, 2 cores, torch 2.13.0+cpu; training in fp32); "
+            "seeds 3, 4, 5 on not recorded.") in text
+    zen4 = {**zen3, "cpu_capability": "AVX512"}
+    (tmp_path / "m4.json").write_text(json.dumps({"a.png": {"machine": zen4, "precision": "bf16"}}))
+    text = claims.write_stability(main, other, tmp_path / "m4.json", tmp_path / "m.json").read_text()
+    assert "seeds 0, 1, 2 on AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in bf16); seeds 3, 4, 5" in text
+
+
+def test_profile_label_names_overrides_and_a_precision_other_than_fp32():
+    runs_fp32 = {"A": [{"key": "k1"}, {"key": "k2", "precision": "fp32"}]}
+    assert claims.profile_label({"profile": "report", "runs": runs_fp32}) == "report"
+    runs_bf16 = {"A": [{"key": "k1", "precision": "bf16"}], "B": {"key": "k2", "precision": "bf16"}}
+    assert claims.profile_label({"profile": "report", "runs": runs_bf16}) == "report, bf16"
+    assert claims.profile_label({"profile": "paper", "overrides": {"limit": 8}, "runs": [{"key": "k"}]}) \
+        == "paper with limit=8"

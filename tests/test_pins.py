@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from colorlib import data, experiments, losses, profiles, runs
+from colorlib import data, experiments, losses, profiles, runs, train
 
 MANIFEST_PIXELS = ["e69ec4b4d10f2b6b", "3375596f9444b9cb", "86905ae8e872ea29", "e69ec4b4d10f2b6b", "3375596f9444b9cb",
                    "e69ec4b4d10f2b6b", "3375596f9444b9cb"]
@@ -176,6 +176,9 @@ def _records(role: str, n: int) -> list:
 @pytest.fixture
 def manifest(monkeypatch):
     monkeypatch.setattr(losses, "lpips_label", lambda net: f"LPIPS-{net} (pinned)")
+    # The report profile's precision "auto" is bf16 only on CPUs with native bf16; these pins are its fp32 keys
+    # (the keys it had before "auto"), on every machine. test_report_profile_trains_in_bf16_where_native pins bf16.
+    monkeypatch.setattr(train, "auto_precision", lambda: "fp32")
     return runs.data_manifest(runs.TrainData(_records("train", 3), _records("val", 2), _records("style", 2)))
 
 
@@ -214,3 +217,21 @@ def test_every_notebook_run_keeps_its_run_key(manifest):
                 cfg = experiments.config(label.split("@")[0], P, **changes)
                 got[f"{profile}/{nb}/{label}"] = runs.run_key(cfg, manifest)
     assert got == NOTEBOOK_KEYS
+
+
+def test_report_profile_trains_in_bf16_where_native(manifest, monkeypatch):
+    """On a machine with native bf16 the report profile's runs train in bf16 under keys of their own (a cached fp32
+    run is never served for them); an explicit ``precision`` override wins; smoke and paper stay fp32."""
+    monkeypatch.setattr(train, "auto_precision", lambda: "bf16")
+    for name in ("final", "unet", "loss_l1"):
+        cfg = experiments.config(name, profiles.resolve("report"))
+        assert cfg.precision == "bf16"
+        assert cfg.key_dict()["precision"] == "bf16"
+        assert runs.run_key(cfg, manifest) != EXPERIMENT_KEYS[f"report/{name}"]
+    assert experiments.config("final", profiles.resolve("report", precision="fp32")).precision == "fp32"
+    assert runs.run_key(experiments.config("final", profiles.resolve("report", precision="fp32")),
+                        manifest) == EXPERIMENT_KEYS["report/final"]
+    monkeypatch.setenv(profiles.OVERRIDES_ENV, '{"precision": "fp32"}')
+    assert profiles.resolve("report", "03").precision == "fp32"
+    monkeypatch.delenv(profiles.OVERRIDES_ENV)
+    assert profiles.resolve("smoke").precision == "fp32" and profiles.resolve("paper").precision == "fp32"
