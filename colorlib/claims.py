@@ -400,17 +400,28 @@ def _compare(main: dict, other: dict) -> tuple[list[str], list[str]]:
 
 
 def machines(manifest_path) -> str:
-    """The machines (CPU, its vector capability, torch build) that made the figures of a figures manifest."""
+    """The machines (CPU, its vector capability, torch build, training precision) that made the figures of a
+    figures manifest, or the runs of a ``timings.json`` (a stability folder keeps that one: its figures are not
+    committed)."""
     from pathlib import Path
 
     path = Path(manifest_path)
     if not path.exists():
         return "not recorded"
-    # Manifests from before the report profile's precision="auto" have no "precision": those runs trained in fp32.
+
+    def records(node):  # every record that names its machine, at any depth
+        if isinstance(node, dict):
+            if isinstance(node.get("machine"), dict):
+                yield node
+            else:
+                for value in node.values():
+                    yield from records(value)
+
+    # Records from before the report profile's precision="auto" have no "precision": those runs trained in fp32.
     seen = sorted({f"{m.get('cpu', '?')} ({m.get('cpu_capability', '?')}, {m.get('cpus', '?')} cores, torch "
                    f"{m.get('torch', '?')}{', ' + m['cuda'] if m.get('cuda') else ''}; training in "
                    f"{e.get('precision', 'fp32')})"
-                   for e in json.loads(path.read_text()).values() if (m := e.get("machine"))})
+                   for e in records(json.loads(path.read_text())) if (m := e["machine"])})
     return "; ".join(seen) or "not recorded"
 
 

@@ -49,6 +49,7 @@ def _run_label(record: dict) -> str:
     parts = [f"seeds {', '.join(map(str, seeds))}" if seeds else "seeds not recorded (one seed, older code)"]
     if record.get("machine"):
         parts.append(record["machine"].get("cpu", "?"))
+        parts.append(record.get("precision", "fp32"))  # records from before precision="auto" trained in fp32
     if record.get("date"):
         parts.append(str(record["date"])[:10])
     return "; ".join(parts)

@@ -177,6 +177,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stability", type=int, nargs="+", metavar="S",
                         help="run the report with these seeds into report/stability/seeds-..., then compare its "
                              "verdicts with the main report's in report/stability.md")
+    parser.add_argument("--compare-only", action="store_true",
+                        help="with --stability: run nothing, compare the verdicts already in report/stability/"
+                             "seeds-... with the main report's (after the main report ran again)")
     parser.add_argument("--export-only", action="store_true",
                         help="run nothing: export the executed notebooks in report/ to report/chapters/ and write "
                              "report/README.md")
@@ -213,7 +216,10 @@ def main(argv: list[str] | None = None) -> int:
         print(plan.describe(args.profile, todo))
         return 0
     if args.stability:
-        return stability(args.profile, args.stability, todo, args.retrain)
+        return stability(args.profile, args.stability, todo, args.retrain, run=not args.compare_only)
+    if args.compare_only:
+        print("--compare-only needs --stability SEEDS (the seed set to compare with)", file=sys.stderr)
+        return 2
     seeds = list(args.seeds) if args.seeds else list(profiles.resolve(args.profile).seeds)
     params = {"profile": args.profile, "retrain": bool(args.retrain), "seeds": seeds}
     status, total, entries = run_report(todo, params, timed=not args.only)
@@ -263,11 +269,22 @@ def run_report(todo: list[Path], params: dict, timed: bool) -> tuple[int, float,
     return status, total, entries
 
 
-def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = False) -> int:
+def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = False, run: bool = True) -> int:
     """The report again with other training seeds, into ``report/stability/seeds-<...>/`` (its figures in a
-    ``figures/`` folder there, not committed), then ``report/stability.md``: every verdict under both seed sets."""
+    ``figures/`` folder there, not committed), then ``report/stability.md``: every verdict under both seed sets.
+    ``run=False`` only compares (the seed set's results must be there)."""
     main_report = report_dir()
     alt = main_report / "stability" / ("seeds-" + "-".join(map(str, seeds)))
+    if not run:
+        if not (alt / "results").is_dir():
+            print(f"no results in {alt / 'results'}: run --stability {' '.join(map(str, seeds))} first",
+                  file=sys.stderr)
+            return 2
+        alt_manifest = alt / "figures" / "manifest.json"  # present on the machine that ran it, never committed
+        path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json",
+                                      alt_manifest if alt_manifest.exists() else alt / "timings.json")
+        print(f"verdicts of seeds {', '.join(map(str, seeds))} compared with the main report's in {path}")
+        return _update_readme(main_report)
     env = {"COLORLIB_REPORT": str(alt), "COLORLIB_FIGURES": str(alt / "figures")}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
@@ -281,12 +298,16 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
             os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
     path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json", alt / "figures" / "manifest.json")
     print(f"stability run ({', '.join(map(str, seeds))}) in {total:.0f} s: {alt}; verdicts compared in {path}")
+    return _update_readme(main_report) or status
+
+
+def _update_readme(main_report: Path) -> int:
     if main_report.resolve() == (REPO_DIR / "report").resolve():
         from colorlib import readme
 
         if readme.update():
             print("README.md's generated blocks updated")
-    return status
+    return 0
 
 
 if __name__ == "__main__":

@@ -166,3 +166,14 @@ def test_profile_label_names_overrides_and_a_precision_other_than_fp32():
     assert claims.profile_label({"profile": "report", "runs": runs_bf16}) == "report, bf16"
     assert claims.profile_label({"profile": "paper", "overrides": {"limit": 8}, "runs": [{"key": "k"}]}) \
         == "paper with limit=8"
+
+
+def test_machines_reads_a_stability_folders_timings(tmp_path):
+    """A stability folder commits timings.json, not its figures manifest: the machine line comes from it."""
+    zen4 = {"cpu": "AMD EPYC", "cpu_capability": "AVX512", "cpus": 2, "torch": "2.13.0+cpu", "cuda": None}
+    path = tmp_path / "timings.json"
+    path.write_text(json.dumps({"report": {"cold": {"total": 1.0, "machine": zen4},
+                                           "warm": {"total": 1.0, "machine": zen4, "precision": "bf16"}}}))
+    assert claims.machines(path) == ("AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in bf16); "
+                                     "AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in fp32)")
+    assert claims.machines(tmp_path / "absent.json") == "not recorded"

@@ -48,7 +48,7 @@ def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
     (tmp_path / "timings.json").write_text(json.dumps(timings))
     monkeypatch.setattr(readme, "REPORT", tmp_path)
     block = readme.block_timings()
-    assert "| 86.7 min | seeds 0, 1, 2; AMD EPYC; 2026-12-02 | goal <= 90.0 min: met |" in block
+    assert "| 86.7 min | seeds 0, 1, 2; AMD EPYC; fp32; 2026-12-02 | goal <= 90.0 min: met |" in block
     assert "| 3.3 min | seeds 0, 1, 2 | goal <= 3.0 min: **NOT met** |" in block
     assert "Re-run, per notebook: 01 10 s" in block
     # A cold run with one seed (older records carry no seeds) cannot meet the three-seed goal.
@@ -63,7 +63,7 @@ def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
         {"report": {"cold": {**nbs, "total": 100 * 60.0, "seeds": [3, 4, 5], "machine": machine}}}))
     block = readme.block_timings()
     assert "`python -m colorlib.report --stability 3 4 5` (first run)" in block
-    assert "| 100.0 min | seeds 3, 4, 5; AMD EPYC | goal <= 90.0 min: **NOT met** |" in block
+    assert "| 100.0 min | seeds 3, 4, 5; AMD EPYC; fp32 | goal <= 90.0 min: **NOT met** |" in block
     assert "First run, seeds-3-4-5, per notebook: 01 6.7 min" in block
 
 
@@ -138,3 +138,25 @@ def test_readme_counts_the_verdicts_a_second_seed_set_kept(tmp_path, monkeypatch
         (folder / "results" / "02.json").write_text(json.dumps({"seeds": [0], "claims": {
             "C1": {"verdict": "inconclusive"}, "C2": {"verdict": c2}}}))
     assert "**1 of 2 verdicts identical**; different: C2" in readme.block_stability()
+
+
+def test_stability_compare_only_runs_nothing_and_reads_the_folders_timings(tmp_path, monkeypatch, capsys):
+    """After the main report ran again, ``--stability 3 4 5 --compare-only`` rewrites stability.md from the
+    committed seed-set folder (whose figures are not committed: its machine line comes from its timings.json)."""
+    monkeypatch.setenv("COLORLIB_REPORT", str(tmp_path / "report"))
+    monkeypatch.setenv("COLORLIB_FIGURES", str(tmp_path / "figures"))
+    monkeypatch.setattr(report, "run_report", lambda *a, **k: pytest.fail("--compare-only must not run notebooks"))
+    assert report.main(["--stability", "3", "4", "5", "--compare-only"]) == 2
+    assert "run --stability 3 4 5 first" in capsys.readouterr().err
+    other = tmp_path / "report" / "stability" / "seeds-3-4-5"
+    for folder, seeds in ((tmp_path / "report", [0, 1, 2]), (other, [3, 4, 5])):
+        (folder / "results").mkdir(parents=True)
+        (folder / "results" / "02.json").write_text(json.dumps({"seeds": seeds, "claims": {
+            "C1": {"verdict": "inconclusive"}}}))
+    machine = {"cpu": "AMD EPYC", "cpu_capability": "AVX512", "cpus": 2, "torch": "2.13.0+cpu"}
+    (other / "timings.json").write_text(json.dumps({"report": {"cold": {"total": 1.0, "machine": machine}}}))
+    assert report.main(["--stability", "3", "4", "5", "--compare-only"]) == 0
+    text = (tmp_path / "report" / "stability.md").read_text()
+    assert "**1 of 1 verdicts are identical**" in text
+    assert "seeds 3, 4, 5 on AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in fp32)" in text
+    assert report.main(["--compare-only"]) == 2
