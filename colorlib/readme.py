@@ -228,9 +228,13 @@ def block_profiles() -> str:
         limit = "all" if p.limit is None else f"{p.limit:,}"
         extra = "; ".join(f"{nb}: " + ", ".join(f"{k} {v}" for k, v in sec.items())
                           for nb, sec in profiles.PROFILES[name].items() if nb != "common")
+        # The profile's own precision, not resolve()'s: "auto" resolves differently from one machine to the next.
+        precision = {**profiles.COMMON, **profiles.PROFILES[name].get("common", {})}["precision"]
+        precision = {"fp32": "", "auto": ", bf16 where the CPU has it natively (else fp32)"}.get(precision,
+                                                                                                 f", {precision}")
         lines.append(f"| `{name}` | `{p.source}` ({limit} training photos) / `{p.style_source}` | {p.size} px, "
                      f"{p.epochs} epochs, batch {p.batch_size}, lr {p.lr:g}, LPIPS `{p.lpips_net}`"
-                     f"{', torch.compile' if p.compile else ''} | {', '.join(map(str, p.seeds))} | {extra or '-'} | "
+                     f"{', torch.compile' if p.compile else ''}{precision} | {', '.join(map(str, p.seeds))} | {extra or '-'} | "
                      f"{uses[name]} |")
     return "\n".join(lines)
 
