@@ -20,6 +20,7 @@ README = REPO_DIR / "README.md"
 REPORT = REPO_DIR / "report"
 BENCHMARK = REPO_DIR / "benchmarks" / "results.json"
 VIDEO_BENCHMARK = REPO_DIR / "benchmarks" / "video.json"
+PRECISION_BENCHMARK = REPO_DIR / "benchmarks" / "precision.json"
 
 
 def _json(path: Path):
@@ -139,6 +140,21 @@ def block_video() -> str:
             f"{per['flicker']:.4f} with each frame's own latent.")
 
 
+def block_precision() -> str:
+    """benchmarks/bench_precision.py's last recorded run: what bf16 and channels_last buy the report's training."""
+    b = _json(PRECISION_BENCHMARK)
+    if not b:
+        return "Not measured yet (`.venv/bin/python benchmarks/bench_precision.py --json benchmarks/precision.json`)."
+    m = b.get("machine", {})
+    when = f", {str(b['date'])[:10]}" if b.get("date") else ""
+    rows = ", ".join(f"{name} {s['median_s']:.1f} s ({s['speedup_vs_fp32']:.2f}x)" for name, s in b["summary"].items())
+    return (f"Measured side by side by `benchmarks/bench_precision.py` on {m.get('cpu', '?')} ({m.get('cpu_capability', '?')}, "
+            f"{m.get('cpus', '?')} cores{when}; native bf16: {'yes' if b.get('native_bf16') else 'no'}): the final "
+            f"model under the report profile, {b['epochs']} epochs on the embedded photos, OpenMP waiting "
+            f"{b['omp_wait_policy'].lower()}, median of {len(b['rounds'])} alternating rounds (speed-up over fp32 in "
+            f"the same round): {rows}.")
+
+
 def block_paper_mini() -> str:
     """The miniature paper run's times (tests/test_paper_mini.py), as the last full test session recorded them."""
     mini = (_json(REPORT / "timings.json") or {}).get("paper_mini")
@@ -229,9 +245,9 @@ def block_profiles() -> str:
         extra = "; ".join(f"{nb}: " + ", ".join(f"{k} {v}" for k, v in sec.items())
                           for nb, sec in profiles.PROFILES[name].items() if nb != "common")
         # The profile's own precision, not resolve()'s: "auto" resolves differently from one machine to the next.
-        precision = {**profiles.COMMON, **profiles.PROFILES[name].get("common", {})}["precision"]
-        precision = {"fp32": "", "auto": ", bf16 where the CPU has it natively (else fp32)"}.get(precision,
-                                                                                                 f", {precision}")
+        common = {**profiles.COMMON, **profiles.PROFILES[name].get("common", {})}
+        precision = {"fp32": "", "auto": ", bf16 (and channels_last) where the CPU has bf16 natively, else fp32"}.get(
+            common["precision"], f", {common['precision']}")
         lines.append(f"| `{name}` | `{p.source}` ({limit} training photos) / `{p.style_source}` | {p.size} px, "
                      f"{p.epochs} epochs, batch {p.batch_size}, lr {p.lr:g}, LPIPS `{p.lpips_net}`"
                      f"{', torch.compile' if p.compile else ''}{precision} | {', '.join(map(str, p.seeds))} | {extra or '-'} | "
@@ -277,7 +293,7 @@ def block_goals() -> str:
 
 
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
-          "stability": block_stability, "video": block_video, "data": block_data, "claims": block_claims,
+          "stability": block_stability, "video": block_video, "precision": block_precision, "data": block_data, "claims": block_claims,
           "goals": block_goals, "benchmark": block_benchmark, "comparison": block_comparison}
 
 

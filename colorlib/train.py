@@ -195,7 +195,7 @@ def native_bf16() -> bool:
 
 def auto_precision() -> str:
     """What ``precision="auto"`` (the report profile's) trains in here: "bf16" where :func:`native_bf16`, else
-    "fp32". Measured on a 2-core AMD Zen 4: the training loop runs about 1.5x faster in bf16."""
+    "fp32" (benchmarks/bench_precision.py measures what bf16 buys on this CPU)."""
     return "bf16" if native_bf16() else "fp32"
 
 

@@ -225,10 +225,11 @@ def test_report_profile_trains_in_bf16_where_native(manifest, monkeypatch):
     monkeypatch.setattr(train, "auto_precision", lambda: "bf16")
     for name in ("final", "unet", "loss_l1"):
         cfg = experiments.config(name, profiles.resolve("report"))
-        assert cfg.precision == "bf16"
+        assert cfg.precision == "bf16" and cfg.channels_last
         assert cfg.key_dict()["precision"] == "bf16"
         assert runs.run_key(cfg, manifest) != EXPERIMENT_KEYS[f"report/{name}"]
-    assert experiments.config("final", profiles.resolve("report", precision="fp32")).precision == "fp32"
+    fp32 = experiments.config("final", profiles.resolve("report", precision="fp32"))
+    assert fp32.precision == "fp32" and not fp32.channels_last
     assert runs.run_key(experiments.config("final", profiles.resolve("report", precision="fp32")),
                         manifest) == EXPERIMENT_KEYS["report/final"]
     monkeypatch.setenv(profiles.OVERRIDES_ENV, '{"precision": "fp32"}')

@@ -160,3 +160,17 @@ def test_stability_compare_only_runs_nothing_and_reads_the_folders_timings(tmp_p
     assert "**1 of 1 verdicts are identical**" in text
     assert "seeds 3, 4, 5 on AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in fp32)" in text
     assert report.main(["--compare-only"]) == 2
+
+
+def test_readme_precision_block_quotes_the_benchmark(tmp_path, monkeypatch):
+    monkeypatch.setattr(readme, "PRECISION_BENCHMARK", tmp_path / "precision.json")
+    assert "Not measured yet" in readme.block_precision()
+    (tmp_path / "precision.json").write_text(json.dumps({
+        "machine": {"cpu": "AMD EPYC", "cpu_capability": "AVX512", "cpus": 2}, "native_bf16": True, "epochs": 3,
+        "omp_wait_policy": "PASSIVE", "rounds": [{}, {}], "date": "2026-12-02T20:00:00+00:00",
+        "summary": {"fp32": {"median_s": 23.24, "speedup_vs_fp32": 1.0},
+                    "bf16, channels_last": {"median_s": 15.8, "speedup_vs_fp32": 1.384}}}))
+    block = readme.block_precision()
+    assert "AMD EPYC (AVX512, 2 cores, 2026-12-02; native bf16: yes)" in block
+    assert "median of 2 alternating rounds" in block and "fp32 23.2 s (1.00x), bf16, channels_last 15.8 s (1.38x)" \
+        in block
