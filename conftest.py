@@ -39,10 +39,10 @@ def pytest_sessionfinish(session, exitstatus):
     path = ROOT / "report" / "timings.json"
     path.parent.mkdir(exist_ok=True)
     timings = json.loads(path.read_text()) if path.exists() else {}
+    from colorlib import files, report
+
     timings["tests"] = {"seconds": round(time.time() - _started, 1), "collected": session.testscollected,
-                        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                        "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "machine": report.machine(),
                         "load_average": round(os.getloadavg()[0], 2)}  # other jobs on the CPU inflate the time
     timings.update(session.config.stash.get(_RECORDED, {}))
-    from colorlib import files
-
     files.write_json(path, timings, indent=2, sort_keys=True)

@@ -97,7 +97,8 @@ def block_timings() -> str:
               f"measurements | {_minutes(warm.get('total'))} | {_run_label(warm) if warm else '-'} | "
               f"{_goal(warm.get('total'), REPORT_GOALS['warm'])} |",
               f"| `make test` | {tests.get('collected', '?')} tests, every notebook under `smoke` included | "
-              f"{_minutes(tests.get('seconds'))} | {str(tests.get('date', '-'))[:10]}"
+              f"{_minutes(tests.get('seconds'))} | "
+              f"{tests['machine'].get('cpu', '?') + '; ' if tests.get('machine') else ''}{str(tests.get('date', '-'))[:10]}"
               f"{'; load average ' + str(tests['load_average']) if 'load_average' in tests else ''} | |"]
     per_set = {**({"First run": per_nb} if per_nb else {}),
                **{f"First run, {name}": {k: v for k, v in r.items() if k[:2].isdigit()}

@@ -44,10 +44,14 @@ def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
     machine = {"cpu": "AMD EPYC", "torch": "2.x"}
     timings = {"report": {"cold": {**nbs, "total": 13 * 400.0, "seeds": [0, 1, 2], "machine": machine,
                                    "date": "2026-12-02T10:00:00+00:00"},
-                          "warm": {**{k: 10.0 for k in nbs}, "total": 200.0, "seeds": [0, 1, 2]}}}
+                          "warm": {**{k: 10.0 for k in nbs}, "total": 200.0, "seeds": [0, 1, 2]}},
+               "tests": {"seconds": 600.0, "collected": 9, "date": "2026-12-02T11:00:00+0000", "machine": machine,
+                         "load_average": 1.0}}
     (tmp_path / "timings.json").write_text(json.dumps(timings))
     monkeypatch.setattr(readme, "REPORT", tmp_path)
     block = readme.block_timings()
+    assert "| `make test` | 9 tests, every notebook under `smoke` included | 10.0 min | AMD EPYC; 2026-12-02; " \
+           "load average 1.0 | |" in block
     assert "| 86.7 min | seeds 0, 1, 2; AMD EPYC; fp32; 2026-12-02 | goal <= 90.0 min: met |" in block
     assert "| 3.3 min | seeds 0, 1, 2 | goal <= 3.0 min: **NOT met** |" in block
     assert "Re-run, per notebook: 01 10 s" in block
