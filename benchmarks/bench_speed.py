@@ -47,7 +47,7 @@ import colorlib  # noqa: E402,F401  (torchvision shim first)
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from colorlib import files  # noqa: E402
+from colorlib import files, train  # noqa: E402
 from colorlib.models import ModelConfig, build_model, count_parameters  # noqa: E402
 
 BATCH = 16
@@ -196,7 +196,7 @@ def bench_infer(reps: int, size: int = 256, variant: str = "eager") -> dict:
     }
 
 
-NATIVE_BF16 = torch.ops.mkldnn._is_mkldnn_bf16_supported()
+NATIVE_BF16 = train.cpu_native_bf16()
 """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX). Without it, oneDNN emulates bf16: a 2048x2048
 bf16 matrix multiply took 63 s here against 0.2 s in fp32 (AMD Zen 3, AVX2 only), so bf16 rows are skipped."""
 

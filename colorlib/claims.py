@@ -300,17 +300,18 @@ def profile_label(data: dict) -> str:
     profile = data.get("profile", "?")
     if data.get("overrides"):
         profile += " with " + ", ".join(f"{k}={v}" for k, v in sorted(data["overrides"].items()))
-    precisions = sorted(set(_precisions(data.get("runs"))) - {"fp32"})
+    precisions = sorted({r.get("precision", "fp32") for r in _records(data.get("runs"), "key")} - {"fp32"})
     return profile + "".join(f", {p}" for p in precisions)
 
 
-def _precisions(runs):
-    """Every run's precision in a results file's ``runs`` (a list or a dict of runs, or of lists of them)."""
-    if isinstance(runs, dict) and "key" in runs:
-        yield runs.get("precision", "fp32")
-    elif isinstance(runs, (dict, list)):
-        for item in runs.values() if isinstance(runs, dict) else runs:
-            yield from _precisions(item)
+def _records(node, field: str):
+    """Every dict that has ``field`` in a JSON tree of dicts and lists (not looking inside those dicts): the runs
+    (``"key"``) of a results file's ``runs``, the machine records of a manifest or a timings file."""
+    if isinstance(node, dict) and field in node:
+        yield node
+    elif isinstance(node, (dict, list)):
+        for item in node.values() if isinstance(node, dict) else node:
+            yield from _records(item, field)
 
 
 def further() -> list[tuple[str, str, dict]]:
@@ -409,19 +410,11 @@ def machines(manifest_path) -> str:
     if not path.exists():
         return "not recorded"
 
-    def records(node):  # every record that names its machine, at any depth
-        if isinstance(node, dict):
-            if isinstance(node.get("machine"), dict):
-                yield node
-            else:
-                for value in node.values():
-                    yield from records(value)
-
     # Records from before the report profile's precision="auto" have no "precision": those runs trained in fp32.
     seen = sorted({f"{m.get('cpu', '?')} ({m.get('cpu_capability', '?')}, {m.get('cpus', '?')} cores, torch "
                    f"{m.get('torch', '?')}{', ' + m['cuda'] if m.get('cuda') else ''}; training in "
                    f"{e.get('precision', 'fp32')})"
-                   for e in records(json.loads(path.read_text())) if (m := e["machine"])})
+                   for e in _records(json.loads(path.read_text()), "machine") if (m := e["machine"])})
     return "; ".join(seen) or "not recorded"
 
 

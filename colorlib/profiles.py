@@ -61,9 +61,9 @@ PROFILES: dict[str, dict] = {
     "report": {
         # precision "auto": bf16 where the CPU (or GPU) computes it natively, fp32 elsewhere (train.auto_precision);
         # the results record which, and it is part of every run key, so the two never share a cached run.
-        # channels_last "auto": with bf16 only. benchmarks/precision.json (final model, report profile, 2-core Zen 4,
-        # passive OpenMP waiting as the report runs): bf16 1.18x fp32, bf16 + channels_last 1.38x, fp32 +
-        # channels_last 1.06x (within the noise, so fp32 runs keep the contiguous format they were trained in).
+        # channels_last "auto": with bf16 only. benchmarks/bench_precision.py (its numbers in the README's
+        # generated "precision" block) found channels_last a clear gain in bf16 and within the noise in fp32, so fp32
+        # runs keep the contiguous format they were trained in.
         "common": {"seeds": (0, 1, 2), "precision": "auto", "channels_last": "auto"},
         "04": {"epochs": 20},
         "05": {"full_epochs": 6},  # the full-width run costs ~45 s an epoch on 2 CPU cores

@@ -98,7 +98,8 @@ def block_timings() -> str:
               f"{_goal(warm.get('total'), REPORT_GOALS['warm'])} |",
               f"| `make test` | {tests.get('collected', '?')} tests, every notebook under `smoke` included | "
               f"{_minutes(tests.get('seconds'))} | "
-              f"{tests['machine'].get('cpu', '?') + '; ' if tests.get('machine') else ''}{str(tests.get('date', '-'))[:10]}"
+              f"{tests['machine'].get('cpu', '?') + '; ' if tests.get('machine') else ''}"
+              f"{str(tests.get('date', '-'))[:10]}"
               f"{'; load average ' + str(tests['load_average']) if 'load_average' in tests else ''} | |"]
     per_set = {**({"First run": per_nb} if per_nb else {}),
                **{f"First run, {name}": {k: v for k, v in r.items() if k[:2].isdigit()}
@@ -148,9 +149,11 @@ def block_precision() -> str:
         return "Not measured yet (`.venv/bin/python benchmarks/bench_precision.py --json benchmarks/precision.json`)."
     m = b.get("machine", {})
     when = f", {str(b['date'])[:10]}" if b.get("date") else ""
-    rows = ", ".join(f"{name} {s['median_s']:.1f} s ({s['speedup_vs_fp32']:.2f}x)" for name, s in b["summary"].items())
-    return (f"Measured side by side by `benchmarks/bench_precision.py` on {m.get('cpu', '?')} ({m.get('cpu_capability', '?')}, "
-            f"{m.get('cpus', '?')} cores{when}; native bf16: {'yes' if b.get('native_bf16') else 'no'}): the final "
+    rows = ", ".join(f"{name} {s['median_s']:.1f} s ({s['speedup_vs_fp32']:.2f}x)"
+                     for name, s in b["summary"].items())
+    return (f"Measured side by side by `benchmarks/bench_precision.py` on {m.get('cpu', '?')} "
+            f"({m.get('cpu_capability', '?')}, {m.get('cpus', '?')} cores{when}; "
+            f"native bf16: {'yes' if b.get('native_bf16') else 'no'}): the final "
             f"model under the report profile, {b['epochs']} epochs on the embedded photos, OpenMP waiting "
             f"{b['omp_wait_policy'].lower()}, median of {len(b['rounds'])} alternating rounds (speed-up over fp32 in "
             f"the same round): {rows}.")
@@ -251,7 +254,8 @@ def block_profiles() -> str:
             common["precision"], f", {common['precision']}")
         lines.append(f"| `{name}` | `{p.source}` ({limit} training photos) / `{p.style_source}` | {p.size} px, "
                      f"{p.epochs} epochs, batch {p.batch_size}, lr {p.lr:g}, LPIPS `{p.lpips_net}`"
-                     f"{', torch.compile' if p.compile else ''}{precision} | {', '.join(map(str, p.seeds))} | {extra or '-'} | "
+                     f"{', torch.compile' if p.compile else ''}{precision} | {', '.join(map(str, p.seeds))} | "
+                     f"{extra or '-'} | "
                      f"{uses[name]} |")
     return "\n".join(lines)
 
@@ -294,8 +298,9 @@ def block_goals() -> str:
 
 
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
-          "stability": block_stability, "video": block_video, "precision": block_precision, "data": block_data, "claims": block_claims,
-          "goals": block_goals, "benchmark": block_benchmark, "comparison": block_comparison}
+          "stability": block_stability, "video": block_video, "precision": block_precision,
+          "data": block_data, "claims": block_claims, "goals": block_goals, "benchmark": block_benchmark,
+          "comparison": block_comparison}
 
 
 def update(path: Path = README) -> bool:

@@ -75,9 +75,10 @@ def machine() -> dict:
             "python": platform.python_version()}
 
 
-def training_precision(params: dict) -> str:
-    """The precision the report's runs train in under ``params`` (the profile's "auto" resolved on this machine)."""
-    return profiles.resolve(params["profile"]).precision
+def training_precision(profile: str) -> str:
+    """The precision the report's runs train in under ``profile`` (its "auto" resolved on this machine, and any
+    ``--set precision=...`` applied)."""
+    return profiles.resolve(profile).precision
 
 
 def _snapshot(folder: Path) -> dict[str, float]:
@@ -160,7 +161,7 @@ def record_timings(profile: str, state: str, times: dict, total: float, seeds: l
     """Add a complete run's times to ``report/timings.json`` under its profile and cache state."""
     path = report_dir() / "timings.json"
     timings = json.loads(path.read_text()) if path.exists() else {}
-    times = {**times, "total": round(total, 1), "seeds": seeds, "precision": profiles.resolve(profile).precision,
+    times = {**times, "total": round(total, 1), "seeds": seeds, "precision": training_precision(profile),
              "machine": machine(),
              "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
              "load_average": round(os.getloadavg()[0], 2)}  # other processes sharing the CPU inflate times
@@ -257,7 +258,8 @@ def run_report(todo: list[Path], params: dict, timed: bool) -> tuple[int, float,
         print(f"WARNING: the tree differs from commit {state['commit']} in {', '.join(state['changed'])}: the figures "
               f"are recorded as made from a dirty tree (never commit them)", file=sys.stderr)
     provenance = {"git_commit": state["commit"], "dirty": state["dirty"], "changed": state["changed"],
-                  "seeds": params["seeds"], "precision": training_precision(params), "machine": machine()}
+                  "seeds": params["seeds"], "precision": training_precision(params["profile"]),
+                  "machine": machine()}
     caches_before = cache_snapshot()
     started = time.perf_counter()
     status, times, entries = _run_all(todo, params, provenance)
@@ -275,39 +277,34 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
     ``run=False`` only compares (the seed set's results must be there)."""
     main_report = report_dir()
     alt = main_report / "stability" / ("seeds-" + "-".join(map(str, seeds)))
-    if not run:
-        if not (alt / "results").is_dir():
-            print(f"no results in {alt / 'results'}: run --stability {' '.join(map(str, seeds))} first",
-                  file=sys.stderr)
-            return 2
-        alt_manifest = alt / "figures" / "manifest.json"  # present on the machine that ran it, never committed
-        path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json",
-                                      alt_manifest if alt_manifest.exists() else alt / "timings.json")
-        print(f"verdicts of seeds {', '.join(map(str, seeds))} compared with the main report's in {path}")
-        return _update_readme(main_report)
-    env = {"COLORLIB_REPORT": str(alt), "COLORLIB_FIGURES": str(alt / "figures")}
-    old = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        # Timed like a main run, into the stability folder's timings.json: what one more seed set costs.
-        status, total, _ = run_report(todo, {"profile": profile, "retrain": bool(retrain), "seeds": list(seeds)},
-                                      timed=True)
-        claims.write_claims(profile)
-    finally:
-        for k, v in old.items():
-            os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
-    path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json", alt / "figures" / "manifest.json")
-    print(f"stability run ({', '.join(map(str, seeds))}) in {total:.0f} s: {alt}; verdicts compared in {path}")
-    return _update_readme(main_report) or status
-
-
-def _update_readme(main_report: Path) -> int:
+    if run:
+        env = {"COLORLIB_REPORT": str(alt), "COLORLIB_FIGURES": str(alt / "figures")}
+        old = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            # Timed like a main run, into the stability folder's timings.json: what one more seed set costs.
+            status, total, _ = run_report(todo, {"profile": profile, "retrain": bool(retrain), "seeds": list(seeds)},
+                                          timed=True)
+            claims.write_claims(profile)
+        finally:
+            for k, v in old.items():
+                os.environ.pop(k) if v is None else os.environ.__setitem__(k, v)
+        print(f"stability run ({', '.join(map(str, seeds))}) in {total:.0f} s: {alt}")
+    elif not (alt / "results").is_dir():
+        print(f"no results in {alt / 'results'}: run --stability {' '.join(map(str, seeds))} first", file=sys.stderr)
+        return 2
+    else:
+        status = 0
+    alt_manifest = alt / "figures" / "manifest.json"  # on the machine that ran it only: never committed
+    path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json",
+                                  alt_manifest if alt_manifest.exists() else alt / "timings.json")
+    print(f"verdicts of seeds {', '.join(map(str, seeds))} compared with the main report's in {path}")
     if main_report.resolve() == (REPO_DIR / "report").resolve():
         from colorlib import readme
 
         if readme.update():
             print("README.md's generated blocks updated")
-    return 0
+    return status
 
 
 if __name__ == "__main__":

@@ -185,12 +185,18 @@ class CompileFallbackWarning(RuntimeWarning):
     """torch.compile failed for a run; it trains without compile (the same run ``compile=False`` trains)."""
 
 
+def cpu_native_bf16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX); without, oneDNN emulates it, many times
+    slower than fp32."""
+    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+
+
 def native_bf16() -> bool:
     """Whether this machine trains in bfloat16 at full speed: a CUDA GPU with bf16, or (without CUDA) a CPU with
-    AVX512-BF16 or AMX. Without them oneDNN emulates bf16, many times slower than fp32."""
+    :func:`cpu_native_bf16`."""
     if torch.cuda.is_available():
         return torch.cuda.is_bf16_supported()
-    return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    return cpu_native_bf16()
 
 
 def auto_precision() -> str:
@@ -203,7 +209,7 @@ def mixed_precision(precision: str, device: torch.device):
     """(autocast context factory, gradient scaler or None) for ``TrainConfig.precision`` on ``device``."""
     if precision == "fp16" and device.type != "cuda":
         raise ConfigError(f"precision 'fp16' needs CUDA (device here: {device}); use 'bf16' on a CPU")
-    if precision == "bf16" and device.type == "cpu" and not bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()):
+    if precision == "bf16" and device.type == "cpu" and not cpu_native_bf16():
         # Measured on an AVX2-only CPU (AMD Zen 3): a bf16 convolution ran about 90x slower than fp32.
         warnings.warn("precision 'bf16': this CPU has no native bfloat16 (no AVX512-BF16 or AMX), so training "
                       "will be many times slower than fp32", stacklevel=3)
