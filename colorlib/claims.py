@@ -15,7 +15,9 @@ a threshold written down before looking (``part``):
 The parts combine into the claim's verdict (``combine``): *reproduced* when every part is; *not reproduced*
 when some part is not and none is reproduced; *partly* when some parts are reproduced and some are not;
 *inconclusive* when nothing was refuted but something was undecided. A named winner ("the best loss") comes
-from the same rule (``best``): the option whose interval against every other excludes a tie in its favour.
+from the same rule (``best``): the option whose interval against every other excludes a tie in its favour;
+"X is the best of K" is refuted by one loss or tie, at the Bonferroni-corrected confidence 1 - 5 %/(K - 1)
+(added after looking at the first stability table: see ``best``).
 
 The interval (``interval``) of an effect ``d[s, i]`` (seed ``s``, photo or painting ``i``) adds two spreads in
 quadrature: the seed-to-seed spread of the per-seed means with Student's t (``S - 1`` degrees of freedom: a
@@ -69,16 +71,16 @@ MARGINS = {
 
 
 # ================================================================================================ intervals
-def _t_quantile(df: int) -> float:
+def _t_quantile(df: int, confidence: float = CONFIDENCE) -> float:
     from scipy.stats import t
 
-    return float(t.ppf(0.5 + CONFIDENCE / 2, df))
+    return float(t.ppf(0.5 + confidence / 2, df))
 
 
-def _z_quantile() -> float:
+def _z_quantile(confidence: float = CONFIDENCE) -> float:
     from scipy.stats import norm
 
-    return float(norm.ppf(0.5 + CONFIDENCE / 2))
+    return float(norm.ppf(0.5 + confidence / 2))
 
 
 @dataclass(frozen=True)
@@ -119,8 +121,8 @@ def fmt(value: float, digits: int = 3) -> str:
     return f"{value:.{digits}g}"
 
 
-def interval(a, b=None, transform: str | None = None) -> Interval:
-    """The interval of the effect ``a - b`` (``b`` None: of ``a`` itself).
+def interval(a, b=None, transform: str | None = None, confidence: float = CONFIDENCE) -> Interval:
+    """The ``confidence`` interval (95 % unless told) of the effect ``a - b`` (``b`` None: of ``a`` itself).
 
     ``a``, ``b``: one value per seed (S,), or one per seed and photo/painting (S, N); ``b`` may also be (N,), a
     deterministic baseline such as gray. ``transform="log10"``: the effect is ``log10(a / b)`` (or ``log10 a``),
@@ -130,26 +132,26 @@ def interval(a, b=None, transform: str | None = None) -> Interval:
     b = None if b is None else np.asarray(b, dtype=np.float64)
     if transform == "relative":
         a_m, b_m = (x.mean(axis=-1) if x.ndim == 2 else x for x in (a, b))
-        return _two_level(((a_m - b_m) / b_m)[:, None], per_seed=True)
+        return _two_level(((a_m - b_m) / b_m)[:, None], True, confidence)
     if transform == "log10":
         d = np.log10(a) - (np.log10(b) if b is not None else 0.0)
     elif transform is None:
         d = a - b if b is not None else a
     else:
         raise ValueError(f"transform must be None, 'log10' or 'relative', got {transform!r}")
-    return _two_level(d[:, None], per_seed=True) if d.ndim == 1 else _two_level(d, per_seed=False)
+    return _two_level(d[:, None], True, confidence) if d.ndim == 1 else _two_level(d, False, confidence)
 
 
-def _two_level(d: np.ndarray, per_seed: bool) -> Interval:
+def _two_level(d: np.ndarray, per_seed: bool, confidence: float = CONFIDENCE) -> Interval:
     """Interval of mean(d) for d (S, N): the seed spread with t(S-1) and the unit spread with z, in quadrature
     (``per_seed``: one value per seed, N = 1; with one seed nothing bounds it)."""
     seeds, units = d.shape
     estimate = float(d.mean())
     if seeds > 1:
-        seed_half = _t_quantile(seeds - 1) * d.mean(axis=1).std(ddof=1) / math.sqrt(seeds)
+        seed_half = _t_quantile(seeds - 1, confidence) * d.mean(axis=1).std(ddof=1) / math.sqrt(seeds)
     else:
         seed_half = math.inf if per_seed else 0.0
-    unit_half = _z_quantile() * d.mean(axis=0).std(ddof=1) / math.sqrt(units) if units > 1 else 0.0
+    unit_half = _z_quantile(confidence) * d.mean(axis=0).std(ddof=1) / math.sqrt(units) if units > 1 else 0.0
     half = math.hypot(seed_half, unit_half)
     return Interval(estimate, estimate - half, estimate + half, seeds, None if per_seed else units)
 
@@ -224,10 +226,13 @@ def either(name: str, parts: Sequence[dict]) -> dict:
 
 
 def best_part(name: str, result: dict, option: str, unit: str = "") -> dict:
-    """The part "``option`` is the best" from ``best``'s result: its intervals against every other option."""
+    """The part "``option`` is the best" from ``best``'s result: its 95 % intervals against every other option,
+    its verdict and, for the stability table, its verdict under the rule as first written (no correction)."""
     texts = [f"- {other}: {Interval(**iv).text(unit)}" for other, iv in result["intervals"][option].items()]
     return {"name": name, "text": f"{option} " + ", ".join(texts), "versus": result["intervals"][option],
-            "winner": result["winner"], "verdict": result["verdicts"][option]}
+            "winner": result["winner"], "verdict": result["verdicts"][option],
+            "verdict_uncorrected": result["verdicts_uncorrected"][option],
+            "refuting_confidence": result["refuting_confidence"]}
 
 
 def combine(verdicts: Sequence[str]) -> str:
@@ -249,23 +254,42 @@ def claim(parts: Sequence[dict], measured: str, text: str = "", **numbers) -> di
             "numbers": numbers}
 
 
+def refuting_confidence(options: int) -> float:
+    """The confidence of the intervals that refute "this option is the best of ``options``": Bonferroni over its
+    ``options - 1`` comparisons (95 % for two options, 98.3 % for four), since one loss among several refutes it."""
+    return 1 - (1 - CONFIDENCE) / max(1, options - 1)
+
+
 def best(options: Mapping[str, np.ndarray], higher_is_better: bool, margin: float | None = None) -> dict:
     """Which option beats every other on one metric: for each option, its paired intervals against all others
     (``options``: name -> (S, N) or (S,) values, the same seeds and photos for all). ``winner`` is the option
     whose every interval excludes a tie in its favour, else None ("no clear winner"); ``verdicts[name]`` is the
-    verdict of "name is the best": reproduced when it wins every comparison, not reproduced when it loses or ties
-    one, inconclusive otherwise."""
+    verdict of "name is the best": reproduced when it wins every comparison (95 % intervals: all must hold, so
+    no correction is needed), not reproduced when it loses or ties one at ``refuting_confidence`` (any one of
+    several would do, so each needs the stricter interval), inconclusive otherwise.
+
+    The correction was added after looking (issue 15): under the first rule, a loss at 95 % in any of the K - 1
+    comparisons refuted the claim, which made C7, C9 and S2 "not reproduced" under one seed set and
+    "inconclusive" under the other. ``verdicts_uncorrected`` keeps that first rule's verdicts, for the stability
+    table."""
     test = ">" if higher_is_better else "<"
-    verdicts, intervals = {}, {}
+    strict = refuting_confidence(len(options))
+    verdicts, uncorrected, intervals = {}, {}, {}
     for name, values in options.items():
-        ivs = {other: interval(values, v) for other, v in options.items() if other != name}
+        others = {other: v for other, v in options.items() if other != name}
+        ivs = {other: interval(values, v) for other, v in others.items()}
         intervals[name] = {other: asdict(iv) for other, iv in ivs.items()}
         won = [test_interval(iv, test, 0.0, margin) for iv in ivs.values()]
-        # the best must win every comparison: one lost (or tied within the margin) refutes it
-        verdicts[name] = "not reproduced" if "not reproduced" in won else (
+        lost = [test_interval(interval(values, v, confidence=strict), test, 0.0, margin) == "not reproduced"
+                for v in others.values()]
+        # the best must win every comparison; one lost (or tied within the margin) refutes it
+        verdicts[name] = "not reproduced" if any(lost) else (
+            "reproduced" if all(v == "reproduced" for v in won) else "inconclusive")
+        uncorrected[name] = "not reproduced" if "not reproduced" in won else (
             "reproduced" if all(v == "reproduced" for v in won) else "inconclusive")
     winners = [n for n, v in verdicts.items() if v == "reproduced"]
-    return {"winner": winners[0] if len(winners) == 1 else None, "verdicts": verdicts, "intervals": intervals}
+    return {"winner": winners[0] if len(winners) == 1 else None, "verdicts": verdicts,
+            "verdicts_uncorrected": uncorrected, "refuting_confidence": strict, "intervals": intervals}
 
 
 def wording(verdict: str, markdown: bool = False) -> str:
@@ -279,7 +303,9 @@ RULE = ("Verdicts come from 95 % intervals over training seeds and held-out phot
         "*reproduced* when its whole interval lies on the claimed side of its threshold, *not reproduced* when it "
         "lies on the other side or inside the equivalence margin stated in advance, *inconclusive* otherwise; a "
         "claim is reproduced when all its parts are, partly when some are and some are not, inconclusive when "
-        "nothing was refuted but something was undecided (`colorlib.claims`).")
+        "nothing was refuted but something was undecided (`colorlib.claims`). \"X is the best of K\" is refuted "
+        "only by a loss or tie at 1 - 5 %/(K - 1) confidence (Bonferroni: any one of K - 1 comparisons would do); "
+        "this correction was added after looking at the first stability table (issue 15).")
 
 
 # ====================================================================================== reading them back
@@ -390,14 +416,40 @@ def _order(cid: str) -> tuple:
     return (cid[0] != "C", int(cid[1:]) if cid[1:].isdigit() else 0, cid)
 
 
-def compare_verdicts(main_folder, other_folder) -> tuple[list[str], list[str]]:
-    """(every claim id in either report, the ids whose verdict is the same in both)."""
-    return _compare(_all_claims(main_folder), _all_claims(other_folder))
+def compare_verdicts(main_folder, other_folder, first_rule: bool = False) -> tuple[list[str], list[str]]:
+    """(every claim id in either report, the ids whose verdict is the same in both); ``first_rule``: the
+    verdicts under the rule as first written (``uncorrected_verdict``). Raises ValueError when either report
+    holds a claim that ``best``'s correction could change (see ``_stale``)."""
+    from pathlib import Path
+
+    main, other = _all_claims(main_folder), _all_claims(other_folder)
+    for folder, entries in ((main_folder, main), (other_folder, other)):
+        if stale := sorted((cid for cid, e in entries.items() if _stale(e)), key=_order):
+            raise ValueError(f"claims {', '.join(stale)} in {Path(folder).name}/ were recorded before the correction "
+                             f"of 'best' and could change under it: run that seed set's report again")
+    return _compare(main, other, uncorrected_verdict if first_rule else lambda entry: entry["verdict"])
 
 
-def _compare(main: dict, other: dict) -> tuple[list[str], list[str]]:
+def _compare(main: dict, other: dict, verdict=lambda entry: entry["verdict"]) -> tuple[list[str], list[str]]:
     ids = sorted(set(main) | set(other), key=_order)
-    return ids, [cid for cid in ids if cid in main and cid in other and main[cid]["verdict"] == other[cid]["verdict"]]
+    return ids, [cid for cid in ids if cid in main and cid in other and verdict(main[cid]) == verdict(other[cid])]
+
+
+def uncorrected_verdict(entry: dict) -> str:
+    """A claim's verdict under the rule as first written, without ``best``'s correction (results from before
+    the correction recorded only that verdict)."""
+    parts = entry.get("parts", [])
+    if all(p.get("verdict_uncorrected", p["verdict"]) == p["verdict"] for p in parts):
+        return entry["verdict"]
+    return combine([p.get("verdict_uncorrected", p["verdict"]) for p in parts])
+
+
+def _stale(entry: dict) -> bool:
+    """Whether a claim was recorded before ``best``'s correction with a "best" part it could change: one refuted
+    under the first rule. (The correction only turns such parts into "inconclusive", so an older result
+    without one has the verdict the corrected rule gives.)"""
+    return any("versus" in p and "verdict_uncorrected" not in p and p["verdict"] == "not reproduced"
+               for p in entry.get("parts", []))
 
 
 def machines(manifest_path) -> str:
@@ -421,14 +473,17 @@ def machines(manifest_path) -> str:
 def stability_markdown(main_folder, other_folder, main_manifest=None, other_manifest=None) -> str:
     """Every verdict of the main report next to the same claim's verdict from the run with other seeds; with the
     figures manifests, which machine produced each seed set."""
+    ids, same = compare_verdicts(main_folder, other_folder)
+    _, same_first = compare_verdicts(main_folder, other_folder, first_rule=True)
     main, other = _all_claims(main_folder), _all_claims(other_folder)
-    ids, same = _compare(main, other)
     seeds = lambda d: ", ".join(map(str, next((e["seeds"] for e in d.values() if e.get("seeds")), []))) or "?"
     lines = ["# Stability of the verdicts under two disjoint sets of training seeds", "",
              "Generated by `python -m colorlib.report --stability ...`: the whole report was run again with other "
              "training seeds (same code, data, photos, paintings and rule); edit the notebooks, not this file.", "",
              RULE, "",
-             f"**{len(same)} of {len(ids)} verdicts are identical** (seeds {seeds(main)} vs {seeds(other)}).", "",
+             f"**{len(same)} of {len(ids)} verdicts are identical** (seeds {seeds(main)} vs {seeds(other)}); "
+             f"{len(same_first)} of {len(ids)} under the rule as first written, without the correction of \"best "
+             f"of K\" added after looking.", "",
              *([f"Machines: seeds {seeds(main)} on {machines(main_manifest)}; seeds {seeds(other)} on "
                 f"{machines(other_manifest)}.", ""] if main_manifest or other_manifest else []),
              f"| claim | verdict, seeds {seeds(main)} | verdict, seeds {seeds(other)} | same | parts (seeds "

@@ -119,12 +119,18 @@ def block_stability() -> str:
         return "Not run yet: `python -m colorlib.report --stability 3 4 5` writes report/stability.md."
     lines = []
     for other in runs:
-        ids, same = claims.compare_verdicts(REPORT, other)
+        try:
+            ids, same = claims.compare_verdicts(REPORT, other)
+            _, same_first = claims.compare_verdicts(REPORT, other, first_rule=True)
+        except ValueError as err:
+            lines.append(f"Seeds {other.name[len('seeds-'):].replace('-', ', ')}: not compared ({err}).")
+            continue
         differ = [cid for cid in ids if cid not in same]
         lines.append(f"Seeds {other.name[len('seeds-'):].replace('-', ', ')} against the committed report: "
                      f"**{len(same)} of {len(ids)} verdicts identical**"
                      + (f"; different: {', '.join(differ)}" if differ else "")
-                     + " ([report/stability.md](report/stability.md)).")
+                     + f"; {len(same_first)} of {len(ids)} under the rule as first written, before the correction "
+                       "of \"best of K\" made after looking ([report/stability.md](report/stability.md)).")
     return "\n".join(lines)
 
 

@@ -296,8 +296,12 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
     else:
         status = 0
     alt_manifest = alt / "figures" / "manifest.json"  # on the machine that ran it only: never committed
-    path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json",
-                                  alt_manifest if alt_manifest.exists() else alt / "timings.json")
+    try:
+        path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json",
+                                      alt_manifest if alt_manifest.exists() else alt / "timings.json")
+    except ValueError as err:
+        print(f"stability.md not written: {err}", file=sys.stderr)
+        return 2
     print(f"verdicts of seeds {', '.join(map(str, seeds))} compared with the main report's in {path}")
     if main_report.resolve() == (REPO_DIR / "report").resolve():
         from colorlib import readme

@@ -100,6 +100,41 @@ def test_a_named_winner_must_beat_every_other_option():
     assert part["verdict"] == "reproduced" and part["winner"] == "b" and "- a:" in part["text"]
 
 
+def test_one_loss_among_several_comparisons_refutes_the_best_only_at_the_corrected_confidence():
+    """"a is the best of 4" is refuted by one loss at 1 - 5 %/3 (Bonferroni), not by a loss at 95 % that the
+    stricter interval does not confirm; with two options there is nothing to correct."""
+    base = np.array([20.0, 21.0, 22.0])
+    loses_to_b = base + np.array([0.2, 0.3, 0.4])  # a - b = -0.3 +- 0.1 over 3 seeds
+    assert claims.interval(base, loses_to_b).high < 0 < claims.interval(base, loses_to_b, confidence=1 - 0.05 / 3).high
+    four = claims.best({"a": base, "b": loses_to_b, "c": base - 5, "d": base - 6}, higher_is_better=True)
+    assert four["refuting_confidence"] == pytest.approx(1 - 0.05 / 3)
+    assert four["verdicts"]["a"] == "inconclusive" and four["verdicts_uncorrected"]["a"] == "not reproduced"
+    assert four["verdicts"]["d"] == "not reproduced"  # clear losses stay refuted
+    two = claims.best({"a": base, "b": loses_to_b}, higher_is_better=True)
+    assert two["refuting_confidence"] == pytest.approx(0.95) and two["verdicts"]["a"] == "not reproduced"
+    part = claims.best_part("a best", four, "a")
+    assert part["verdict"] == "inconclusive" and part["verdict_uncorrected"] == "not reproduced"
+    entry = claims.claim([part], "measured")
+    assert entry["verdict"] == "inconclusive" and claims.uncorrected_verdict(entry) == "not reproduced"
+
+
+def test_stability_refuses_a_result_the_correction_could_change(tmp_path, monkeypatch):
+    """A claim recorded before the correction with a refuted "best" part may read differently under it: the
+    stability table asks for a re-run instead of comparing. Without such a part the old verdict stands."""
+    old_best = {"name": "x best", "versus": {}, "verdict": "not reproduced"}
+    main, other = tmp_path / "main", tmp_path / "other"
+    for folder, seeds in ((main, [0, 1, 2]), (other, [3, 4, 5])):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("05", {"seeds": seeds, "claims": {"C7": {"verdict": "not reproduced", "parts": [old_best]}}})
+    with pytest.raises(ValueError, match="C7 in main/ were recorded before the correction"):
+        claims.write_stability(main, other)
+    for folder in (main, other):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("05", {"seeds": [0], "claims": {"C7": {"verdict": "inconclusive",
+                                                             "parts": [{**old_best, "verdict": "inconclusive"}]}}})
+    assert "**1 of 1 verdicts are identical**" in claims.write_stability(main, other).read_text()
+
+
 def test_digits_follow_the_spread():
     assert claims.digits_for(0.56) == 1 and claims.digits_for(0.12) == 2 and claims.digits_for(3.4) == 0
     assert claims.Interval(1.134, 0.57, 1.69, 3).text(" dB") == "1.1 dB [0.6, 1.7]"
