@@ -53,6 +53,8 @@ def _run_label(record: dict) -> str:
         parts.append(record.get("precision", "fp32"))  # records from before precision="auto" trained in fp32
     if record.get("date"):
         parts.append(str(record["date"])[:10])
+    if record.get("shared"):  # what else ran on the machine meanwhile (written down by whoever ran it)
+        parts.append(record["shared"])
     return "; ".join(parts)
 
 

@@ -69,6 +69,11 @@ def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
     assert "`python -m colorlib.report --stability 3 4 5` (first run)" in block
     assert "| 100.0 min | seeds 3, 4, 5; AMD EPYC; fp32 | goal <= 90.0 min: **NOT met** |" in block
     assert "First run, seeds-3-4-5, per notebook: 01 6.7 min" in block
+    # A note of what shared the machine during a run is shown with it.
+    (tmp_path / "stability" / "seeds-3-4-5" / "timings.json").write_text(json.dumps(
+        {"report": {"cold": {**nbs, "total": 100 * 60.0, "seeds": [3, 4, 5], "shared": "CI beside it for 18 min"}}}))
+    assert "| 100.0 min | seeds 3, 4, 5; CI beside it for 18 min | goal <= 90.0 min: **NOT met** |" \
+        in readme.block_timings()
 
 
 def _fake_comparison():
