@@ -58,3 +58,24 @@ def test_dry_run_reads_a_gpu_check_and_a_mirror(monkeypatch, tmp_path):
     assert f"local copy {tmp_path / 'imagenet-1k'}" in text and "peak memory 3.5 GiB" in text
     work = plan.training("paper", ["03"])
     assert work["runs"] == 3 and f"{work['images'] / 1000 / 3600:.1f} h" in text
+
+
+def test_report_dry_run_counts_the_local_photos_of_limit_none(monkeypatch):
+    """The report profile trains on all embedded photos (limit None): the plan counts them from the data
+    (it used to fail dividing None by the batch size)."""
+    from colorlib import data
+
+    monkeypatch.delenv(profiles.OVERRIDES_ENV, raising=False)
+    P = profiles.resolve("report")
+    assert P.limit is None
+    n_train = len(data.load_dataset(P.source, "photos", "train"))
+    assert plan.train_photos(P) == n_train
+    needs = plan.data_needs(P)["counts"]
+    assert needs["validation photos"] == len(data.load_dataset(P.source, "photos", "val"))
+    assert needs["paintings"] == len(data.load_dataset(P.style_source, "paintings", "style"))
+    work = plan.training("report", ["02"])  # three seeds of the UNet at the profile's epochs
+    assert work["runs"] == len(P.seeds)
+    assert work["steps"] == len(P.seeds) * (n_train // P.batch_size) * P.epochs
+    # 08 trains on two subsets of chroma_fraction of the photos each, as experiments.chroma_split makes them
+    P08 = profiles.resolve("report", "08")
+    assert plan.runs_of("report", "08")[0][2] == int(n_train * P08.chroma_fraction)
