@@ -21,7 +21,6 @@ import math
 import numpy as np
 import torch
 from skimage.color import deltaE_ciede2000
-from torchmetrics.functional.image import peak_signal_noise_ratio, structural_similarity_index_measure
 
 from colorlib.color import lab_to_rgb, rgb_to_lab
 
@@ -72,30 +71,38 @@ def lightness(images) -> torch.Tensor:
 
 
 # ---------------------------------------------------------------------------------- fidelity to the truth
+def _tm():
+    """torchmetrics' image functions, imported on first use: importing torchmetrics (with torchvision and
+    scipy.signal) takes about 3.5 s, a large part of a warm notebook, which reads its metrics from the cache."""
+    from torchmetrics.functional import image
+
+    return image
+
+
 def psnr(pred, true, cap_db: float = PSNR_CAP_DB) -> np.ndarray:
     """PSNR in dB per image on RGB in [0, 1] (data range 1); identical images give ``cap_db`` (not inf)."""
     p, t = _pair(pred, true)
-    value = peak_signal_noise_ratio(p, t, data_range=1.0, reduction="none", dim=(1, 2, 3))
+    value = _tm().peak_signal_noise_ratio(p, t, data_range=1.0, reduction="none", dim=(1, 2, 3))
     return np.minimum(_np(value), cap_db)
 
 
 def ssim(pred, true) -> np.ndarray:
     """SSIM per image on RGB (Gaussian window 11, sigma 1.5, data range 1, channels averaged); images >= 11 px."""
     p, t = _pair(pred, true)
-    return _np(structural_similarity_index_measure(p, t, data_range=1.0, reduction="none"))
+    return _np(_tm().structural_similarity_index_measure(p, t, data_range=1.0, reduction="none"))
 
 
 def psnr_l(pred, true, cap_db: float = PSNR_CAP_DB) -> np.ndarray:
     """PSNR per image on CIE lightness (L*/100, data range 1); identical lightness gives ``cap_db``."""
     p, t = _pair(pred, true)
-    value = peak_signal_noise_ratio(lightness(p), lightness(t), data_range=1.0, reduction="none", dim=(1, 2, 3))
+    value = _tm().peak_signal_noise_ratio(lightness(p), lightness(t), data_range=1.0, reduction="none", dim=(1, 2, 3))
     return np.minimum(_np(value), cap_db)
 
 
 def ssim_l(pred, true) -> np.ndarray:
     """SSIM per image on CIE lightness (L*/100, data range 1)."""
     p, t = _pair(pred, true)
-    return _np(structural_similarity_index_measure(lightness(p), lightness(t), data_range=1.0, reduction="none"))
+    return _np(_tm().structural_similarity_index_measure(lightness(p), lightness(t), data_range=1.0, reduction="none"))
 
 
 def ciede2000(pred, true) -> np.ndarray:

@@ -79,6 +79,16 @@ def test_the_command_line_does_not_import_the_widget_app():
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+def test_a_notebooks_imports_leave_torchmetrics_for_first_use():
+    """A warm notebook reads its metrics from the cache; importing torchmetrics (with torchvision) costs about
+    3.5 s of each one, so colorlib.metrics imports it when PSNR or SSIM is first computed."""
+    code = "import sys; from colorlib import claims, evaluation, experiments, metrics, models, plots, profiles, " \
+           "results; bad = [m for m in ('torchmetrics', 'torchvision') if m in sys.modules]; print(bad); " \
+           "sys.exit(1 if bad else 0)"
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
 def test_no_function_is_longer_than_a_screen():
     long = []
     for path in sorted(PACKAGE.glob("*.py")):
