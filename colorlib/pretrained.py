@@ -67,7 +67,10 @@ class PretrainedColorizer(nn.Module, PyTorchModelHubMixin, library_name="colorli
 
         tensors = {k: _half_if_it_fits(v.detach().cpu()) for k, v in self.state_dict().items()}
         with files.atomic_path(Path(save_directory) / constants.SAFETENSORS_SINGLE_FILE) as tmp:
-            save_file(tensors, str(tmp), metadata={"format": "pt", "library": "colorlib"})
+            # One metadata key: safetensors writes the metadata map in random order, so two keys made each export
+            # of the same weights a different file (a warm report re-run dirtied models/). The library's name is
+            # in config.json and the model card.
+            save_file(tensors, str(tmp), metadata={"format": "pt"})
 
     @classmethod
     def _from_pretrained(cls, *, model_id: str, revision, cache_dir, force_download, local_files_only, token,

@@ -59,6 +59,17 @@ def test_layout_half_precision_and_card(shipped):
     assert card.startswith("---\nlibrary_name: colorlib") and "CC-BY-4.0 (3)" in card and "| x | 1 dB |" in card
 
 
+def test_exporting_the_same_model_again_writes_the_same_bytes(shipped, tmp_path):
+    """A warm report re-run exports the shipped models again: the files must not change (they did when the
+    safetensors metadata had two keys, written in random order)."""
+    model = pretrained.load(shipped["models"] / "colorlib-lab")
+    files = set()
+    for i in range(12):  # two keys in random order: 12 equal writes by chance had odds 1 in 2048
+        pretrained.export(model, tmp_path / str(i), "card")
+        files.add((tmp_path / str(i) / "model.safetensors").read_bytes())
+    assert len(files) == 1
+
+
 def test_round_trip_matches_the_fp32_model_within_half_precision(shipped):
     run = inference.load_checkpoint(shipped["stems"]["rgb"], natural=False).run
     back = pretrained.load(shipped["models"] / "colorlib-rgb")
