@@ -25,26 +25,32 @@ PNG_BYTES_PER_PIXEL = 48_711 / (128 * 190)  # mean 128 px cached PNG of the stan
 GPU_CHECK = REPO_DIR / "benchmarks" / "gpu_check.json"
 
 
-def train_photos(P) -> int:
-    """The training photos a profile uses: its ``limit``, or for ``limit=None`` (all) the photos in the local
-    source's training split (counted from the prepared dataset; hub sources always have a limit)."""
-    if P.limit is not None:
-        return P.limit
+def _all_or(value: int | None, P, kind: str, split: str) -> int | None:
+    """``value``, or for None ("all") the images of ``split`` in the profile's local source, counted from the
+    prepared dataset (a hub source is streamed and keeps None: the runs need a number there)."""
+    source = P.source if kind == "photos" else P.style_source
+    if value is not None or source in hub.HUB_SOURCES:
+        return value
     from colorlib import data
 
-    return len(data.load_dataset(P.source, "photos", "train"))
+    return len(data.load_dataset(source, kind, split))
+
+
+def train_photos(P) -> int:
+    """The training photos a profile uses: its ``limit``, or all of the local source's training split."""
+    return _all_or(P.limit, P, "photos", "train")
 
 
 def runs_of(profile: str, notebook: str) -> list[tuple[str, object, int]]:
     """(experiment, TrainConfig, training photos) of every run ``notebook`` trains under ``profile``, per seed."""
     P = profiles.resolve(profile, notebook)
+    photos = train_photos(P)
+    photos = int(photos * P.chroma_fraction) if notebook == "08" else photos  # as experiments.chroma_split
     out = []
     for name in NOTEBOOK_RUNS.get(notebook, []):
         changes = {"epochs": P.full_epochs or P.epochs} if name == "collapsed" else {}
         if notebook == "04" and name == "dual":
             changes = {"lr": P.dual_lr, "style_lr": P.dual_lr * P.style_lr_ratio}
-        photos = train_photos(P)
-        photos = int(photos * P.chroma_fraction) if notebook == "08" else photos  # as experiments.chroma_split
         for seed in P.seeds:
             cfg = experiments.config(name, experiments.with_seed(P, seed), **changes)
             out += [(name, cfg, photos)] * (2 if notebook == "08" else 1)  # 08: the low and the high subset
@@ -70,26 +76,15 @@ def training(profile: str, todo: list[str]) -> dict:
     return {"runs": len(seen), "steps": steps, "images": images}
 
 
-def _local_count(P, kind: str, split: str) -> int:
-    from colorlib import data
-
-    return len(data.load_dataset(P.source if kind == "photos" else P.style_source, kind, split))
-
-
 def data_needs(P) -> dict:
     """Images streamed (or read from the local source) per role and the disk the pre-resize cache takes."""
     if P.source in hub.HUB_SOURCES:
         val = P.val_limit or max(1, (P.limit or 10_000) // 10)  # as colorlib.runs does for a streamed source
     else:
-        val = P.val_limit if P.val_limit is not None else _local_count(P, "photos", "val")
-    held_out = P.n_eval
-    if held_out is None and P.source not in hub.HUB_SOURCES:
-        held_out = _local_count(P, "photos", "test")
-    paintings = P.style_limit
-    if paintings is None and P.style_source not in hub.HUB_SOURCES:
-        paintings = _local_count(P, "paintings", "style")
-    counts = {"train photos": train_photos(P), "validation photos": val, "held-out photos": held_out,
-              "paintings": paintings}
+        val = _all_or(P.val_limit, P, "photos", "val")
+    counts = {"train photos": train_photos(P), "validation photos": val,
+              "held-out photos": _all_or(P.n_eval, P, "photos", "test"),
+              "paintings": _all_or(P.style_limit, P, "paintings", "style")}
     sizes = {P.size, P.eval_size}
     total = sum(n or 0 for n in counts.values())
     per_image = sum(PNG_BYTES_PER_PIXEL * s * s * 190 / 128 for s in sizes)

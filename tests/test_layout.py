@@ -72,21 +72,23 @@ def test_no_import_cycle():
             assert start not in closure(dep), f"import cycle: {start} -> {dep} -> ... -> {start}"
 
 
-def test_the_command_line_does_not_import_the_widget_app():
-    code = "import sys, colorlib.cli; bad = [m for m in ('ipywidgets', 'colorlib.picker') if m in sys.modules]; " \
-           "print(bad); sys.exit(1 if bad else 0)"
+def _assert_not_imported(statement: str, modules: tuple[str, ...]) -> None:
+    """Run ``statement`` in a fresh interpreter; none of ``modules`` may have been imported by it."""
+    code = f"import sys; {statement}; bad = [m for m in {modules!r} if m in sys.modules]; print(bad); " \
+           "sys.exit(1 if bad else 0)"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_command_line_does_not_import_the_widget_app():
+    _assert_not_imported("import colorlib.cli", ("ipywidgets", "colorlib.picker"))
 
 
 def test_a_notebooks_imports_leave_torchmetrics_for_first_use():
     """A warm notebook reads its metrics from the cache; importing torchmetrics (with torchvision) costs about
     3.5 s of each one, so colorlib.metrics imports it when PSNR or SSIM is first computed."""
-    code = "import sys; from colorlib import claims, evaluation, experiments, metrics, models, plots, profiles, " \
-           "results; bad = [m for m in ('torchmetrics', 'torchvision') if m in sys.modules]; print(bad); " \
-           "sys.exit(1 if bad else 0)"
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    _assert_not_imported("from colorlib import claims, evaluation, experiments, metrics, models, plots, profiles, "
+                         "results", ("torchmetrics", "torchvision"))
 
 
 def test_no_function_is_longer_than_a_screen():
