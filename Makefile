@@ -8,6 +8,8 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PROFILE ?= report
 PYTEST_ARGS ?=
+# Notebooks at a time for `make report` (JOBS=2 for a warm re-run on 2 cores; trainings still run one at a time)
+JOBS ?= 1
 export COLORLIB_CACHE ?= $(abspath .cache/colorlib)
 # Passive OpenMP waiting: spinning threads make torch 5-10x slower when another process shares the CPU.
 export OMP_WAIT_POLICY ?= PASSIVE
@@ -45,7 +47,7 @@ data: install
 	$(PY) -m colorlib.data prepare
 
 report: install data weights
-	$(PY) -m colorlib.report --profile $(PROFILE)
+	$(PY) -m colorlib.report --profile $(PROFILE) --jobs $(JOBS)
 
 # Debian's chromium for the real-browser test (tests/test_browser.py drives it with Playwright; no browser is
 # downloaded). Installed when missing and we are root (CI); otherwise the test is skipped and says why.

@@ -5,6 +5,7 @@ Images may be given as (3,H,W) or (1,H,W) tensors in [0, 1], HxWx3 arrays or PIL
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 
@@ -35,6 +36,9 @@ def to_image_array(image) -> np.ndarray:
     return np.clip(image, 0.0, 1.0)
 
 
+FIGURE_LOG_ENV = "COLORLIB_FIGURE_LOG"  # a file save_figure appends each figure's name to (set by colorlib.report)
+
+
 def save_figure(fig, name: str, dpi: int = 110) -> None:
     """Write ``fig`` to ``figures/<name>`` (PNG unless the name says otherwise).
 
@@ -42,6 +46,10 @@ def save_figure(fig, name: str, dpi: int = 110) -> None:
     path = figures_dir() / (name if Path(name).suffix else f"{name}.png")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format=path.suffix[1:])
+    log = os.environ.get(FIGURE_LOG_ENV)
+    if log:  # colorlib.report attributes each figure to the notebook that wrote it, also when they run at once
+        with open(log, "a", encoding="utf-8") as f:
+            f.write(path.name + "\n")
 
 
 def image_grid(rows: Sequence[Sequence], row_titles: Sequence[str] | None = None,

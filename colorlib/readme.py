@@ -51,6 +51,8 @@ def _run_label(record: dict) -> str:
     if record.get("machine"):
         parts.append(record["machine"].get("cpu", "?"))
         parts.append(record.get("precision", "fp32"))  # records from before precision="auto" trained in fp32
+    if (record.get("jobs") or 1) > 1:
+        parts.append(f"{record['jobs']} notebooks at a time (`--jobs {record['jobs']}`)")
     if record.get("date"):
         parts.append(str(record["date"])[:10])
     if record.get("shared"):  # what else ran on the machine meanwhile (written down by whoever ran it)

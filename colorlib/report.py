@@ -1,6 +1,7 @@
 """Regenerate the report: run the numbered notebooks in order with papermill under a profile.
 
     python -m colorlib.report [--profile report] [--only 03 [--only 05]] [--retrain] [--list]
+    python -m colorlib.report --jobs 2             # two notebooks at a time (a warm re-run: about 2/3 the time)
     python -m colorlib.report --seeds 3 4 5        # other training seeds than the profile's
     python -m colorlib.report --stability 3 4 5    # the whole report again with those seeds, into
                                                    # report/stability/seeds-3-4-5/, and report/stability.md
@@ -22,6 +23,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -81,21 +83,27 @@ def training_precision(profile: str) -> str:
     return profiles.resolve(profile).precision
 
 
-def _snapshot(folder: Path) -> dict[str, float]:
-    return {p.name: p.stat().st_mtime for p in folder.glob("*") if p.suffix in (".png", ".svg", ".pdf")}
+# Notebooks that time things (the picker's latency): they run alone, after the others, also with --jobs.
+RUN_ALONE = ("12_style_picker",)
 
 
-def run_notebook(path: Path, params: dict, out_dir: Path) -> Path:
-    """Execute one notebook with papermill (with the parameters its ``parameters`` cell declares); raises
-    papermill's error after saving the partial output."""
+def run_notebook(path: Path, params: dict, out_dir: Path, figure_log: Path | None = None) -> float:
+    """Execute one notebook with papermill (with the parameters its ``parameters`` cell declares), its kernel
+    appending the figures it writes to ``figure_log``; returns the seconds it took, raises papermill's error
+    after saving the partial output."""
     import papermill
 
+    from colorlib import plots
+
+    if figure_log is not None:
+        os.environ[plots.FIGURE_LOG_ENV] = str(figure_log)  # the kernel inherits it
     declared = papermill.inspect_notebook(str(path))
-    output = out_dir / path.name
-    papermill.execute_notebook(str(path), str(output), parameters={k: v for k, v in params.items() if k in declared},
+    t0 = time.perf_counter()
+    papermill.execute_notebook(str(path), str(out_dir / path.name),
+                               parameters={k: v for k, v in params.items() if k in declared},
                                cwd=str(path.parent), progress_bar=sys.stderr.isatty(), log_output=False,
                                kernel_name="python3")
-    return output
+    return time.perf_counter() - t0
 
 
 def write_manifest(entries: dict[str, dict]) -> Path:
@@ -129,39 +137,126 @@ def cache_state(before: dict[str, set], after: dict[str, set], retrain: bool = F
     return "warm"
 
 
-def _run_all(todo: list[Path], params: dict, provenance: dict) -> tuple[int, dict, dict]:
-    """Run the notebooks in order (stopping at the first failure); returns (exit status, seconds per notebook,
-    manifest entries of the figures each one wrote)."""
-    out_dir = report_dir()
-    times: dict = {}
-    entries: dict[str, dict] = {}
-    for i, path in enumerate(todo, 1):
-        print(f"[{i}/{len(todo)}] {path.name} (profile {params['profile']}) ...", flush=True)
-        before = _snapshot(figures_dir())
-        t0 = time.perf_counter()
-        try:
-            run_notebook(path, params, out_dir)
-        except Exception as err:  # papermill raises PapermillExecutionError with the cell's traceback
-            print(f"\nFAILED: notebook {path.name} stopped with {type(err).__name__}: "
-                  f"{str(err).strip().splitlines()[-1] if str(err).strip() else ''}\n"
-                  f"partial output kept in {out_dir / path.name}", file=sys.stderr)
-            return 1, times, entries
-        seconds = time.perf_counter() - t0
+def schedule(todo: list[Path], jobs: int, previous: dict | None = None) -> tuple[list[Path], list[Path]]:
+    """(the notebooks that may run ``jobs`` at a time, longest first by ``previous`` seconds per notebook, and
+    those that run alone afterwards, in order). With one job: every notebook in order, none after."""
+    if jobs <= 1:
+        return list(todo), []
+    alone = [p for p in todo if p.stem in RUN_ALONE]
+    pooled = [p for p in todo if p.stem not in RUN_ALONE]
+    previous = previous or {}
+    pooled.sort(key=lambda p: -float(previous.get(p.stem) or 0))  # stable: ties keep the notebooks' order
+    return pooled, alone
+
+
+def _run_in_subprocess(path: Path, params: dict, out_dir: Path, logs: Path) -> float:
+    """``run_notebook`` in a process of its own (so its figure log is its own variable); returns its seconds."""
+    from colorlib import plots
+
+    env = {**os.environ, plots.FIGURE_LOG_ENV: str(logs / f"{path.stem}.txt")}
+    code = ("import json, sys; from pathlib import Path; from colorlib import report; "
+            "print(report.run_notebook(Path(sys.argv[1]), json.loads(sys.argv[2]), Path(sys.argv[3])))")
+    proc = subprocess.run([sys.executable, "-c", code, str(path), json.dumps(params), str(out_dir)], env=env,
+                          capture_output=True, text=True)
+    if proc.returncode:
+        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
+        raise RuntimeError(lines[-1] if lines else f"exit status {proc.returncode}")
+    return float(proc.stdout.split()[-1])
+
+
+def _previous_times(profile: str) -> dict:
+    """Seconds per notebook of the last recorded warm (else cold) run of ``profile``: the order to start them in."""
+    path = report_dir() / "timings.json"
+    timings = json.loads(path.read_text()).get(profile, {}) if path.exists() else {}
+    return timings.get("warm") or timings.get("cold") or {}
+
+
+def _figures_of(log: Path) -> set[str]:
+    return set(log.read_text(encoding="utf-8").split()) if log.exists() else set()
+
+
+def _run_pool(pooled: list[Path], jobs: int, start, finished, failed) -> int:
+    """Run ``pooled`` ``jobs`` at a time, each in a process of its own (``start(path)`` returns its future), and
+    stop starting new ones at the first failure; returns 1 when one failed, else 0."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+
+    queue, running, status = list(pooled), {}, 0
+    while running or (queue and not status):
+        while queue and len(running) < jobs and not status:
+            path = queue.pop(0)
+            running[start(path)] = path
+        done, _ = wait(running, return_when=FIRST_COMPLETED)
+        for fut in done:
+            path = running.pop(fut)
+            try:
+                finished(path, fut.result())
+            except Exception as err:  # papermill raises PapermillExecutionError with the cell's traceback
+                status = failed(path, err)
+    return status
+
+
+def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1) -> tuple[int, dict, dict]:
+    """Run the notebooks, ``jobs`` at a time (each in its own kernel; those in ``RUN_ALONE`` alone, after the
+    others), stopping at the first failure; returns (exit status, seconds per notebook, manifest entries of the
+    figures each one wrote)."""
+    import tempfile
+    from concurrent.futures import ThreadPoolExecutor
+
+    from colorlib import plots, runs
+
+    out_dir, times, entries = report_dir(), {}, {}
+    pooled, alone = schedule(todo, jobs, _previous_times(params["profile"]))
+    counter = iter(range(1, len(todo) + 1))
+    logs = Path(tempfile.mkdtemp(prefix="colorlib-figures-"))
+
+    def announce(path: Path) -> Path:
+        at_once = f", {jobs} at a time" if jobs > 1 and path in pooled else ""
+        print(f"[{next(counter)}/{len(todo)}] {path.name} (profile {params['profile']}{at_once}) ...", flush=True)
+        return path
+
+    def finished(path: Path, seconds: float) -> None:
         times[path.stem] = round(seconds, 1)
         now = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-        for name, mtime in _snapshot(figures_dir()).items():
-            if before.get(name) != mtime:
-                entries[name] = {"notebook": path.name, "profile": params["profile"], "parameters": params,
-                                 **provenance, "date": now}
-        print(f"    done in {seconds:.0f} s", flush=True)
-    return 0, times, entries
+        for name in sorted(_figures_of(logs / f"{path.stem}.txt")):
+            entries[name] = {"notebook": path.name, "profile": params["profile"], "parameters": params,
+                             **provenance, "date": now}
+        print(f"    {path.name} done in {seconds:.0f} s", flush=True)
+
+    def failed(path: Path, err: Exception) -> int:
+        print(f"\nFAILED: notebook {path.name} stopped with {type(err).__name__}: "
+              f"{str(err).strip().splitlines()[-1] if str(err).strip() else ''}\n"
+              f"partial output kept in {out_dir / path.name}", file=sys.stderr)
+        return 1
+
+    old_env = {k: os.environ.get(k) for k in (runs.ONE_TRAINING_ENV, plots.FIGURE_LOG_ENV)}
+    try:
+        status = 0
+        if jobs > 1:
+            os.environ[runs.ONE_TRAINING_ENV] = "1"  # every kernel inherits it: a training waits for another
+            with ThreadPoolExecutor(max_workers=jobs) as pool:  # the threads only wait on the processes
+                status = _run_pool(pooled, jobs, lambda p: pool.submit(
+                    _run_in_subprocess, announce(p), params, out_dir, logs), finished, failed)
+            os.environ.pop(runs.ONE_TRAINING_ENV)
+        for path in (alone if jobs > 1 else pooled) if not status else []:
+            try:
+                finished(path, run_notebook(announce(path), params, out_dir, logs / f"{path.stem}.txt"))
+            except Exception as err:
+                status = failed(path, err)
+                break
+    finally:
+        for k, v in old_env.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        shutil.rmtree(logs, ignore_errors=True)
+    return status, times, entries
 
 
-def record_timings(profile: str, state: str, times: dict, total: float, seeds: list[int] | None = None) -> None:
-    """Add a complete run's times to ``report/timings.json`` under its profile and cache state."""
+def record_timings(profile: str, state: str, times: dict, total: float, seeds: list[int] | None = None,
+                   jobs: int = 1) -> None:
+    """Add a complete run's times to ``report/timings.json`` under its profile and cache state (with ``jobs``
+    notebooks at a time the notebooks' own times overlap: ``total`` is the wall time)."""
     path = report_dir() / "timings.json"
     timings = json.loads(path.read_text()) if path.exists() else {}
-    times = {**times, "total": round(total, 1), "seeds": seeds, "precision": training_precision(profile),
+    times = {**times, "total": round(total, 1), "seeds": seeds, "jobs": jobs, "precision": training_precision(profile),
              "machine": machine(),
              "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
              "load_average": round(os.getloadavg()[0], 2)}  # other processes sharing the CPU inflate times
@@ -189,6 +284,9 @@ def _parser() -> argparse.ArgumentParser:
                              "recorded with the results")
     parser.add_argument("--dry-run", action="store_true",
                         help="print what the profile would stream, train and need (colorlib.plan), start nothing")
+    parser.add_argument("--jobs", type=int, default=1, metavar="N",
+                        help="run N notebooks at a time (default 1; 2 halves a warm re-run on 2 cores; trainings "
+                             "still run one at a time, and notebook 12, which times the picker, runs alone)")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
     return parser
 
@@ -198,6 +296,9 @@ def main(argv: list[str] | None = None) -> int:
     from colorlib import commands
 
     commands.set_entry_environment()  # the notebook kernels start torch: passive OpenMP waiting for them
+    if args.jobs < 1:
+        print(f"--jobs must be 1 or more, not {args.jobs}", file=sys.stderr)
+        return 2
     todo = notebooks(args.only)
     if args.list:
         print("\n".join(p.name for p in todo))
@@ -217,13 +318,13 @@ def main(argv: list[str] | None = None) -> int:
         print(plan.describe(args.profile, todo))
         return 0
     if args.stability:
-        return stability(args.profile, args.stability, todo, args.retrain, run=not args.compare_only)
+        return stability(args.profile, args.stability, todo, args.retrain, run=not args.compare_only, jobs=args.jobs)
     if args.compare_only:
         print("--compare-only needs --stability SEEDS (the seed set to compare with)", file=sys.stderr)
         return 2
     seeds = list(args.seeds) if args.seeds else list(profiles.resolve(args.profile).seeds)
     params = {"profile": args.profile, "retrain": bool(args.retrain), "seeds": seeds}
-    status, total, entries = run_report(todo, params, timed=not args.only)
+    status, total, entries = run_report(todo, params, timed=not args.only, jobs=args.jobs)
     claims_path = claims.write_claims(args.profile)
     if args.profile == "report" and report_dir().resolve() == (REPO_DIR / "report").resolve():
         from colorlib import readme
@@ -250,7 +351,7 @@ def export_chapters() -> int:
     return 1 if problems else 0
 
 
-def run_report(todo: list[Path], params: dict, timed: bool) -> tuple[int, float, dict]:
+def run_report(todo: list[Path], params: dict, timed: bool, jobs: int = 1) -> tuple[int, float, dict]:
     """Run the notebooks, record the figures they wrote (with the commit, whether the tree was dirty, the seeds
     and the machine) and, for a complete run (``timed``), the times. Returns (status, seconds, manifest entries)."""
     state = git_state()
@@ -262,16 +363,17 @@ def run_report(todo: list[Path], params: dict, timed: bool) -> tuple[int, float,
                   "machine": machine()}
     caches_before = cache_snapshot()
     started = time.perf_counter()
-    status, times, entries = _run_all(todo, params, provenance)
+    status, times, entries = _run_all(todo, params, provenance, jobs)
     total = time.perf_counter() - started
     if status == 0 and timed:
         record_timings(params["profile"], cache_state(caches_before, cache_snapshot(), params["retrain"]), times,
-                       total, params["seeds"])
+                       total, params["seeds"], jobs)
     write_manifest(entries)
     return status, total, entries
 
 
-def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = False, run: bool = True) -> int:
+def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = False, run: bool = True,
+              jobs: int = 1) -> int:
     """The report again with other training seeds, into ``report/stability/seeds-<...>/`` (its figures in a
     ``figures/`` folder there, not committed), then ``report/stability.md``: every verdict under both seed sets.
     ``run=False`` only compares (the seed set's results must be there)."""
@@ -284,7 +386,7 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
         try:
             # Timed like a main run, into the stability folder's timings.json: what one more seed set costs.
             status, total, _ = run_report(todo, {"profile": profile, "retrain": bool(retrain), "seeds": list(seeds)},
-                                          timed=True)
+                                          timed=True, jobs=jobs)
             claims.write_claims(profile)
         finally:
             for k, v in old.items():

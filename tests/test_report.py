@@ -183,3 +183,61 @@ def test_readme_precision_block_quotes_the_benchmark(tmp_path, monkeypatch):
     assert "AMD EPYC (AVX512, 2 cores, 2026-12-02; native bf16: yes)" in block
     assert "median of 2 alternating rounds" in block and "fp32 23.2 s (1.00x), bf16, channels_last 15.8 s (1.38x)" \
         in block
+
+
+def test_schedule_runs_the_timing_notebook_alone_and_the_longest_first(tmp_path):
+    todo = [tmp_path / f"{n}.ipynb" for n in ("01_data", "12_style_picker", "13_automatic_and_shipped", "05_x")]
+    assert report.schedule(todo, 1) == (todo, [])  # one job: the notebooks' own order
+    pooled, alone = report.schedule(todo, 2, {"01_data": 10, "13_automatic_and_shipped": 60, "05_x": 20})
+    assert [p.stem for p in pooled] == ["13_automatic_and_shipped", "05_x", "01_data"]
+    assert [p.stem for p in alone] == ["12_style_picker"]
+
+
+def _notebook(path, source: str) -> None:
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("profile = 'smoke'\nretrain = False\nseeds = [0]", metadata={
+        "tags": ["parameters"]}), nbformat.v4.new_code_cell(source)]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+
+
+def test_notebooks_run_two_at_a_time_and_each_figure_keeps_its_notebook(tmp_path, monkeypatch):
+    monkeypatch.setenv("COLORLIB_REPORT", str(tmp_path / "report"))
+    monkeypatch.setenv("COLORLIB_FIGURES", str(tmp_path / "figures"))
+    (tmp_path / "report").mkdir()
+    (tmp_path / "figures").mkdir()
+    figure = ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nfrom colorlib import plots\n"
+              "plots.save_figure(plt.figure(), {name!r})\nimport time\ntime.sleep(1)")
+    todo = []
+    for stem in ("01_a", "02_b", "12_style_picker"):
+        _notebook(tmp_path / f"{stem}.ipynb", figure.format(name=f"fig_{stem}"))
+        todo.append(tmp_path / f"{stem}.ipynb")
+    status, times, entries = report._run_all(todo, {"profile": "smoke", "retrain": False, "seeds": [0]}, {}, jobs=2)
+    assert status == 0 and set(times) == {"01_a", "02_b", "12_style_picker"}
+    assert {k: v["notebook"] for k, v in entries.items()} == {f"fig_{s}.png": f"{s}.ipynb" for s in times}
+    assert all((tmp_path / "report" / p.name).exists() for p in todo)
+
+    _notebook(tmp_path / "03_fails.ipynb", "raise ValueError('broken on purpose')")
+    status, times, _ = report._run_all([todo[0], tmp_path / "03_fails.ipynb"], {"profile": "smoke", "retrain": False,
+                                                                               "seeds": [0]}, {}, jobs=2)
+    assert status == 1 and "03_fails" not in times
+
+
+def test_one_training_at_a_time_when_notebooks_share_the_machine(tmp_path, monkeypatch):
+    from filelock import FileLock, Timeout
+
+    from colorlib import runs
+
+    (tmp_path / "a").mkdir()
+    machine_wide = FileLock(tmp_path / ".training.lock")
+    with runs.run_lock(tmp_path / "a"):
+        machine_wide.acquire(timeout=0)  # nobody holds it when notebooks run one at a time
+        machine_wide.release()
+    monkeypatch.setenv(runs.ONE_TRAINING_ENV, "1")
+    with runs.run_lock(tmp_path / "a"):
+        with pytest.raises(Timeout):
+            machine_wide.acquire(timeout=0)
+    machine_wide.acquire(timeout=0)  # released with the run's lock
+    machine_wide.release()
