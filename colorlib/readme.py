@@ -51,8 +51,6 @@ def _run_label(record: dict) -> str:
     if record.get("machine"):
         parts.append(record["machine"].get("cpu", "?"))
         parts.append(record.get("precision", "fp32"))  # records from before precision="auto" trained in fp32
-    if (record.get("jobs") or 1) > 1:
-        parts.append(f"{record['jobs']} notebooks at a time (`--jobs {record['jobs']}`)")
     if record.get("date"):
         parts.append(str(record["date"])[:10])
     if record.get("shared"):  # what else ran on the machine meanwhile (written down by whoever ran it)
@@ -97,7 +95,9 @@ def block_timings() -> str:
                      f"re-runs every notebook of that seed set from the caches | {_minutes(record.get('total'))} | "
                      f"{_run_label(record)}; load average {record.get('load_average', '?')} | "
                      f"{_goal(record.get('total'), REPORT_GOALS['warm'])} |")
-    lines += [f"| `make report` (again, caches warm) | re-runs every notebook; loads the trained runs and the cached "
+    jobs = warm.get("jobs") or 1
+    lines += [f"| `make report{f' JOBS={jobs}' if jobs > 1 else ''}` (again, caches warm) | re-runs every notebook"
+              f"{f', {jobs} at a time' if jobs > 1 else ''}; loads the trained runs and the cached "
               f"measurements | {_minutes(warm.get('total'))} | {_run_label(warm) if warm else '-'} | "
               f"{_goal(warm.get('total'), REPORT_GOALS['warm'])} |",
               f"| `make test` | {tests.get('collected', '?')} tests, every notebook under `smoke` included | "
@@ -108,7 +108,8 @@ def block_timings() -> str:
     per_set = {**({"First run": per_nb} if per_nb else {}),
                **{f"First run, {name}": {k: v for k, v in r.items() if k[:2].isdigit()}
                   for name, r in stability_timings().items()},
-               "Re-run": {k: v for k, v in warm.items() if k[:2].isdigit()}}
+               ("Re-run" + (f" ({jobs} at a time, so these overlap)" if jobs > 1 else "")):
+                   {k: v for k, v in warm.items() if k[:2].isdigit()}}
     for label, times in per_set.items():
         if times:
             lines += ["", f"{label}, per notebook: " +

@@ -74,6 +74,13 @@ def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
         {"report": {"cold": {**nbs, "total": 100 * 60.0, "seeds": [3, 4, 5], "shared": "CI beside it for 18 min"}}}))
     assert "| 100.0 min | seeds 3, 4, 5; CI beside it for 18 min | goal <= 90.0 min: **NOT met** |" \
         in readme.block_timings()
+    # A re-run with notebooks two at a time names the command that does it, and says its times overlap.
+    timings["report"]["warm"] = {**timings["report"]["warm"], "total": 170.0, "jobs": 2}
+    (tmp_path / "timings.json").write_text(json.dumps(timings))
+    block = readme.block_timings()
+    assert "| `make report JOBS=2` (again, caches warm) | re-runs every notebook, 2 at a time;" in block
+    assert "| 2.8 min | seeds 0, 1, 2 | goal <= 3.0 min: met |" in block
+    assert "Re-run (2 at a time, so these overlap), per notebook: 01 10 s" in block
 
 
 def _fake_comparison():
