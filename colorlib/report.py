@@ -1,7 +1,7 @@
 """Regenerate the report: run the numbered notebooks in order with papermill under a profile.
 
     python -m colorlib.report [--profile report] [--only 03 [--only 05]] [--retrain] [--list]
-    python -m colorlib.report --jobs 2             # two notebooks at a time (a warm re-run: about 2/3 the time)
+    python -m colorlib.report --jobs 2             # two notebooks at a time (for a warm re-run: README timings)
     python -m colorlib.report --seeds 3 4 5        # other training seeds than the profile's
     python -m colorlib.report --stability 3 4 5    # the whole report again with those seeds, into
                                                    # report/stability/seeds-3-4-5/, and report/stability.md
@@ -150,14 +150,11 @@ def schedule(todo: list[Path], jobs: int, previous: dict | None = None) -> tuple
 
 
 def _run_in_subprocess(path: Path, params: dict, out_dir: Path, logs: Path) -> float:
-    """``run_notebook`` in a process of its own (so its figure log is its own variable); returns its seconds."""
-    from colorlib import plots
-
-    env = {**os.environ, plots.FIGURE_LOG_ENV: str(logs / f"{path.stem}.txt")}
-    code = ("import json, sys; from pathlib import Path; from colorlib import report; "
-            "print(report.run_notebook(Path(sys.argv[1]), json.loads(sys.argv[2]), Path(sys.argv[3])))")
-    proc = subprocess.run([sys.executable, "-c", code, str(path), json.dumps(params), str(out_dir)], env=env,
-                          capture_output=True, text=True)
+    """``run_notebook`` in a process of its own (so the figure log it sets is its own); returns its seconds."""
+    code = ("import json, sys; from pathlib import Path; from colorlib import report; print(report.run_notebook("
+            "Path(sys.argv[1]), json.loads(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])))")
+    proc = subprocess.run([sys.executable, "-c", code, str(path), json.dumps(params), str(out_dir),
+                           str(logs / f"{path.stem}.txt")], capture_output=True, text=True)
     if proc.returncode:
         lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
         raise RuntimeError(lines[-1] if lines else f"exit status {proc.returncode}")
@@ -205,7 +202,7 @@ def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1) ->
     from colorlib import plots, runs
 
     out_dir, times, entries = report_dir(), {}, {}
-    pooled, alone = schedule(todo, jobs, _previous_times(params["profile"]))
+    pooled, alone = schedule(todo, jobs, _previous_times(params["profile"]) if jobs > 1 else None)
     counter = iter(range(1, len(todo) + 1))
     logs = Path(tempfile.mkdtemp(prefix="colorlib-figures-"))
 
@@ -285,8 +282,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true",
                         help="print what the profile would stream, train and need (colorlib.plan), start nothing")
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
-                        help="run N notebooks at a time (default 1; 2 halves a warm re-run on 2 cores; trainings "
-                             "still run one at a time, and notebook 12, which times the picker, runs alone)")
+                        help="run N notebooks at a time (default 1; for a warm re-run, see the README's timings; "
+                             "trainings still run one at a time, and notebook 12, which times the picker, runs alone)")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
     return parser
 
