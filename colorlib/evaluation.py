@@ -378,11 +378,27 @@ def reinhard_style_transfer(base_rgb: torch.Tensor, photos_rgb: torch.Tensor, st
                             names=None) -> StyleTransfer:
     """Reinhard colour-statistics transfer (``metrics.reinhard_transfer``, L*a*b* means and stds) of ``base_rgb``
     (e.g. the UNet baseline's colourisation of ``photos_rgb``) towards every painting, measured as
-    ``style_transfer`` measures a model; its oracle is the transfer towards each photo's own ground truth."""
-    oracle = metrics.reinhard_transfer(base_rgb, photos_rgb)
-    outputs = torch.stack([metrics.reinhard_transfer(base_rgb, styles_rgb[j:j + 1]) for j in range(len(styles_rgb))],
-                          dim=1)
-    return summarise_transfer(outputs, oracle, photos_rgb, styles_rgb, names)
+    ``style_transfer`` measures a model; its oracle is the transfer towards each photo's own ground truth. Like
+    ``style_transfer``, the measurements come from ``colorlib.evalcache`` when these images were measured before
+    (their sliced-Wasserstein distances were most of a warm report's time in notebooks 11 and 13), and the
+    transferred images are made only if they are used."""
+    def make():
+        oracle = metrics.reinhard_transfer(base_rgb, photos_rgb)
+        outputs = torch.stack([metrics.reinhard_transfer(base_rgb, styles_rgb[j:j + 1])
+                               for j in range(len(styles_rgb))], dim=1)
+        return outputs, oracle
+
+    key = evalcache.entry_key("reinhard_style_transfer", base_rgb, photos_rgb, styles_rgb,
+                              list(names) if names is not None else None)
+    st = StyleTransfer([], {}, make=make, key=key)
+
+    def compute():
+        done = summarise_transfer(st.outputs, st.oracle, photos_rgb, styles_rgb, names)
+        return {"per_painting": done.per_painting, "summary": done.summary}
+
+    result = evalcache.cached("reinhard_style_transfer", compute, key=key)
+    st.per_painting, st.summary = result["per_painting"], result["summary"]
+    return st
 
 
 def styled_metrics(st: StyleTransfer, photos_rgb: torch.Tensor, P) -> dict:

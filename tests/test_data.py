@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import os
 import random
 import time
 
@@ -73,6 +74,20 @@ def test_load_images_second_call_is_cached_and_identical(samples):
         [r.name for r in samples[:3]]
     val = data.load_images("samples", split="val", size=48, progress=False)
     assert len(val) == 1 and val[0].split == "val"
+
+
+def test_load_images_reads_an_index_once_per_process(samples, tmp_path, monkeypatch):
+    first = data.load_images("samples", "photos", None, size=48, progress=False)
+    second = data.load_images("samples", "photos", None, size=48, progress=False)
+    assert second is not first and all(a is b for a, b in zip(first, second))  # same records, a list of its own
+    second.clear()
+    assert len(data.load_images("samples", "photos", None, size=48, progress=False)) == len(samples)
+    # A rewritten index (another time stamp) is read again from disk.
+    (index,) = [p for p in (data.cache_dir() / "resized").rglob("index-photos-all-all-*.json") if "/48/" in str(p)]
+    stat = index.stat()
+    os.utime(index, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000))
+    third = data.load_images("samples", "photos", None, size=48, progress=False)
+    assert third[0] is not first[0] and np.array_equal(np.asarray(third[0].image), np.asarray(first[0].image))
 
 
 def test_color_dataset_eval_is_a_deterministic_centre_crop(samples):

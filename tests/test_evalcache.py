@@ -85,3 +85,21 @@ def test_style_transfer_warm_equals_cold(isolated_cache):
     assert warm.key == cold.key
     assert evaluation.styled_metrics(warm, photos, NO_LPIPS) == evaluation.styled_metrics(cold, photos, NO_LPIPS)
     assert evaluation.evaluate(model, photos, NO_LPIPS) == evaluation.evaluate(model, photos, NO_LPIPS)
+
+
+def test_reinhard_style_transfer_warm_equals_cold(isolated_cache, monkeypatch):
+    torch.manual_seed(0)
+    base, photos, styles = torch.rand(3, 3, 32, 32), torch.rand(3, 3, 32, 32), torch.rand(2, 3, 32, 32)
+    cold = evaluation.reinhard_style_transfer(base, photos, styles, ["a", "b"])
+    cold_outputs, cold_oracle = cold.outputs.clone(), cold.oracle.clone()
+    measured = []
+    real = evaluation.summarise_transfer
+    monkeypatch.setattr(evaluation, "summarise_transfer", lambda *a, **k: measured.append(1) or real(*a, **k))
+    warm = evaluation.reinhard_style_transfer(base, photos, styles, ["a", "b"])
+    assert warm.summary == cold.summary and warm.per_painting == cold.per_painting and not measured
+    assert warm._outputs is None  # read from the cache: no images made yet
+    assert torch.equal(warm.outputs, cold_outputs) and torch.equal(warm.oracle, cold_oracle)
+    assert warm.key == cold.key
+    assert evaluation.styled_metrics(warm, photos, NO_LPIPS) == evaluation.styled_metrics(cold, photos, NO_LPIPS)
+    other = evaluation.reinhard_style_transfer(base.flip(0), photos, styles, ["a", "b"])
+    assert measured == [1] and other.key != cold.key and other.summary != cold.summary  # another measurement
