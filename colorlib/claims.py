@@ -494,7 +494,38 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
         parts = "; ".join(f"{p['name']}: {p['verdict']} / {q['verdict']}" for p, q in
                           zip((a or {}).get("parts", []), (b or {}).get("parts", [])))
         lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**'} | {_cell(parts)} |")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _transfer_by_seed(main_folder, other_folder)) + "\n"
+
+
+def _transfer_by_seed(main_folder, other_folder) -> list[str]:
+    """Lines for ``<main_folder>/stability/transfer_by_seed.json`` (benchmarks/transfer_by_seed.py), if present:
+    the final model's transfer strength per training seed, which the differing verdicts of C4 and S7 rest on,
+    next to what both seed sets' notebook 03 measured."""
+    from pathlib import Path
+
+    path = Path(main_folder) / "stability" / "transfer_by_seed.json"
+    if not path.is_file():
+        return []
+    found = json.loads(path.read_text())
+    values = [r["transfer"] for r in found["rows"]]
+    lines = ["", "## The final model's transfer strength, seed by seed", "",
+             f"Written by `benchmarks/transfer_by_seed.py` on {found['machine']['cpu']} (torch "
+             f"{found['machine'].get('torch', '?')}): notebook 03's final experiment, every one of "
+             f"{found['n_photos']} held-out photos in each of {found['n_paintings']} paintings' styles. Median "
+             f"{float(np.median(values)):.3f}, range {min(values):.3f} to {max(values):.3f} over {len(values)} seeds.",
+             "", "| seed | precision | run | transfer | lightness SSIM | style effect |", "|---|---|---|---|---|---|"]
+    lines += [f"| {r['seed']} | {r['precision']} | {r['key']} | {r['transfer']:.3f} | {r['ssim_l']:.3f} | "
+              f"{r['style_effect']:.3f} |" for r in found["rows"]]
+    for folder in (main_folder, other_folder):
+        r03 = Path(folder) / "results" / "03.json"
+        if r03.is_file():
+            r = json.loads(r03.read_text())
+            s = r.get("style_transfer", {}).get("summary", {})
+            if "transfer" in s:
+                precision = sorted({str(i.get("precision", "fp32")) for i in r.get("runs", [])}) or ["?"]
+                lines.append(f"\nNotebook 03 with seeds {', '.join(map(str, r.get('seeds', [])))} "
+                             f"({'/'.join(precision)}): transfer {cell(s, 'transfer')}.")
+    return lines
 
 
 def write_stability(main_folder, other_folder, main_manifest=None, other_manifest=None):

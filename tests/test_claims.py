@@ -212,3 +212,19 @@ def test_machines_reads_a_stability_folders_timings(tmp_path):
     assert claims.machines(path) == ("AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in bf16); "
                                      "AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in fp32)")
     assert claims.machines(tmp_path / "absent.json") == "not recorded"
+
+
+def test_stability_table_shows_the_transfer_of_each_seed_when_measured(tmp_path, monkeypatch):
+    main, other = tmp_path / "main", tmp_path / "other"
+    for folder in (main, other):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("02", {"seeds": [0], "claims": {"C1": _entry("reproduced")}})
+    assert "seed by seed" not in claims.write_stability(main, other).read_text()
+    rows = [{"seed": s, "precision": "bf16", "key": f"k{s}", "transfer": t, "ssim_l": 0.85, "style_effect": 0.1}
+            for s, t in ((0, 0.43), (1, 0.41), (5, 0.14))]
+    (main / "stability").mkdir()
+    (main / "stability" / "transfer_by_seed.json").write_text(json.dumps(
+        {"machine": {"cpu": "Some CPU", "torch": "2.13.0+cpu"}, "n_photos": 25, "n_paintings": 29, "rows": rows}))
+    text = claims.write_stability(main, other).read_text()
+    assert "## The final model's transfer strength, seed by seed" in text and "on Some CPU (torch 2.13.0+cpu)" in text
+    assert "Median 0.410, range 0.140 to 0.430 over 3 seeds." in text and "| 5 | bf16 | k5 | 0.140 | 0.850 | 0.100 |" in text

@@ -1,0 +1,57 @@
+"""Per training seed: how strongly the final model moves colours towards a painting (issue 15's diagnosis).
+
+The stability table (report/stability.md) found two verdicts, C4's "transfer (final)" and S7, reproduced with
+seeds 0, 1, 2 (trained in bf16 on one machine) and inconclusive with seeds 3, 4, 5 (trained in fp32 on another).
+Two explanations predict different things: if the training precision made the transfer stable, seeds 3, 4, 5
+trained here in bf16 give three strengths as close as seeds 0, 1, 2; if the seeds did, they give the spread the
+fp32 run gave. This trains (or loads from the run cache) the final experiment of notebook 03 under the report
+profile for each seed, measures the transfer strength as notebook 03 does (every held-out photo in every
+painting's style), and writes one row per seed:
+
+    .venv/bin/python benchmarks/transfer_by_seed.py --seeds 0 1 2 3 4 5 --json report/stability/transfer_by_seed.json
+
+``python -m colorlib.report --stability ... --compare-only`` then shows the rows in report/stability.md.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def measure(seeds: list[int], precision: str | None) -> dict:
+    from colorlib import evaluation, experiments, files, profiles, report
+
+    P = profiles.resolve("report", "03", seeds=seeds, precision=precision)
+    test_rgb, _ = evaluation.photos(P, split="test")
+    paint_rgb, paint_names = evaluation.paintings(P)
+    rows = []
+    for run in experiments.runs("final", P):
+        st = evaluation.style_transfer(run, test_rgb, paint_rgb, paint_names)
+        rows.append({"seed": run.config.seed, "key": run.key, "precision": run.config.precision,
+                     "cached": run.cached, **{k: st.summary[k] for k in ("transfer", "ssim_l")},
+                     "style_effect": st.summary["style_effect"]})
+        print(f"seed {rows[-1]['seed']} ({rows[-1]['precision']}, run {run.key}): transfer {rows[-1]['transfer']:.3f}, "
+              f"lightness SSIM {rows[-1]['ssim_l']:.3f}", flush=True)
+    return files.jsonable({"experiment": "final", "profile": "report", "notebook": "03", "machine": report.machine(),
+                           "n_photos": len(test_rgb), "n_paintings": len(paint_rgb), "rows": rows})
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
+    parser.add_argument("--precision", choices=["fp32", "bf16"], default=None,
+                        help="training precision (default: the report profile's, bf16 where the CPU has it)")
+    parser.add_argument("--json", type=Path, default=None, help="write the rows here")
+    args = parser.parse_args(argv)
+    result = measure(args.seeds, args.precision)
+    if args.json:
+        from colorlib import files
+
+        files.write_json(args.json, result, indent=2, sort_keys=True)
+        print(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
