@@ -90,20 +90,34 @@ RUN_ALONE = ("12_style_picker",)
 def run_notebook(path: Path, params: dict, out_dir: Path, figure_log: Path | None = None) -> float:
     """Execute one notebook with papermill (with the parameters its ``parameters`` cell declares), its kernel
     appending the figures it writes to ``figure_log``; returns the seconds it took, raises papermill's error
-    after saving the partial output."""
+    after saving the partial output. Safe to call from several threads at once (each kernel gets its own
+    environment and working directory; nothing process-wide is changed)."""
     import papermill
 
     from colorlib import plots
 
-    if figure_log is not None:
-        os.environ[plots.FIGURE_LOG_ENV] = str(figure_log)  # the kernel inherits it
+    env = {plots.FIGURE_LOG_ENV: str(figure_log)} if figure_log is not None else {}
     declared = papermill.inspect_notebook(str(path))
     t0 = time.perf_counter()
     papermill.execute_notebook(str(path), str(out_dir / path.name),
                                parameters={k: v for k, v in params.items() if k in declared},
-                               cwd=str(path.parent), progress_bar=sys.stderr.isatty(), log_output=False,
-                               kernel_name="python3")
+                               progress_bar=sys.stderr.isatty(), log_output=False, kernel_name="python3",
+                               kernel_manager_class=_kernel_manager(env, path.parent))
     return time.perf_counter() - t0
+
+
+def _kernel_manager(env: dict, cwd: Path):
+    """A jupyter kernel manager class whose kernels start in ``cwd`` with this process's environment plus
+    ``env``. (papermill's own ``cwd`` changes the whole process's directory, and a kernel otherwise inherits
+    ``os.environ``, so neither can differ between notebooks run in threads.)"""
+    from jupyter_client import AsyncKernelManager
+
+    class KernelManagerWithEnv(AsyncKernelManager):
+        async def start_kernel(self, **kw):
+            kw.update(env={**os.environ, **env}, cwd=str(cwd))
+            return await super().start_kernel(**kw)
+
+    return KernelManagerWithEnv
 
 
 def write_manifest(entries: dict[str, dict]) -> Path:
@@ -149,18 +163,6 @@ def schedule(todo: list[Path], jobs: int, previous: dict | None = None) -> tuple
     return pooled, alone
 
 
-def _run_in_subprocess(path: Path, params: dict, out_dir: Path, logs: Path) -> float:
-    """``run_notebook`` in a process of its own (so the figure log it sets is its own); returns its seconds."""
-    code = ("import json, sys; from pathlib import Path; from colorlib import report; print(report.run_notebook("
-            "Path(sys.argv[1]), json.loads(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4])))")
-    proc = subprocess.run([sys.executable, "-c", code, str(path), json.dumps(params), str(out_dir),
-                           str(logs / f"{path.stem}.txt")], capture_output=True, text=True)
-    if proc.returncode:
-        lines = [line for line in proc.stderr.strip().splitlines() if line.strip()]
-        raise RuntimeError(lines[-1] if lines else f"exit status {proc.returncode}")
-    return float(proc.stdout.split()[-1])
-
-
 def _previous_times(profile: str) -> dict:
     """Seconds per notebook of the last recorded warm (else cold) run of ``profile``: the order to start them in."""
     path = report_dir() / "timings.json"
@@ -199,7 +201,7 @@ def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1) ->
     import tempfile
     from concurrent.futures import ThreadPoolExecutor
 
-    from colorlib import plots, runs
+    from colorlib import runs
 
     out_dir, times, entries = report_dir(), {}, {}
     pooled, alone = schedule(todo, jobs, _previous_times(params["profile"]) if jobs > 1 else None)
@@ -225,14 +227,14 @@ def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1) ->
               f"partial output kept in {out_dir / path.name}", file=sys.stderr)
         return 1
 
-    old_env = {k: os.environ.get(k) for k in (runs.ONE_TRAINING_ENV, plots.FIGURE_LOG_ENV)}
+    old_one_training = os.environ.get(runs.ONE_TRAINING_ENV)
     try:
         status = 0
         if jobs > 1:
             os.environ[runs.ONE_TRAINING_ENV] = "1"  # every kernel inherits it: a training waits for another
-            with ThreadPoolExecutor(max_workers=jobs) as pool:  # the threads only wait on the processes
+            with ThreadPoolExecutor(max_workers=jobs) as pool:  # the threads only wait on the kernels
                 status = _run_pool(pooled, jobs, lambda p: pool.submit(
-                    _run_in_subprocess, announce(p), params, out_dir, logs), finished, failed)
+                    run_notebook, announce(p), params, out_dir, logs / f"{p.stem}.txt"), finished, failed)
             os.environ.pop(runs.ONE_TRAINING_ENV)
         for path in (alone if jobs > 1 else pooled) if not status else []:
             try:
@@ -241,8 +243,10 @@ def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1) ->
                 status = failed(path, err)
                 break
     finally:
-        for k, v in old_env.items():
-            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
+        if old_one_training is None:
+            os.environ.pop(runs.ONE_TRAINING_ENV, None)
+        else:
+            os.environ[runs.ONE_TRAINING_ENV] = old_one_training
         shutil.rmtree(logs, ignore_errors=True)
     return status, times, entries
 

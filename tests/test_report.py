@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 import torch
@@ -216,15 +217,23 @@ def test_notebooks_run_two_at_a_time_and_each_figure_keeps_its_notebook(tmp_path
     (tmp_path / "report").mkdir()
     (tmp_path / "figures").mkdir()
     figure = ("import matplotlib\nmatplotlib.use('Agg')\nimport matplotlib.pyplot as plt\nfrom colorlib import plots\n"
-              "plots.save_figure(plt.figure(), {name!r})\nimport time\ntime.sleep(1)")
+              "plots.save_figure(plt.figure(), {name!r})\nimport time\ntime.sleep(1)\nimport os, pathlib\n"
+              "pathlib.Path({name!r} + '.seen').write_text(os.getcwd() + ' ' + os.environ.get('COLORLIB_ONE_TRAINING', '-'))")
     todo = []
     for stem in ("01_a", "02_b", "12_style_picker"):
-        _notebook(tmp_path / f"{stem}.ipynb", figure.format(name=f"fig_{stem}"))
-        todo.append(tmp_path / f"{stem}.ipynb")
+        (tmp_path / stem).mkdir()  # each notebook in a folder of its own: its kernel starts there
+        _notebook(tmp_path / stem / f"{stem}.ipynb", figure.format(name=f"fig_{stem}"))
+        todo.append(tmp_path / stem / f"{stem}.ipynb")
+    cwd, env = os.getcwd(), dict(os.environ)
     status, times, entries = report._run_all(todo, {"profile": "smoke", "retrain": False, "seeds": [0]}, {}, jobs=2)
     assert status == 0 and set(times) == {"01_a", "02_b", "12_style_picker"}
     assert {k: v["notebook"] for k, v in entries.items()} == {f"fig_{s}.png": f"{s}.ipynb" for s in times}
     assert all((tmp_path / "report" / p.name).exists() for p in todo)
+    # The two pooled kernels held the one-training lock flag, the one run alone did not; nothing process-wide moved.
+    seen = {p.stem: (p.parent / f"fig_{p.stem}.seen").read_text() for p in todo}
+    assert seen == {"01_a": f"{tmp_path / '01_a'} 1", "02_b": f"{tmp_path / '02_b'} 1",
+                    "12_style_picker": f"{tmp_path / '12_style_picker'} -"}
+    assert os.getcwd() == cwd and dict(os.environ) == env
 
     _notebook(tmp_path / "03_fails.ipynb", "raise ValueError('broken on purpose')")
     status, times, _ = report._run_all([todo[0], tmp_path / "03_fails.ipynb"], {"profile": "smoke", "retrain": False,
