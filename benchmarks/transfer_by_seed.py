@@ -6,7 +6,7 @@ Two explanations predict different things: if the training precision made the tr
 trained here in bf16 give three strengths as close as seeds 0, 1, 2; if the seeds did, they give the spread the
 fp32 run gave. This trains (or loads from the run cache) the final experiment of notebook 03 under the report
 profile for each seed, measures the transfer strength as notebook 03 does (every held-out photo in every
-painting's style), and writes one row per seed:
+painting's style), and writes one row per seed, with the run's best validation loss and the epoch it came at:
 
     .venv/bin/python benchmarks/transfer_by_seed.py --seeds 0 1 2 3 4 5 --json report/stability/transfer_by_seed.json
 
@@ -29,10 +29,12 @@ def measure(seeds: list[int], precision: str | None) -> dict:
     for run in experiments.runs("final", P):
         st = evaluation.style_transfer(run, test_rgb, paint_rgb, paint_names)
         rows.append({"seed": run.config.seed, "key": run.key, "precision": run.config.precision,
-                     "cached": run.cached, **{k: st.summary[k] for k in ("transfer", "ssim_l")},
-                     "style_effect": st.summary["style_effect"]})
+                     "cached": run.cached, **{k: st.summary[k] for k in ("transfer", "ssim_l", "style_effect")},
+                     "best_val": run.summary.get("best_val"), "best_epoch": run.summary.get("best_epoch"),
+                     "epochs": run.config.epochs})
         print(f"seed {rows[-1]['seed']} ({rows[-1]['precision']}, run {run.key}): transfer {rows[-1]['transfer']:.3f}, "
-              f"lightness SSIM {rows[-1]['ssim_l']:.3f}", flush=True)
+              f"lightness SSIM {rows[-1]['ssim_l']:.3f}, best validation loss {rows[-1]['best_val']:.4f} "
+              f"(epoch {rows[-1]['best_epoch']} of {rows[-1]['epochs']})", flush=True)
     return files.jsonable({"experiment": "final", "profile": "report", "notebook": "03", "machine": report.machine(),
                            "n_photos": len(test_rgb), "n_paintings": len(paint_rgb), "rows": rows})
 

@@ -513,9 +513,12 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
              f"{found['machine'].get('torch', '?')}): notebook 03's final experiment, every one of "
              f"{found['n_photos']} held-out photos in each of {found['n_paintings']} paintings' styles. Median "
              f"{float(np.median(values)):.3f}, range {min(values):.3f} to {max(values):.3f} over {len(values)} seeds.",
-             "", "| seed | precision | run | transfer | lightness SSIM | style effect |", "|---|---|---|---|---|---|"]
+             "", "| seed | precision | run | transfer | lightness SSIM | style effect | best validation loss (epoch) |",
+             "|---|---|---|---|---|---|---|"]
     lines += [f"| {r['seed']} | {r['precision']} | {r['key']} | {r['transfer']:.3f} | {r['ssim_l']:.3f} | "
-              f"{r['style_effect']:.3f} |" for r in found["rows"]]
+              f"{r['style_effect']:.3f} | " + (f"{r['best_val']:.4f} ({r['best_epoch']} of {r['epochs']})"
+                                              if r.get("best_val") is not None else "-") + " |"
+              for r in found["rows"]]
     for folder in (main_folder, other_folder):
         r03 = Path(folder) / "results" / "03.json"
         if r03.is_file():

@@ -136,6 +136,13 @@ def block_stability() -> str:
                      + (f"; different: {', '.join(differ)}" if differ else "")
                      + f"; {len(same_first)} of {len(ids)} under the rule as first written, before the correction "
                        "of \"best of K\" made after looking ([report/stability.md](report/stability.md)).")
+    by_seed = REPORT / "stability" / "transfer_by_seed.json"
+    if by_seed.is_file():
+        rows = json.loads(by_seed.read_text())["rows"]
+        per_seed = ", ".join(f"{r['seed']}: {r['transfer']:.2f}" for r in rows)
+        precisions = "/".join(sorted({r["precision"] for r in rows}))
+        lines.append(f"\nThe final model's transfer strength, which C4 and S7 rest on, per training seed ({precisions}, "
+                     f"`benchmarks/transfer_by_seed.py`): {per_seed}.")
     return "\n".join(lines)
 
 

@@ -175,7 +175,7 @@ def _figures_of(log: Path) -> set[str]:
 
 
 def _run_pool(pooled: list[Path], jobs: int, start, finished, failed) -> int:
-    """Run ``pooled`` ``jobs`` at a time, each in a process of its own (``start(path)`` returns its future), and
+    """Run ``pooled`` ``jobs`` at a time, each in a kernel of its own (``start(path)`` returns its future), and
     stop starting new ones at the first failure; returns 1 when one failed, else 0."""
     from concurrent.futures import FIRST_COMPLETED, wait
 

@@ -227,4 +227,8 @@ def test_stability_table_shows_the_transfer_of_each_seed_when_measured(tmp_path,
         {"machine": {"cpu": "Some CPU", "torch": "2.13.0+cpu"}, "n_photos": 25, "n_paintings": 29, "rows": rows}))
     text = claims.write_stability(main, other).read_text()
     assert "## The final model's transfer strength, seed by seed" in text and "on Some CPU (torch 2.13.0+cpu)" in text
-    assert "Median 0.410, range 0.140 to 0.430 over 3 seeds." in text and "| 5 | bf16 | k5 | 0.140 | 0.850 | 0.100 |" in text
+    assert "Median 0.410, range 0.140 to 0.430 over 3 seeds." in text and "| 5 | bf16 | k5 | 0.140 | 0.850 | 0.100 | - |" in text
+    rows[0].update(best_val=0.0209, best_epoch=27, epochs=30)
+    (main / "stability" / "transfer_by_seed.json").write_text(json.dumps(
+        {"machine": {"cpu": "Some CPU", "torch": "2.13.0+cpu"}, "n_photos": 25, "n_paintings": 29, "rows": rows}))
+    assert "| 0 | bf16 | k0 | 0.430 | 0.850 | 0.100 | 0.0209 (27 of 30) |" in claims.write_stability(main, other).read_text()

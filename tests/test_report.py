@@ -155,6 +155,10 @@ def test_readme_counts_the_verdicts_a_second_seed_set_kept(tmp_path, monkeypatch
         (folder / "results" / "02.json").write_text(json.dumps({"seeds": [0], "claims": {
             "C1": {"verdict": "inconclusive"}, "C2": {"verdict": c2}}}))
     assert "**1 of 2 verdicts identical**; different: C2" in readme.block_stability()
+    assert "per training seed" not in readme.block_stability()
+    (tmp_path / "stability" / "transfer_by_seed.json").write_text(json.dumps({"rows": [
+        {"seed": 0, "precision": "bf16", "transfer": 0.429}, {"seed": 5, "precision": "bf16", "transfer": 0.142}]}))
+    assert "per training seed (bf16, `benchmarks/transfer_by_seed.py`): 0: 0.43, 5: 0.14." in readme.block_stability()
 
 
 def test_stability_compare_only_runs_nothing_and_reads_the_folders_timings(tmp_path, monkeypatch, capsys):
