@@ -6,7 +6,8 @@ Two explanations predict different things: if the training precision made the tr
 trained here in bf16 give three strengths as close as seeds 0, 1, 2; if the seeds did, they give the spread the
 fp32 run gave. This trains (or loads from the run cache) the final experiment of notebook 03 under the report
 profile for each seed, measures the transfer strength as notebook 03 does (every held-out photo in every
-painting's style), and writes one row per seed, with the run's best validation loss and the epoch it came at:
+painting's style), and writes one row per seed, with the run's best validation loss and the epoch it came at,
+and the best validation loss of the UNet baseline (no style input at all) for reference:
 
     .venv/bin/python benchmarks/transfer_by_seed.py --seeds 0 1 2 3 4 5 --json report/stability/transfer_by_seed.json
 
@@ -19,7 +20,7 @@ import sys
 from pathlib import Path
 
 
-def measure(seeds: list[int], precision: str | None) -> dict:
+def measure(seeds: list[int], precision: str | None, reference_seeds: list[int]) -> dict:
     from colorlib import evaluation, experiments, files, profiles, report
 
     P = profiles.resolve("report", "03", seeds=seeds, precision=precision)
@@ -35,8 +36,13 @@ def measure(seeds: list[int], precision: str | None) -> dict:
         print(f"seed {rows[-1]['seed']} ({rows[-1]['precision']}, run {run.key}): transfer {rows[-1]['transfer']:.3f}, "
               f"lightness SSIM {rows[-1]['ssim_l']:.3f}, best validation loss {rows[-1]['best_val']:.4f} "
               f"(epoch {rows[-1]['best_epoch']} of {rows[-1]['epochs']})", flush=True)
+    # What the validation loss is without any style input: the UNet baseline (notebook 02's runs).
+    unet = [{"seed": r.config.seed, "key": r.key, "best_val": r.summary.get("best_val"),
+             "best_epoch": r.summary.get("best_epoch")}
+            for r in experiments.runs("unet", profiles.resolve("report", "02", seeds=reference_seeds, precision=precision))]
+    print("UNet baseline, best validation loss: " + ", ".join(f"seed {u['seed']} {u['best_val']:.4f}" for u in unet))
     return files.jsonable({"experiment": "final", "profile": "report", "notebook": "03", "machine": report.machine(),
-                           "n_photos": len(test_rgb), "n_paintings": len(paint_rgb), "rows": rows})
+                           "n_photos": len(test_rgb), "n_paintings": len(paint_rgb), "rows": rows, "unet": unet})
 
 
 def main(argv=None) -> int:
@@ -44,9 +50,11 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4, 5])
     parser.add_argument("--precision", choices=["fp32", "bf16"], default=None,
                         help="training precision (default: the report profile's, bf16 where the CPU has it)")
+    parser.add_argument("--reference-seeds", type=int, nargs="+", default=[0, 1, 2],
+                        help="seeds of the UNet baseline whose validation loss is the no-style reference")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = parser.parse_args(argv)
-    result = measure(args.seeds, args.precision)
+    result = measure(args.seeds, args.precision, args.reference_seeds)
     if args.json:
         from colorlib import files
 

@@ -519,6 +519,9 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
               f"{r['style_effect']:.3f} | " + (f"{r['best_val']:.4f} ({r['best_epoch']} of {r['epochs']})"
                                               if r.get("best_val") is not None else "-") + " |"
               for r in found["rows"]]
+    if found.get("unet"):
+        lines.append("\nUNet baseline without any style input (notebook 02), best validation loss: " + ", ".join(
+            f"seed {u['seed']} {u['best_val']:.4f}" for u in found["unet"]) + ".")
     for folder in (main_folder, other_folder):
         r03 = Path(folder) / "results" / "03.json"
         if r03.is_file():

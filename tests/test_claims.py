@@ -232,3 +232,9 @@ def test_stability_table_shows_the_transfer_of_each_seed_when_measured(tmp_path,
     (main / "stability" / "transfer_by_seed.json").write_text(json.dumps(
         {"machine": {"cpu": "Some CPU", "torch": "2.13.0+cpu"}, "n_photos": 25, "n_paintings": 29, "rows": rows}))
     assert "| 0 | bf16 | k0 | 0.430 | 0.850 | 0.100 | 0.0209 (27 of 30) |" in claims.write_stability(main, other).read_text()
+    assert "UNet baseline without" not in claims.write_stability(main, other).read_text()
+    (main / "stability" / "transfer_by_seed.json").write_text(json.dumps(
+        {"machine": {"cpu": "Some CPU", "torch": "2.13.0+cpu"}, "n_photos": 25, "n_paintings": 29, "rows": rows,
+         "unet": [{"seed": 0, "key": "u0", "best_val": 0.0309, "best_epoch": 30}]}))
+    assert ("UNet baseline without any style input (notebook 02), best validation loss: seed 0 0.0309."
+            in claims.write_stability(main, other).read_text())
