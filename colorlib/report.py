@@ -87,16 +87,18 @@ def training_precision(profile: str) -> str:
 RUN_ALONE = ("12_style_picker",)
 
 
-def run_notebook(path: Path, params: dict, out_dir: Path, figure_log: Path | None = None) -> float:
+def run_notebook(path: Path, params: dict, out_dir: Path, figure_log: Path | None = None,
+                 env: dict | None = None) -> float:
     """Execute one notebook with papermill (with the parameters its ``parameters`` cell declares), its kernel
-    appending the figures it writes to ``figure_log``; returns the seconds it took, raises papermill's error
-    after saving the partial output. Safe to call from several threads at once (each kernel gets its own
-    environment and working directory; nothing process-wide is changed)."""
+    appending the figures it writes to ``figure_log`` and getting ``env`` on top of this process's environment;
+    returns the seconds it took, raises papermill's error after saving the partial output. Safe to call from
+    several threads at once (each kernel gets its own environment and working directory; nothing process-wide is
+    changed)."""
     import papermill
 
     from colorlib import plots
 
-    env = {plots.FIGURE_LOG_ENV: str(figure_log)} if figure_log is not None else {}
+    env = {**(env or {}), **({plots.FIGURE_LOG_ENV: str(figure_log)} if figure_log is not None else {})}
     declared = papermill.inspect_notebook(str(path))
     t0 = time.perf_counter()
     papermill.execute_notebook(str(path), str(out_dir / path.name),
@@ -227,15 +229,14 @@ def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1) ->
               f"partial output kept in {out_dir / path.name}", file=sys.stderr)
         return 1
 
-    old_one_training = os.environ.get(runs.ONE_TRAINING_ENV)
     try:
         status = 0
         if jobs > 1:
-            os.environ[runs.ONE_TRAINING_ENV] = "1"  # every kernel inherits it: a training waits for another
+            one_training = {runs.ONE_TRAINING_ENV: "1"}  # in every pooled kernel: a training waits for another
             with ThreadPoolExecutor(max_workers=jobs) as pool:  # the threads only wait on the kernels
                 status = _run_pool(pooled, jobs, lambda p: pool.submit(
-                    run_notebook, announce(p), params, out_dir, logs / f"{p.stem}.txt"), finished, failed)
-            os.environ.pop(runs.ONE_TRAINING_ENV)
+                    run_notebook, announce(p), params, out_dir, logs / f"{p.stem}.txt", one_training),
+                    finished, failed)
         for path in (alone if jobs > 1 else pooled) if not status else []:
             try:
                 finished(path, run_notebook(announce(path), params, out_dir, logs / f"{path.stem}.txt"))
@@ -243,10 +244,6 @@ def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1) ->
                 status = failed(path, err)
                 break
     finally:
-        if old_one_training is None:
-            os.environ.pop(runs.ONE_TRAINING_ENV, None)
-        else:
-            os.environ[runs.ONE_TRAINING_ENV] = old_one_training
         shutil.rmtree(logs, ignore_errors=True)
     return status, times, entries
 
