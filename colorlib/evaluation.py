@@ -310,15 +310,22 @@ def style_transfer(run_or_model, photos_rgb: torch.Tensor, styles_rgb: torch.Ten
                                for j in range(len(styles_rgb))], dim=1)
         return outputs, oracle
 
-    key = evalcache.entry_key("style_transfer", run_or_model, photos_rgb, styles_rgb,
-                        list(names) if names is not None else None)
+    return _measured_transfer("style_transfer", make, run_or_model, photos_rgb, styles_rgb, names)
+
+
+def _measured_transfer(kind: str, make, source, photos_rgb: torch.Tensor, styles_rgb: torch.Tensor,
+                       names=None) -> StyleTransfer:
+    """A ``StyleTransfer`` of the images ``make()`` returns ((N, S, 3, H, W) outputs, (N, 3, H, W) oracle), its
+    measurements (``summarise_transfer``) cached as ``kind`` under ``source`` (what made the images: a model, or
+    the base images a transfer started from), the photos, paintings and names; the images are made only if used."""
+    key = evalcache.entry_key(kind, source, photos_rgb, styles_rgb, list(names) if names is not None else None)
     st = StyleTransfer([], {}, make=make, key=key)
 
     def compute():  # a cold run makes the images here; st keeps them for the figures
         done = summarise_transfer(st.outputs, st.oracle, photos_rgb, styles_rgb, names)
         return {"per_painting": done.per_painting, "summary": done.summary}
 
-    result = evalcache.cached("style_transfer", compute, key=key)
+    result = evalcache.cached(kind, compute, key=key)
     st.per_painting, st.summary = result["per_painting"], result["summary"]
     return st
 
@@ -388,17 +395,7 @@ def reinhard_style_transfer(base_rgb: torch.Tensor, photos_rgb: torch.Tensor, st
                                for j in range(len(styles_rgb))], dim=1)
         return outputs, oracle
 
-    key = evalcache.entry_key("reinhard_style_transfer", base_rgb, photos_rgb, styles_rgb,
-                              list(names) if names is not None else None)
-    st = StyleTransfer([], {}, make=make, key=key)
-
-    def compute():
-        done = summarise_transfer(st.outputs, st.oracle, photos_rgb, styles_rgb, names)
-        return {"per_painting": done.per_painting, "summary": done.summary}
-
-    result = evalcache.cached("reinhard_style_transfer", compute, key=key)
-    st.per_painting, st.summary = result["per_painting"], result["summary"]
-    return st
+    return _measured_transfer("reinhard_style_transfer", make, base_rgb, photos_rgb, styles_rgb, names)
 
 
 def styled_metrics(st: StyleTransfer, photos_rgb: torch.Tensor, P) -> dict:
