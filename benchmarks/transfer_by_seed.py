@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 
 
-def measure(seeds: list[int], precision: str | None, reference_seeds: list[int]) -> dict:
+def measure(seeds: list[int], precision: str | None, reference_seeds: list[int], epochs: int | None = None) -> dict:
     from colorlib import evaluation, experiments, files, profiles, report
 
-    P = profiles.resolve("report", "03", seeds=seeds, precision=precision)
+    P = profiles.resolve("report", "03", seeds=seeds, precision=precision, epochs=epochs)
     test_rgb, _ = evaluation.photos(P, split="test")
     paint_rgb, paint_names = evaluation.paintings(P)
     rows = []
@@ -32,14 +32,19 @@ def measure(seeds: list[int], precision: str | None, reference_seeds: list[int])
         rows.append({"seed": run.config.seed, "key": run.key, "precision": run.config.precision,
                      "cached": run.cached, **{k: st.summary[k] for k in ("transfer", "ssim_l", "style_effect")},
                      "best_val": run.summary.get("best_val"), "best_epoch": run.summary.get("best_epoch"),
-                     "epochs": run.config.epochs})
+                     "epochs": run.config.epochs,
+                     # when the style path switched on shows in the training loss, epoch by epoch
+                     "train_loss": [row.get("train_loss") for row in run.history],
+                     # for C4's transfer part as notebook 05 tests it (an interval over seeds and paintings)
+                     "transfer_per_painting": [p["transfer"] for p in st.per_painting]})
         print(f"seed {rows[-1]['seed']} ({rows[-1]['precision']}, run {run.key}): transfer {rows[-1]['transfer']:.3f}, "
               f"lightness SSIM {rows[-1]['ssim_l']:.3f}, best validation loss {rows[-1]['best_val']:.4f} "
               f"(epoch {rows[-1]['best_epoch']} of {rows[-1]['epochs']})", flush=True)
     # What the validation loss is without any style input: the UNet baseline (notebook 02's runs).
     unet = [{"seed": r.config.seed, "key": r.key, "best_val": r.summary.get("best_val"),
              "best_epoch": r.summary.get("best_epoch")}
-            for r in experiments.runs("unet", profiles.resolve("report", "02", seeds=reference_seeds, precision=precision))]
+            for r in experiments.runs("unet", profiles.resolve("report", "02", seeds=reference_seeds,
+                                                                precision=precision, epochs=epochs))]
     print("UNet baseline, best validation loss: " + ", ".join(f"seed {u['seed']} {u['best_val']:.4f}" for u in unet))
     return files.jsonable({"experiment": "final", "profile": "report", "notebook": "03", "machine": report.machine(),
                            "n_photos": len(test_rgb), "n_paintings": len(paint_rgb), "rows": rows, "unet": unet})
@@ -52,9 +57,12 @@ def main(argv=None) -> int:
                         help="training precision (default: the report profile's, bf16 where the CPU has it)")
     parser.add_argument("--reference-seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="seeds of the UNet baseline whose validation loss is the no-style reference")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="training epochs of every run (default: the report profile's; more tests whether the "
+                             "seeds that never learn to carry colour only needed longer)")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = parser.parse_args(argv)
-    result = measure(args.seeds, args.precision, args.reference_seeds)
+    result = measure(args.seeds, args.precision, args.reference_seeds, args.epochs)
     if args.json:
         from colorlib import files
 

@@ -497,31 +497,102 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
     return "\n".join(lines + _transfer_by_seed(main_folder, other_folder)) + "\n"
 
 
-def _transfer_by_seed(main_folder, other_folder) -> list[str]:
-    """Lines for ``<main_folder>/stability/transfer_by_seed.json`` (benchmarks/transfer_by_seed.py), if present:
-    the final model's transfer strength per training seed, which the differing verdicts of C4 and S7 rest on,
-    next to what both seed sets' notebook 03 measured."""
+BY_SEED_GLOB = "transfer_by_seed*.json"  # benchmarks/transfer_by_seed.py's records, one file per machine or budget
+
+
+def by_seed_records(main_folder) -> list[tuple[str, dict]]:
+    """(file name, record) of every ``<main_folder>/stability/transfer_by_seed*.json``, the first one written
+    (``transfer_by_seed.json``) first."""
     from pathlib import Path
 
-    path = Path(main_folder) / "stability" / "transfer_by_seed.json"
+    found = sorted((Path(main_folder) / "stability").glob(BY_SEED_GLOB), key=lambda f: (f.stem != "transfer_by_seed", f.name))
+    return [(f.name, json.loads(f.read_text())) for f in found]
+
+
+def record_label(record: dict) -> str:
+    """"<CPU>, <precision>, <epochs> epochs" of a transfer_by_seed record."""
+    precisions = "/".join(sorted({str(r.get("precision", "?")) for r in record["rows"]}))
+    epochs = "/".join(str(e) for e in sorted({r["epochs"] for r in record["rows"] if r.get("epochs")})) or "?"
+    return f"{record.get('machine', {}).get('cpu', '?')}, {precisions}, {epochs} epochs"
+
+
+def c4_transfer_test(main_folder) -> dict | None:
+    """The test notebook 05 applied to the final model's transfer (C4's part "transfer (final)"), from the
+    committed results: its name, direction, threshold and margin; None before notebook 05 has run."""
+    from pathlib import Path
+
+    path = Path(main_folder) / "results" / "05.json"
     if not path.is_file():
+        return None
+    parts = json.loads(path.read_text()).get("claims", {}).get("C4", {}).get("parts", [])
+    return next((p for p in parts if p.get("name") == "transfer (final)"), None)
+
+
+def by_seed_verdict(record: dict, seeds: Sequence[int], test: dict) -> dict | None:
+    """C4's transfer part as notebook 05 would test it with these training seeds, from a transfer_by_seed record:
+    the interval over seeds and paintings where the record has per-painting values, over seeds alone otherwise
+    (the painting-to-painting spread is then left out). None when a seed is missing."""
+    rows = {r["seed"]: r for r in record["rows"]}
+    if any(s not in rows for s in seeds):
+        return None
+    chosen = [rows[s] for s in seeds]
+    per_painting = all(r.get("transfer_per_painting") for r in chosen)
+    iv = interval([r["transfer_per_painting"] if per_painting else r["transfer"] for r in chosen])
+    found = part(test["name"], iv, test["test"], test["threshold"], test.get("margin"))
+    if not per_painting:
+        found["text"] += " (over seeds only)"
+    return found
+
+
+def _transfer_by_seed(main_folder, other_folder) -> list[str]:
+    """Lines for the ``<main_folder>/stability/transfer_by_seed*.json`` records (benchmarks/transfer_by_seed.py),
+    if any: the final model's transfer strength per training seed, which the differing verdicts of C4 and S7 rest
+    on, one table per record; with two or more, the seeds side by side and C4's transfer part as each record's
+    seed sets would give it; and what both seed sets' notebook 03 measured."""
+    from pathlib import Path
+
+    records = by_seed_records(main_folder)
+    if not records:
         return []
-    found = json.loads(path.read_text())
-    values = [r["transfer"] for r in found["rows"]]
-    lines = ["", "## The final model's transfer strength, seed by seed", "",
-             f"Written by `benchmarks/transfer_by_seed.py` on {found['machine']['cpu']} (torch "
-             f"{found['machine'].get('torch', '?')}): notebook 03's final experiment, every one of "
-             f"{found['n_photos']} held-out photos in each of {found['n_paintings']} paintings' styles. Median "
-             f"{float(np.median(values)):.3f}, range {min(values):.3f} to {max(values):.3f} over {len(values)} seeds.",
-             "", "| seed | precision | run | transfer | lightness SSIM | style effect | best validation loss (epoch) |",
-             "|---|---|---|---|---|---|---|"]
-    lines += [f"| {r['seed']} | {r['precision']} | {r['key']} | {r['transfer']:.3f} | {r['ssim_l']:.3f} | "
-              f"{r['style_effect']:.3f} | " + (f"{r['best_val']:.4f} ({r['best_epoch']} of {r['epochs']})"
-                                              if r.get("best_val") is not None else "-") + " |"
-              for r in found["rows"]]
-    if found.get("unet"):
-        lines.append("\nUNet baseline without any style input (notebook 02), best validation loss: " + ", ".join(
-            f"seed {u['seed']} {u['best_val']:.4f}" for u in found["unet"]) + ".")
+    lines = ["", "## The final model's transfer strength, seed by seed"]
+    for name, found in records:
+        values = [r["transfer"] for r in found["rows"]]
+        lines += ["", f"`{name}`, written by `benchmarks/transfer_by_seed.py` on {found['machine']['cpu']} (torch "
+                      f"{found['machine'].get('torch', '?')}): notebook 03's final experiment, every one of "
+                      f"{found['n_photos']} held-out photos in each of {found['n_paintings']} paintings' styles. "
+                      f"Median {float(np.median(values)):.3f}, range {min(values):.3f} to {max(values):.3f} over "
+                      f"{len(values)} seeds.",
+                  "", "| seed | precision | run | transfer | lightness SSIM | style effect | best validation loss (epoch) |",
+                  "|---|---|---|---|---|---|---|"]
+        lines += [f"| {r['seed']} | {r['precision']} | {r['key']} | {r['transfer']:.3f} | {r['ssim_l']:.3f} | "
+                  f"{r['style_effect']:.3f} | " + (f"{r['best_val']:.4f} ({r['best_epoch']} of {r['epochs']})"
+                                                  if r.get("best_val") is not None else "-") + " |"
+                  for r in found["rows"]]
+        if found.get("unet"):
+            lines.append("\nUNet baseline without any style input (notebook 02), best validation loss: " + ", ".join(
+                f"seed {u['seed']} {u['best_val']:.4f}" for u in found["unet"]) + ".")
+    if len(records) > 1:
+        seeds = sorted({r["seed"] for _, found in records for r in found["rows"]})
+        lines += ["", "The same seeds side by side (a run key names the code, data, seed and settings; the same key "
+                      "on two CPUs is the same training, apart from the CPU's floating-point kernels):", "",
+                  "| seed | " + " | ".join(record_label(found) for _, found in records) + " |",
+                  "|---|" + "---|" * len(records)]
+        for seed in seeds:
+            cells = []
+            for _, found in records:
+                row = next((r for r in found["rows"] if r["seed"] == seed), None)
+                cells.append(f"{row['transfer']:.3f} ({row['key'][:8]})" if row else "-")
+            lines.append(f"| {seed} | " + " | ".join(cells) + " |")
+    test = c4_transfer_test(main_folder)
+    seed_sets = [list(r.get("seeds", [])) for r in (_results_of(main_folder, "05"), _results_of(other_folder, "05"))]
+    if test and any(seed_sets):
+        lines += ["", f"C4's part \"{test['name']}\" (above {test['threshold']:g}, the test notebook 05 applies) as each "
+                      "record's runs would give it, for the seed sets of the committed report and the stability run:", ""]
+        for name, found in records:
+            verdicts = [f"seeds {', '.join(map(str, ss))}: {v['text']}, {v['verdict']}"
+                        for ss in seed_sets if ss and (v := by_seed_verdict(found, ss, test))]
+            if verdicts:
+                lines.append(f"- {record_label(found)}: " + "; ".join(verdicts))
     for folder in (main_folder, other_folder):
         r03 = Path(folder) / "results" / "03.json"
         if r03.is_file():
@@ -532,6 +603,13 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
                 lines.append(f"\nNotebook 03 with seeds {', '.join(map(str, r.get('seeds', [])))} "
                              f"({'/'.join(precision)}): transfer {cell(s, 'transfer')}.")
     return lines
+
+
+def _results_of(folder, notebook: str) -> dict:
+    from pathlib import Path
+
+    path = Path(folder) / "results" / f"{notebook}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def write_stability(main_folder, other_folder, main_manifest=None, other_manifest=None):

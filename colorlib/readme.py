@@ -136,13 +136,17 @@ def block_stability() -> str:
                      + (f"; different: {', '.join(differ)}" if differ else "")
                      + f"; {len(same_first)} of {len(ids)} under the rule as first written, before the correction "
                        "of \"best of K\" made after looking ([report/stability.md](report/stability.md)).")
-    by_seed = REPORT / "stability" / "transfer_by_seed.json"
-    if by_seed.is_file():
-        rows = json.loads(by_seed.read_text())["rows"]
-        per_seed = ", ".join(f"{r['seed']}: {r['transfer']:.2f}" for r in rows)
-        precisions = "/".join(sorted({r["precision"] for r in rows}))
-        lines.append(f"\nThe final model's transfer strength, which C4 and S7 rest on, per training seed ({precisions}, "
+    records = claims.by_seed_records(REPORT)
+    for name, record in records:
+        per_seed = ", ".join(f"{r['seed']}: {r['transfer']:.2f}" for r in record["rows"])
+        lines.append(f"\nThe final model's transfer strength, which C4 and S7 rest on, per training seed ({claims.record_label(record)}, "
                      f"`benchmarks/transfer_by_seed.py`): {per_seed}.")
+    test, committed = claims.c4_transfer_test(REPORT), (_json(REPORT / "results" / "05.json") or {}).get("seeds")
+    if records and test and committed:
+        found = [(claims.record_label(r), v) for _, r in records if (v := claims.by_seed_verdict(r, committed, test))]
+        if found:
+            lines.append(f"\nC4's transfer part with the committed seeds {', '.join(map(str, committed))}, from these "
+                         "runs: " + "; ".join(f"{label}: {v['verdict']}, {v['text']}" for label, v in found) + ".")
     return "\n".join(lines)
 
 
@@ -185,7 +189,8 @@ def block_paper_mini() -> str:
     per_nb = {k: v for k, v in mini.items() if k[:2].isdigit()}
     where = "; ".join(x for x in ((mini.get("machine") or {}).get("cpu"), str(mini.get("date", ""))[:10]) if x)
     return (f"In the last full test session ({where}; load average {mini.get('load_average', '?')} at the end: "
-            f"other jobs on the CPU inflate it) the miniature took {_minutes(mini.get('wall'))} for {len(per_nb)} notebooks: "
+            f"other jobs on the CPU inflate it) the miniature took {_minutes(mini.get('wall'))} for {len(per_nb)} notebooks"
+            + (f", {mini['jobs']} at a time (so their own times overlap)" if (mini.get("jobs") or 1) > 1 else "") + ": "
             + ", ".join(f"{k[:2]} {_minutes(v)}" for k, v in sorted(per_nb.items())) + ".")
 
 

@@ -238,3 +238,46 @@ def test_stability_table_shows_the_transfer_of_each_seed_when_measured(tmp_path,
          "unet": [{"seed": 0, "key": "u0", "best_val": 0.0309, "best_epoch": 30}]}))
     assert ("UNet baseline without any style input (notebook 02), best validation loss: seed 0 0.0309."
             in claims.write_stability(main, other).read_text())
+
+
+def _by_seed(folder, name, cpu, transfers, per_painting=None):
+    rows = [{"seed": s, "precision": "bf16", "key": f"{cpu[:3].lower()}{s:013d}", "transfer": t, "ssim_l": 0.85,
+             "style_effect": 0.1, "epochs": 30, **({"transfer_per_painting": per_painting[s]} if per_painting else {})}
+            for s, t in transfers.items()]
+    (folder / "stability").mkdir(exist_ok=True)
+    (folder / "stability" / name).write_text(json.dumps(
+        {"machine": {"cpu": cpu, "torch": "2.13.0+cpu"}, "n_photos": 25, "n_paintings": 3, "rows": rows}))
+
+
+def test_stability_table_sets_machines_side_by_side_and_gives_c4_transfer_per_seed_set(tmp_path, monkeypatch):
+    main, other = tmp_path / "main", tmp_path / "other"
+    c4 = lambda seeds: {"seeds": seeds, "claims": {"C4": {**_entry("reproduced"), "parts": [
+        claims.part("transfer (final)", claims.Interval(0.4, 0.3, 0.5, 3, 29), ">", 0.05)]}}}
+    for folder, seeds in ((main, [0, 1, 2]), (other, [3, 4, 5])):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("05", c4(seeds))
+    _by_seed(main, "transfer_by_seed.json", "Intel CPU", {0: 0.43, 1: 0.44, 2: 0.41, 3: 0.41, 4: 0.42, 5: 0.14})
+    # the same runs elsewhere: seed 2 never learned; per-painting values give the notebook's interval
+    amd = {0: 0.40, 1: 0.26, 2: 0.04, 3: 0.35, 4: 0.27, 5: 0.38}
+    rng = np.random.default_rng(0)
+    per = {s: (t + rng.normal(0, 0.01, 3)).tolist() for s, t in amd.items()}
+    _by_seed(main, "transfer_by_seed_amd.json", "AMD CPU", amd, per)
+    text = claims.write_stability(main, other).read_text()
+    # the first record first, each record with its own table, then the seeds side by side
+    assert text.index("`transfer_by_seed.json`") < text.index("`transfer_by_seed_amd.json`")
+    assert "| seed | Intel CPU, bf16, 30 epochs | AMD CPU, bf16, 30 epochs |" in text
+    assert "| 2 | 0.410 (int00000) | 0.040 (amd00000) |" in text
+    lines = [line for line in text.splitlines() if line.startswith("- ")]
+    intel, amd_line = lines
+    # Intel's seeds 0-2 agree closely (reproduced); its 3-5 include the weak seed 5; AMD's 0-2 include seed 2
+    assert intel.startswith("- Intel CPU, bf16, 30 epochs: seeds 0, 1, 2: ") and "(over seeds only), reproduced;" in intel
+    assert intel.endswith("inconclusive")
+    assert "seeds 0, 1, 2: " in amd_line and "over seeds only" not in amd_line
+    expected = claims.part("transfer (final)", claims.interval([per[s] for s in (0, 1, 2)]), ">", 0.05)
+    assert f"seeds 0, 1, 2: {expected['text']}, {expected['verdict']}" in amd_line
+    assert expected["verdict"] == "inconclusive"
+    # a seed a record lacks gives no verdict for that seed set
+    _by_seed(main, "transfer_by_seed_amd.json", "AMD CPU", {0: 0.4, 1: 0.26, 2: 0.04})
+    amd_line = next(line for line in claims.write_stability(main, other).read_text().splitlines()
+                    if line.startswith("- AMD CPU"))
+    assert "seeds 0, 1, 2: " in amd_line and "seeds 3, 4, 5" not in amd_line

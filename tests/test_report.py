@@ -144,6 +144,8 @@ def test_readme_quotes_the_recorded_paper_miniature(tmp_path, monkeypatch):
     block = readme.block_paper_mini()
     assert "(AMD EPYC; 2026-12-02; load average 1.5" in block
     assert "took 2.2 min for 2 notebooks: 01 11 s, 13 1.6 min." in block
+    (tmp_path / "timings.json").write_text(json.dumps({"paper_mini": {**mini, "jobs": 2}}))
+    assert "took 2.2 min for 2 notebooks, 2 at a time (so their own times overlap): 01 11 s" in readme.block_paper_mini()
 
 
 def test_readme_counts_the_verdicts_a_second_seed_set_kept(tmp_path, monkeypatch):
@@ -156,9 +158,20 @@ def test_readme_counts_the_verdicts_a_second_seed_set_kept(tmp_path, monkeypatch
             "C1": {"verdict": "inconclusive"}, "C2": {"verdict": c2}}}))
     assert "**1 of 2 verdicts identical**; different: C2" in readme.block_stability()
     assert "per training seed" not in readme.block_stability()
-    (tmp_path / "stability" / "transfer_by_seed.json").write_text(json.dumps({"rows": [
-        {"seed": 0, "precision": "bf16", "transfer": 0.429}, {"seed": 5, "precision": "bf16", "transfer": 0.142}]}))
-    assert "per training seed (bf16, `benchmarks/transfer_by_seed.py`): 0: 0.43, 5: 0.14." in readme.block_stability()
+    (tmp_path / "stability" / "transfer_by_seed.json").write_text(json.dumps({"machine": {"cpu": "CPU A"}, "rows": [
+        {"seed": 0, "precision": "bf16", "transfer": 0.429, "epochs": 30},
+        {"seed": 5, "precision": "bf16", "transfer": 0.142, "epochs": 30}]}))
+    assert ("per training seed (CPU A, bf16, 30 epochs, `benchmarks/transfer_by_seed.py`): 0: 0.43, 5: 0.14."
+            in readme.block_stability())
+    assert "C4's transfer part" not in readme.block_stability()  # notebook 05 has not run: no test to apply
+    # with notebook 05's C4 test and a second machine's record of the committed seeds: each record's verdict
+    c4 = {"name": "transfer (final)", "test": ">", "threshold": 0.05, "margin": None, "verdict": "reproduced"}
+    (tmp_path / "results" / "05.json").write_text(json.dumps({"seeds": [0, 1, 2], "claims": {"C4": {"parts": [c4]}}}))
+    (tmp_path / "stability" / "transfer_by_seed_b.json").write_text(json.dumps({"machine": {"cpu": "CPU B"}, "rows": [
+        {"seed": s, "precision": "bf16", "transfer": t, "epochs": 30} for s, t in ((0, 0.40), (1, 0.26), (2, 0.04))]}))
+    text = readme.block_stability()
+    assert "per training seed (CPU B, bf16, 30 epochs, `benchmarks/transfer_by_seed.py`): 0: 0.40, 1: 0.26, 2: 0.04." in text
+    assert "C4's transfer part with the committed seeds 0, 1, 2, from these runs: CPU B, bf16, 30 epochs: inconclusive" in text
 
 
 def test_stability_compare_only_runs_nothing_and_reads_the_folders_timings(tmp_path, monkeypatch, capsys):
@@ -261,3 +274,18 @@ def test_one_training_at_a_time_when_notebooks_share_the_machine(tmp_path, monke
             machine_wide.acquire(timeout=0)
     machine_wide.acquire(timeout=0)  # released with the run's lock
     machine_wide.release()
+
+
+def test_only_a_complete_run_records_timings(tmp_path, monkeypatch):
+    """``--only`` runs part of the report: its times are not the report's and are not recorded (the smoke tests
+    run every notebook at once, tests/test_notebooks.py, so this is where the partial case is held)."""
+    monkeypatch.setenv("COLORLIB_REPORT", str(tmp_path / "report"))
+    monkeypatch.setenv("COLORLIB_FIGURES", str(tmp_path / "figures"))
+    monkeypatch.setattr(report, "_run_all", lambda todo, params, provenance, jobs: (0, {p.stem: 1.0 for p in todo}, {}))
+    todo = report.notebooks(["01"])
+    params = {"profile": "smoke", "retrain": False, "seeds": [0]}
+    report.run_report(todo, params, timed=False)
+    assert not (tmp_path / "report" / "timings.json").exists()
+    report.run_report(todo, params, timed=True)
+    recorded = json.loads((tmp_path / "report" / "timings.json").read_text())["smoke"]
+    assert [state["01_data"] for state in recorded.values()] == [1.0]  # under cold, partial or warm
