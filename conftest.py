@@ -1,4 +1,4 @@
-"""Test-session set-up shared by tests/ and the nbval notebook runs.
+"""Test-session set-up shared by tests/ and notebook runs under nbval (``pytest --nbval-lax notebooks``).
 
 - Notebooks run under the smoke profile, and everything a test writes into figures/ or report/ goes to a
   temporary folder: the committed figures come from the report profile and must never be overwritten by tests.

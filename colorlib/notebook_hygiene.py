@@ -1,7 +1,8 @@
 """Keep the committed notebooks clean, in the spirit of nbdev: no stale outputs, no machine paths, no secrets.
 
 Committed notebooks in ``notebooks/`` store no outputs except for cells marked ``# NBVAL_CHECK_OUTPUT``:
-those print deterministic facts (dataset counts, parameter counts) that ``pytest --nbval-lax`` compares, and
+those print deterministic facts (dataset counts, parameter counts) that the smoke run of every notebook
+compares with what they print (tests/test_notebooks.py; ``pytest --nbval-lax notebooks`` compares the same), and
 their stored output is copied from a fresh report run (``--sync``), so it is known to be regenerated.
 
     python -m colorlib.notebook_hygiene --check notebooks/*.ipynb
