@@ -11,7 +11,11 @@ and the best validation loss of the UNet baseline (no style input at all) for re
 
     .venv/bin/python benchmarks/transfer_by_seed.py --seeds 0 1 2 3 4 5 --json report/stability/transfer_by_seed.json
 
-``python -m colorlib.report --stability ... --compare-only`` then shows the rows in report/stability.md.
+Two further questions, each a flag (the runs get keys of their own): did the seeds that never learn to carry
+colour only need longer (``--epochs 60``), or a style path that starts with latents of order 1 instead of about
+0.005 (``--style-init he``)? One JSON file per machine and question, ``report/stability/transfer_by_seed*.json``;
+``python -m colorlib.report --stability ... --compare-only`` then shows them all, side by side, in
+report/stability.md.
 """
 from __future__ import annotations
 
@@ -20,19 +24,21 @@ import sys
 from pathlib import Path
 
 
-def measure(seeds: list[int], precision: str | None, reference_seeds: list[int], epochs: int | None = None) -> dict:
+def measure(seeds: list[int], precision: str | None, reference_seeds: list[int], epochs: int | None = None,
+            style_init: str = "default") -> dict:
     from colorlib import evaluation, experiments, files, profiles, report
 
     P = profiles.resolve("report", "03", seeds=seeds, precision=precision, epochs=epochs)
     test_rgb, _ = evaluation.photos(P, split="test")
     paint_rgb, paint_names = evaluation.paintings(P)
     rows = []
-    for run in experiments.runs("final", P):
+    changes = {"model": {"style_init": style_init}} if style_init != "default" else {}
+    for run in experiments.runs("final", P, **changes):
         st = evaluation.style_transfer(run, test_rgb, paint_rgb, paint_names)
         rows.append({"seed": run.config.seed, "key": run.key, "precision": run.config.precision,
                      "cached": run.cached, **{k: st.summary[k] for k in ("transfer", "ssim_l", "style_effect")},
                      "best_val": run.summary.get("best_val"), "best_epoch": run.summary.get("best_epoch"),
-                     "epochs": run.config.epochs,
+                     "epochs": run.config.epochs, "style_init": run.config.model.style_init,
                      # when the style path switched on shows in the training loss, epoch by epoch
                      "train_loss": [row.get("train_loss") for row in run.history],
                      # for C4's transfer part as notebook 05 tests it (an interval over seeds and paintings)
@@ -60,9 +66,12 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None,
                         help="training epochs of every run (default: the report profile's; more tests whether the "
                              "seeds that never learn to carry colour only needed longer)")
+    parser.add_argument("--style-init", choices=["default", "he"], default="default",
+                        help="the style encoder's initialisation (ModelConfig.style_init; default: PyTorch's, the "
+                             "study's): 'he' tests whether the style path's slow start is what some seeds miss")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = parser.parse_args(argv)
-    result = measure(args.seeds, args.precision, args.reference_seeds, args.epochs)
+    result = measure(args.seeds, args.precision, args.reference_seeds, args.epochs, args.style_init)
     if args.json:
         from colorlib import files
 

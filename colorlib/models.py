@@ -55,6 +55,7 @@ WIDTH_PRESETS = {
 STYLE_WIDTHS = (64, 128, 256, 512)  # the style encoder's hidden widths; the 5th conv outputs the latent
 DOWNSAMPLE = 16  # 4 max-pools: input sides are padded to a multiple of this
 MIN_SIDE = 32  # smallest padded side: keeps the bottleneck at >= 2x2 pixels for InstanceNorm
+STYLE_INITS = ("default", "he")  # ModelConfig.style_init
 
 
 @dataclass
@@ -65,7 +66,10 @@ class ModelConfig:
     (no style encoder, no AdaIN). adain_encoder / adain_decoder choose the AdaIN positions (after every encoder
     block / after every decoder up-sampling). space: one of ``colorlib.color.SPACES``. auto_head: a small
     ``AutoHead`` that predicts a style latent from the lightness alone (the automatic mode: colours without any
-    reference image); needs adain.
+    reference image); needs adain. style_init: how the style encoder's convolutions start: ``"default"`` (PyTorch's,
+    as in the study: its latents start at about 0.005 and vary across images by about 0.001) or ``"he"`` (He
+    normal for ReLU, zero biases: latents start of order 1); benchmarks/transfer_by_seed.py ``--style-init``
+    asks whether the style path's slow start is why some seeds never learn it (issue 15).
     """
 
     widths: str | tuple[int, ...] = "quarter"
@@ -76,6 +80,7 @@ class ModelConfig:
     adain_encoder: bool = True
     adain_decoder: bool = True
     auto_head: bool = False
+    style_init: str = "default"
 
     def __post_init__(self) -> None:
         if isinstance(self.widths, str):
@@ -93,12 +98,16 @@ class ModelConfig:
             raise ValueError(f"latent_dim must be positive, got {self.latent_dim}")
         if self.auto_head and not self.adain:
             raise ValueError("auto_head predicts a style latent: it needs adain=True")
+        if self.style_init not in STYLE_INITS:
+            raise ValueError(f"unknown style_init {self.style_init!r}; expected one of {STYLE_INITS}")
 
     def key_dict(self) -> dict:
         """The fields as a dict, without fields added later at their default (so older runs keep their keys)."""
         d = dataclasses.asdict(self)
         if not d["auto_head"]:
             d.pop("auto_head")
+        if d["style_init"] == "default":
+            d.pop("style_init")
         return d
 
     @property
@@ -195,7 +204,8 @@ class StyleEncoder(nn.Module):
     """Painting -> style latent ``(B, latent_dim)``: five stride-2 3x3 convs, each with ReLU, then global average
     pooling. The ReLU after the last conv (the study's choice) makes latents non-negative and allows dead units."""
 
-    def __init__(self, in_channels: int = 3, latent_dim: int = 32, widths: tuple[int, ...] = STYLE_WIDTHS):
+    def __init__(self, in_channels: int = 3, latent_dim: int = 32, widths: tuple[int, ...] = STYLE_WIDTHS,
+                 init: str = "default"):
         super().__init__()
         layers: list[nn.Module] = []
         prev = in_channels
@@ -204,6 +214,11 @@ class StyleEncoder(nn.Module):
             prev = width
         self.features = nn.Sequential(*layers)
         self.pool = nn.AdaptiveAvgPool2d(1)
+        if init == "he":  # variance-preserving through the ReLUs: latents of order 1 from the first step
+            for conv in self.features:
+                if isinstance(conv, nn.Conv2d):
+                    nn.init.kaiming_normal_(conv.weight, nonlinearity="relu")
+                    nn.init.zeros_(conv.bias)
 
     def forward(self, style: torch.Tensor) -> torch.Tensor:
         return self.pool(self.features(style)).flatten(1)
@@ -255,7 +270,7 @@ class Colorizer(nn.Module):
         self.head = nn.Conv2d(w[0], cfg.out_channels, kernel_size=1)
         self.activation = nn.Sigmoid() if cfg.space == "rgb" else nn.Tanh()
 
-        self.style_encoder = StyleEncoder(cfg.style_channels, cfg.latent_dim) if cfg.adain else None
+        self.style_encoder = StyleEncoder(cfg.style_channels, cfg.latent_dim, init=cfg.style_init) if cfg.adain else None
         self.auto_head = AutoHead(cfg.latent_dim) if cfg.auto_head else None
 
     # ----------------------------------------------------------------------------------------------------

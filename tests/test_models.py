@@ -225,3 +225,19 @@ def test_patch_discriminator_receptive_field_is_70():
     rows = x.grad[0].abs().sum(dim=(0, 2)).nonzero()
     cols = x.grad[0].abs().sum(dim=(0, 1)).nonzero()
     assert rows.max() - rows.min() + 1 == 70 and cols.max() - cols.min() + 1 == 70
+
+
+def test_he_style_init_starts_the_latents_of_order_one_and_keeps_run_keys():
+    photos = torch.rand(8, 3, 64, 64)
+    latents = {}
+    for init in ("default", "he"):
+        torch.manual_seed(0)
+        model = build_model(ModelConfig.preset("final", style_init=init)).eval()
+        with torch.no_grad():
+            latents[init] = model.style_encoder(photos)
+    assert latents["default"].mean() < 0.05 < latents["he"].mean()  # PyTorch's default init shrinks them ~100x
+    # the default is the study's and leaves every existing run key as it was; "he" is a field of the key
+    assert "style_init" not in ModelConfig.preset("final").key_dict()
+    assert ModelConfig.preset("final", style_init="he").key_dict()["style_init"] == "he"
+    with pytest.raises(ValueError, match="style_init"):
+        ModelConfig(style_init="xavier")
