@@ -510,10 +510,13 @@ def by_seed_records(main_folder) -> list[tuple[str, dict]]:
 
 
 def record_label(record: dict) -> str:
-    """"<CPU>, <precision>, <epochs> epochs" of a transfer_by_seed record."""
+    """"<CPU>, <precision>, <epochs> epochs" of a transfer_by_seed record, and the style encoder's init where it is
+    not the default (``ModelConfig.style_init``)."""
     precisions = "/".join(sorted({str(r.get("precision", "?")) for r in record["rows"]}))
     epochs = "/".join(str(e) for e in sorted({r["epochs"] for r in record["rows"] if r.get("epochs")})) or "?"
-    return f"{record.get('machine', {}).get('cpu', '?')}, {precisions}, {epochs} epochs"
+    inits = sorted({r["style_init"] for r in record["rows"] if r.get("style_init", "default") != "default"})
+    return (f"{record.get('machine', {}).get('cpu', '?')}, {precisions}, {epochs} epochs"
+            + (f", style encoder init {'/'.join(inits)}" if inits else ""))
 
 
 def c4_transfer_test(main_folder) -> dict | None:

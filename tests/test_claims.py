@@ -281,3 +281,7 @@ def test_stability_table_sets_machines_side_by_side_and_gives_c4_transfer_per_se
     amd_line = next(line for line in claims.write_stability(main, other).read_text().splitlines()
                     if line.startswith("- AMD CPU"))
     assert "seeds 0, 1, 2: " in amd_line and "seeds 3, 4, 5" not in amd_line
+    # a record of another initialisation says so in its label
+    record = {"machine": {"cpu": "AMD CPU"}, "rows": [{"precision": "bf16", "epochs": 30, "style_init": "he"}]}
+    assert claims.record_label(record) == "AMD CPU, bf16, 30 epochs, style encoder init he"
+    assert claims.record_label({**record, "rows": [{"precision": "bf16", "epochs": 60}]}) == "AMD CPU, bf16, 60 epochs"
