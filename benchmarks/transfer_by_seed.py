@@ -25,7 +25,7 @@ from pathlib import Path
 
 
 def measure(seeds: list[int], precision: str | None, reference_seeds: list[int], epochs: int | None = None,
-            style_init: str = "default") -> dict:
+            style_init: str = "default", experiment: str = "final") -> dict:
     from colorlib import evaluation, experiments, files, profiles, report
 
     P = profiles.resolve("report", "03", seeds=seeds, precision=precision, epochs=epochs)
@@ -33,7 +33,7 @@ def measure(seeds: list[int], precision: str | None, reference_seeds: list[int],
     paint_rgb, paint_names = evaluation.paintings(P)
     rows = []
     changes = {"model": {"style_init": style_init}} if style_init != "default" else {}
-    for run in experiments.runs("final", P, **changes):
+    for run in experiments.runs(experiment, P, **changes):
         st = evaluation.style_transfer(run, test_rgb, paint_rgb, paint_names)
         rows.append({"seed": run.config.seed, "key": run.key, "precision": run.config.precision,
                      "cached": run.cached, **{k: st.summary[k] for k in ("transfer", "ssim_l", "style_effect")},
@@ -52,7 +52,7 @@ def measure(seeds: list[int], precision: str | None, reference_seeds: list[int],
             for r in experiments.runs("unet", profiles.resolve("report", "02", seeds=reference_seeds,
                                                                 precision=precision, epochs=epochs))]
     print("UNet baseline, best validation loss: " + ", ".join(f"seed {u['seed']} {u['best_val']:.4f}" for u in unet))
-    return files.jsonable({"experiment": "final", "profile": "report", "notebook": "03", "machine": report.machine(),
+    return files.jsonable({"experiment": experiment, "profile": "report", "notebook": "03", "machine": report.machine(),
                            "n_photos": len(test_rgb), "n_paintings": len(paint_rgb), "rows": rows, "unet": unet})
 
 
@@ -66,12 +66,15 @@ def main(argv=None) -> int:
     parser.add_argument("--epochs", type=int, default=None,
                         help="training epochs of every run (default: the report profile's; more tests whether the "
                              "seeds that never learn to carry colour only needed longer)")
+    parser.add_argument("--experiment", choices=["final", "latent16", "latent64", "latent128"], default="final",
+                        help="the AdaIN configuration (notebook 05's latent-size ablation has the same lottery)")
     parser.add_argument("--style-init", choices=["default", "he"], default="default",
                         help="the style encoder's initialisation (ModelConfig.style_init; default: PyTorch's, the "
                              "study's): 'he' tests whether the style path's slow start is what some seeds miss")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = parser.parse_args(argv)
-    result = measure(args.seeds, args.precision, args.reference_seeds, args.epochs, args.style_init)
+    result = measure(args.seeds, args.precision, args.reference_seeds, args.epochs, args.style_init,
+                     args.experiment)
     if args.json:
         from colorlib import files
 

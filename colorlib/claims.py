@@ -510,12 +510,14 @@ def by_seed_records(main_folder) -> list[tuple[str, dict]]:
 
 
 def record_label(record: dict) -> str:
-    """"<CPU>, <precision>, <epochs> epochs" of a transfer_by_seed record, and the style encoder's init where it is
-    not the default (``ModelConfig.style_init``)."""
+    """"<CPU>, <precision>, <epochs> epochs" of a transfer_by_seed record, with its experiment where it is not the
+    final model and the style encoder's init where it is not the default (``ModelConfig.style_init``)."""
     precisions = "/".join(sorted({str(r.get("precision", "?")) for r in record["rows"]}))
     epochs = "/".join(str(e) for e in sorted({r["epochs"] for r in record["rows"] if r.get("epochs")})) or "?"
     inits = sorted({r["style_init"] for r in record["rows"] if r.get("style_init", "default") != "default"})
-    return (f"{record.get('machine', {}).get('cpu', '?')}, {precisions}, {epochs} epochs"
+    experiment = record.get("experiment", "final")
+    return ((f"{experiment}, " if experiment != "final" else "")
+            + f"{record.get('machine', {}).get('cpu', '?')}, {precisions}, {epochs} epochs"
             + (f", style encoder init {'/'.join(inits)}" if inits else ""))
 
 
@@ -534,9 +536,10 @@ def c4_transfer_test(main_folder) -> dict | None:
 def by_seed_verdict(record: dict, seeds: Sequence[int], test: dict) -> dict | None:
     """C4's transfer part as notebook 05 would test it with these training seeds, from a transfer_by_seed record:
     the interval over seeds and paintings where the record has per-painting values, over seeds alone otherwise
-    (the painting-to-painting spread is then left out). None when a seed is missing."""
+    (the painting-to-painting spread is then left out). None when a seed is missing or the record is of another
+    experiment than the final model (C4 is about that one)."""
     rows = {r["seed"]: r for r in record["rows"]}
-    if any(s not in rows for s in seeds):
+    if record.get("experiment", "final") != "final" or any(s not in rows for s in seeds):
         return None
     chosen = [rows[s] for s in seeds]
     per_painting = all(r.get("transfer_per_painting") for r in chosen)

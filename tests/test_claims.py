@@ -285,3 +285,10 @@ def test_stability_table_sets_machines_side_by_side_and_gives_c4_transfer_per_se
     record = {"machine": {"cpu": "AMD CPU"}, "rows": [{"precision": "bf16", "epochs": 30, "style_init": "he"}]}
     assert claims.record_label(record) == "AMD CPU, bf16, 30 epochs, style encoder init he"
     assert claims.record_label({**record, "rows": [{"precision": "bf16", "epochs": 60}]}) == "AMD CPU, bf16, 60 epochs"
+    # a record of another configuration is named, and C4 (about the final model) is not computed from it
+    other_model = {**record, "experiment": "latent128", "rows": [{"seed": s, "transfer": 0.3, "precision": "bf16",
+                                                                  "epochs": 30} for s in (0, 1, 2)]}
+    assert claims.record_label(other_model) == "latent128, AMD CPU, bf16, 30 epochs"
+    test = {"name": "transfer (final)", "test": ">", "threshold": 0.05}
+    assert claims.by_seed_verdict(other_model, [0, 1, 2], test) is None
+    assert claims.by_seed_verdict({**other_model, "experiment": "final"}, [0, 1, 2], test)["verdict"] == "reproduced"
