@@ -550,6 +550,44 @@ def by_seed_verdict(record: dict, seeds: Sequence[int], test: dict) -> dict | No
     return found
 
 
+def _by_seed_table(name: str, found: dict) -> list[str]:
+    """One transfer_by_seed record: what it measured, and a row per seed."""
+    values = [r["transfer"] for r in found["rows"]]
+    lines = ["", f"`{name}`, written by `benchmarks/transfer_by_seed.py` on {found['machine']['cpu']} (torch "
+                  f"{found['machine'].get('torch', '?')}): "
+                  + ("notebook 03's final experiment" if found.get("experiment", "final") == "final" else
+                     f"notebook 05's {found['experiment']} experiment") + ", every one of "
+                  f"{found['n_photos']} held-out photos in each of {found['n_paintings']} paintings' styles. "
+                  f"Median {float(np.median(values)):.3f}, range {min(values):.3f} to {max(values):.3f} over "
+                  f"{len(values)} seeds.",
+              "", "| seed | precision | run | transfer | lightness SSIM | style effect | best validation loss (epoch) |",
+              "|---|---|---|---|---|---|---|"]
+    lines += [f"| {r['seed']} | {r['precision']} | {r['key']} | {r['transfer']:.3f} | {r['ssim_l']:.3f} | "
+              f"{r['style_effect']:.3f} | " + (f"{r['best_val']:.4f} ({r['best_epoch']} of {r['epochs']})"
+                                              if r.get("best_val") is not None else "-") + " |"
+              for r in found["rows"]]
+    if found.get("unet"):
+        lines.append("\nUNet baseline without any style input (notebook 02), best validation loss: " + ", ".join(
+            f"seed {u['seed']} {u['best_val']:.4f}" for u in found["unet"]) + ".")
+    return lines
+
+
+def _side_by_side(records: list[tuple[str, dict]]) -> list[str]:
+    """The records' transfer strengths seed by seed, one column per record."""
+    seeds = sorted({r["seed"] for _, found in records for r in found["rows"]})
+    lines = ["", "The same seeds side by side (a run key names the code, data, seed and settings; the same key "
+                  "on two CPUs is the same training, apart from the CPU's floating-point kernels):", "",
+              "| seed | " + " | ".join(record_label(found) for _, found in records) + " |",
+              "|---|" + "---|" * len(records)]
+    for seed in seeds:
+        cells = []
+        for _, found in records:
+            row = next((r for r in found["rows"] if r["seed"] == seed), None)
+            cells.append(f"{row['transfer']:.3f} ({row['key'][:8]})" if row else "-")
+        lines.append(f"| {seed} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _transfer_by_seed(main_folder, other_folder) -> list[str]:
     """Lines for the ``<main_folder>/stability/transfer_by_seed*.json`` records (benchmarks/transfer_by_seed.py),
     if any: the final model's transfer strength per training seed, which the differing verdicts of C4 and S7 rest
@@ -562,33 +600,9 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
         return []
     lines = ["", "## The final model's transfer strength, seed by seed"]
     for name, found in records:
-        values = [r["transfer"] for r in found["rows"]]
-        lines += ["", f"`{name}`, written by `benchmarks/transfer_by_seed.py` on {found['machine']['cpu']} (torch "
-                      f"{found['machine'].get('torch', '?')}): notebook 03's final experiment, every one of "
-                      f"{found['n_photos']} held-out photos in each of {found['n_paintings']} paintings' styles. "
-                      f"Median {float(np.median(values)):.3f}, range {min(values):.3f} to {max(values):.3f} over "
-                      f"{len(values)} seeds.",
-                  "", "| seed | precision | run | transfer | lightness SSIM | style effect | best validation loss (epoch) |",
-                  "|---|---|---|---|---|---|---|"]
-        lines += [f"| {r['seed']} | {r['precision']} | {r['key']} | {r['transfer']:.3f} | {r['ssim_l']:.3f} | "
-                  f"{r['style_effect']:.3f} | " + (f"{r['best_val']:.4f} ({r['best_epoch']} of {r['epochs']})"
-                                                  if r.get("best_val") is not None else "-") + " |"
-                  for r in found["rows"]]
-        if found.get("unet"):
-            lines.append("\nUNet baseline without any style input (notebook 02), best validation loss: " + ", ".join(
-                f"seed {u['seed']} {u['best_val']:.4f}" for u in found["unet"]) + ".")
+        lines += _by_seed_table(name, found)
     if len(records) > 1:
-        seeds = sorted({r["seed"] for _, found in records for r in found["rows"]})
-        lines += ["", "The same seeds side by side (a run key names the code, data, seed and settings; the same key "
-                      "on two CPUs is the same training, apart from the CPU's floating-point kernels):", "",
-                  "| seed | " + " | ".join(record_label(found) for _, found in records) + " |",
-                  "|---|" + "---|" * len(records)]
-        for seed in seeds:
-            cells = []
-            for _, found in records:
-                row = next((r for r in found["rows"] if r["seed"] == seed), None)
-                cells.append(f"{row['transfer']:.3f} ({row['key'][:8]})" if row else "-")
-            lines.append(f"| {seed} | " + " | ".join(cells) + " |")
+        lines += _side_by_side(records)
     test = c4_transfer_test(main_folder)
     seed_sets = [list(r.get("seeds", [])) for r in (_results_of(main_folder, "05"), _results_of(other_folder, "05"))]
     if test and any(seed_sets):

@@ -142,7 +142,9 @@ def block_stability() -> str:
     records = claims.by_seed_records(REPORT)
     for name, record in records:
         per_seed = ", ".join(f"{r['seed']}: {r['transfer']:.2f}" for r in record["rows"])
-        lines.append(f"\nThe final model's transfer strength, which C4 and S7 rest on, per training seed ({claims.record_label(record)}, "
+        model = ("The final model's transfer strength, which C4 and S7 rest on," if record.get("experiment", "final") == "final"
+                 else f"The {record['experiment']} model's transfer strength")
+        lines.append(f"\n{model} per training seed ({claims.record_label(record)}, "
                      f"`benchmarks/transfer_by_seed.py`): {per_seed}.")
     test, committed = claims.c4_transfer_test(REPORT), (_json(REPORT / "results" / "05.json") or {}).get("seeds")
     if records and test and committed:

@@ -172,6 +172,13 @@ def test_readme_counts_the_verdicts_a_second_seed_set_kept(tmp_path, monkeypatch
     text = readme.block_stability()
     assert "per training seed (CPU B, bf16, 30 epochs, `benchmarks/transfer_by_seed.py`): 0: 0.40, 1: 0.26, 2: 0.04." in text
     assert "C4's transfer part with the committed seeds 0, 1, 2, from these runs: CPU B, bf16, 30 epochs: inconclusive" in text
+    # a record of another configuration is named as such and gives no C4 line of its own
+    (tmp_path / "stability" / "transfer_by_seed_c.json").write_text(json.dumps({"machine": {"cpu": "CPU C"},
+        "experiment": "latent128", "rows": [{"seed": s, "precision": "bf16", "transfer": 0.4, "epochs": 30}
+                                            for s in (0, 1, 2)]}))
+    text = readme.block_stability()
+    assert "The latent128 model's transfer strength per training seed (latent128, CPU C, bf16, 30 epochs" in text
+    assert "latent128, CPU C, bf16, 30 epochs: reproduced" not in text
 
 
 def test_stability_compare_only_runs_nothing_and_reads_the_folders_timings(tmp_path, monkeypatch, capsys):
