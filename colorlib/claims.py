@@ -500,6 +500,19 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
 BY_SEED_GLOB = "transfer_by_seed*.json"  # benchmarks/transfer_by_seed.py's records, one file per machine or budget
 
 
+def results_of(folder, notebook: str) -> dict:
+    """``<folder>/results/<notebook>.json`` (a report folder's, not necessarily the current one), {} when absent."""
+    from pathlib import Path
+
+    path = Path(folder) / "results" / f"{notebook}.json"
+    return json.loads(path.read_text()) if path.is_file() else {}
+
+
+def experiment_of(record: dict) -> str:
+    """The experiment a transfer_by_seed record measured (records written before the flag: the final model)."""
+    return record.get("experiment", "final")
+
+
 def by_seed_records(main_folder) -> list[tuple[str, dict]]:
     """(file name, record) of every ``<main_folder>/stability/transfer_by_seed*.json``, the first one written
     (``transfer_by_seed.json``) first."""
@@ -515,21 +528,16 @@ def record_label(record: dict) -> str:
     precisions = "/".join(sorted({str(r.get("precision", "?")) for r in record["rows"]}))
     epochs = "/".join(str(e) for e in sorted({r["epochs"] for r in record["rows"] if r.get("epochs")})) or "?"
     inits = sorted({r["style_init"] for r in record["rows"] if r.get("style_init", "default") != "default"})
-    experiment = record.get("experiment", "final")
+    experiment = experiment_of(record)
     return ((f"{experiment}, " if experiment != "final" else "")
             + f"{record.get('machine', {}).get('cpu', '?')}, {precisions}, {epochs} epochs"
             + (f", style encoder init {'/'.join(inits)}" if inits else ""))
 
 
-def c4_transfer_test(main_folder) -> dict | None:
-    """The test notebook 05 applied to the final model's transfer (C4's part "transfer (final)"), from the
-    committed results: its name, direction, threshold and margin; None before notebook 05 has run."""
-    from pathlib import Path
-
-    path = Path(main_folder) / "results" / "05.json"
-    if not path.is_file():
-        return None
-    parts = json.loads(path.read_text()).get("claims", {}).get("C4", {}).get("parts", [])
+def c4_transfer_test(results05: dict) -> dict | None:
+    """The test notebook 05 applied to the final model's transfer (C4's part "transfer (final)"), from its results
+    (``results_of(folder, "05")``): its name, direction, threshold and margin; None before notebook 05 has run."""
+    parts = results05.get("claims", {}).get("C4", {}).get("parts", [])
     return next((p for p in parts if p.get("name") == "transfer (final)"), None)
 
 
@@ -539,7 +547,7 @@ def by_seed_verdict(record: dict, seeds: Sequence[int], test: dict) -> dict | No
     (the painting-to-painting spread is then left out). None when a seed is missing or the record is of another
     experiment than the final model (C4 is about that one)."""
     rows = {r["seed"]: r for r in record["rows"]}
-    if record.get("experiment", "final") != "final" or any(s not in rows for s in seeds):
+    if experiment_of(record) != "final" or any(s not in rows for s in seeds):
         return None
     chosen = [rows[s] for s in seeds]
     per_painting = all(r.get("transfer_per_painting") for r in chosen)
@@ -555,8 +563,8 @@ def _by_seed_table(name: str, found: dict) -> list[str]:
     values = [r["transfer"] for r in found["rows"]]
     lines = ["", f"`{name}`, written by `benchmarks/transfer_by_seed.py` on {found['machine']['cpu']} (torch "
                   f"{found['machine'].get('torch', '?')}): "
-                  + ("notebook 03's final experiment" if found.get("experiment", "final") == "final" else
-                     f"notebook 05's {found['experiment']} experiment") + ", every one of "
+                  + ("notebook 03's final experiment" if experiment_of(found) == "final" else
+                     f"notebook 05's {experiment_of(found)} experiment") + ", every one of "
                   f"{found['n_photos']} held-out photos in each of {found['n_paintings']} paintings' styles. "
                   f"Median {float(np.median(values)):.3f}, range {min(values):.3f} to {max(values):.3f} over "
                   f"{len(values)} seeds.",
@@ -593,8 +601,6 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
     if any: the final model's transfer strength per training seed, which the differing verdicts of C4 and S7 rest
     on, one table per record; with two or more, the seeds side by side and C4's transfer part as each record's
     seed sets would give it; and what both seed sets' notebook 03 measured."""
-    from pathlib import Path
-
     records = by_seed_records(main_folder)
     if not records:
         return []
@@ -603,8 +609,9 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
         lines += _by_seed_table(name, found)
     if len(records) > 1:
         lines += _side_by_side(records)
-    test = c4_transfer_test(main_folder)
-    seed_sets = [list(r.get("seeds", [])) for r in (_results_of(main_folder, "05"), _results_of(other_folder, "05"))]
+    main05 = results_of(main_folder, "05")
+    test = c4_transfer_test(main05)
+    seed_sets = [list(r.get("seeds", [])) for r in (main05, results_of(other_folder, "05"))]
     if test and any(seed_sets):
         lines += ["", f"C4's part \"{test['name']}\" (above {test['threshold']:g}, the test notebook 05 applies) as each "
                       "record's runs would give it, for the seed sets of the committed report and the stability run:", ""]
@@ -614,22 +621,13 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
             if verdicts:
                 lines.append(f"- {record_label(found)}: " + "; ".join(verdicts))
     for folder in (main_folder, other_folder):
-        r03 = Path(folder) / "results" / "03.json"
-        if r03.is_file():
-            r = json.loads(r03.read_text())
-            s = r.get("style_transfer", {}).get("summary", {})
-            if "transfer" in s:
-                precision = sorted({str(i.get("precision", "fp32")) for i in r.get("runs", [])}) or ["?"]
-                lines.append(f"\nNotebook 03 with seeds {', '.join(map(str, r.get('seeds', [])))} "
-                             f"({'/'.join(precision)}): transfer {cell(s, 'transfer')}.")
+        r = results_of(folder, "03")
+        s = r.get("style_transfer", {}).get("summary", {})
+        if "transfer" in s:
+            precision = sorted({str(i.get("precision", "fp32")) for i in r.get("runs", [])}) or ["?"]
+            lines.append(f"\nNotebook 03 with seeds {', '.join(map(str, r.get('seeds', [])))} "
+                         f"({'/'.join(precision)}): transfer {cell(s, 'transfer')}.")
     return lines
-
-
-def _results_of(folder, notebook: str) -> dict:
-    from pathlib import Path
-
-    path = Path(folder) / "results" / f"{notebook}.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def write_stability(main_folder, other_folder, main_manifest=None, other_manifest=None):

@@ -142,11 +142,12 @@ def block_stability() -> str:
     records = claims.by_seed_records(REPORT)
     for name, record in records:
         per_seed = ", ".join(f"{r['seed']}: {r['transfer']:.2f}" for r in record["rows"])
-        model = ("The final model's transfer strength, which C4 and S7 rest on," if record.get("experiment", "final") == "final"
-                 else f"The {record['experiment']} model's transfer strength")
+        model = ("The final model's transfer strength, which C4 and S7 rest on," if claims.experiment_of(record) == "final"
+                 else f"The {claims.experiment_of(record)} model's transfer strength")
         lines.append(f"\n{model} per training seed ({claims.record_label(record)}, "
                      f"`benchmarks/transfer_by_seed.py`): {per_seed}.")
-    test, committed = claims.c4_transfer_test(REPORT), (_json(REPORT / "results" / "05.json") or {}).get("seeds")
+    results05 = claims.results_of(REPORT, "05")
+    test, committed = claims.c4_transfer_test(results05), results05.get("seeds")
     if records and test and committed:
         found = [(claims.record_label(r), v) for _, r in records if (v := claims.by_seed_verdict(r, committed, test))]
         if found:
