@@ -32,8 +32,7 @@ def measure(seeds: list[int], precision: str | None, reference_seeds: list[int],
     test_rgb, _ = evaluation.photos(P, split="test")
     paint_rgb, paint_names = evaluation.paintings(P)
     rows = []
-    changes = {"model": {"style_init": style_init}} if style_init != "default" else {}
-    for run in experiments.runs(experiment, P, **changes):
+    for run in experiments.runs(experiment, P, model={"style_init": style_init}):
         st = evaluation.style_transfer(run, test_rgb, paint_rgb, paint_names)
         rows.append({"seed": run.config.seed, "key": run.key, "precision": run.config.precision,
                      "cached": run.cached, **{k: st.summary[k] for k in ("transfer", "ssim_l", "style_effect")},
@@ -70,7 +69,8 @@ def main(argv=None) -> int:
                         help="the AdaIN configuration (notebook 05's latent-size ablation has the same lottery)")
     parser.add_argument("--style-init", choices=["default", "he"], default="default",
                         help="the style encoder's initialisation (ModelConfig.style_init; default: PyTorch's, the "
-                             "study's): 'he' tests whether the style path's slow start is what some seeds miss")
+                             "study's; the report's AdaIN models use 'he', experiments.STYLE_INIT): 'he' tests "
+                             "whether the style path's slow start is what some seeds miss")
     parser.add_argument("--json", type=Path, default=None, help="write the rows here")
     args = parser.parse_args(argv)
     result = measure(args.seeds, args.precision, args.reference_seeds, args.epochs, args.style_init,

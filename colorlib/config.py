@@ -226,7 +226,7 @@ class TrainConfig:
         self.loss = check_loss(self.loss)
         if self.mode == "baseline" and self.model.adain:
             # The baseline is by definition the UNet without AdaIN and style encoder.
-            self.model = dataclasses.replace(self.model, adain=False)
+            self.model = dataclasses.replace(self.model, adain=False, style_init="default")
         if self.mode != "baseline" and not self.model.adain:
             raise ConfigError(f"mode {self.mode!r} needs a style encoder: model.adain must be True "
                               f"(use mode='baseline' for the UNet without AdaIN)")

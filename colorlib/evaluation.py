@@ -164,7 +164,8 @@ def pick_styles(paintings_rgb: torch.Tensor, names: list[str], n: int, seed: int
 # ---------------------------------------------------------------------------------------------- models
 @torch.no_grad()
 def predict(run_or_model, rgb: torch.Tensor, style="truth", batch: int = 32) -> torch.Tensor:
-    """Colourise ``rgb``'s lightness. ``style``: "truth" (each photo's own colours: the oracle), "none", "auto"
+    """Colourise ``rgb``'s lightness. ``style``: "truth" (each photo's own colours: the oracle), "none" or None (no
+    style: plain instance normalisation, as ``ColorModel.auto_latent`` of a model that colours so), "auto"
     (the model's automatic mode), an RGB style batch (1 or B images), or a latent (D,) / (B, D)."""
     model = run_or_model.model if isinstance(run_or_model, Run) else run_or_model
     outs = []
@@ -174,7 +175,7 @@ def predict(run_or_model, rgb: torch.Tensor, style="truth", batch: int = 32) -> 
         if model.cfg.adain:
             if isinstance(style, str) and style == "truth":
                 kwargs["style_rgb"] = chunk
-            elif isinstance(style, str) and style == "none":
+            elif style is None or (isinstance(style, str) and style == "none"):
                 pass
             elif isinstance(style, str) and style == "auto":
                 kwargs["latent"] = "auto"

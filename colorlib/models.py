@@ -106,7 +106,7 @@ class ModelConfig:
         d = dataclasses.asdict(self)
         if not d["auto_head"]:
             d.pop("auto_head")
-        if d["style_init"] == "default":
+        if d["style_init"] == "default" or not d["adain"]:  # without a style encoder the init changes nothing
             d.pop("style_init")
         return d
 

@@ -292,3 +292,12 @@ def test_stability_table_sets_machines_side_by_side_and_gives_c4_transfer_per_se
     test = {"name": "transfer (final)", "test": ">", "threshold": 0.05}
     assert claims.by_seed_verdict(other_model, [0, 1, 2], test) is None
     assert claims.by_seed_verdict({**other_model, "experiment": "final"}, [0, 1, 2], test)["verdict"] == "reproduced"
+
+
+def test_profile_label_names_an_init_other_than_the_default_of_adain_runs_only():
+    runs = {"A": [{"key": "k1", "model": {"adain": True, "style_init": "he"}}],
+            "B": {"key": "k2", "model": {"adain": False, "style_init": "he"}}}
+    assert claims.profile_label({"profile": "report", "runs": runs}) == "report, he-init"
+    runs = {"B": {"key": "k2", "model": {"adain": False, "style_init": "he"}},
+            "C": {"key": "k3", "model": {"adain": True}}}
+    assert claims.profile_label({"profile": "report", "runs": runs}) == "report"

@@ -57,3 +57,10 @@ def test_reinhard_style_transfer_and_styled_metrics(photos):
     self_styled = evaluation.StyleTransfer([], {}, outputs=photos[:, None].expand(-1, 2, -1, -1, -1), oracle=photos)
     perfect = evaluation.styled_metrics(self_styled, photos, NO_LPIPS)
     assert perfect["psnr"] == metrics.PSNR_CAP_DB and perfect["ciede2000"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_predict_takes_none_as_no_style_like_a_shipped_models_auto_latent(photos):
+    """A shipped model that colours without a reference by plain instance normalisation has ``auto_latent()`` None:
+    ``predict`` colours it as style "none" (notebook 13 stopped on this when such a model won its automatic mode)."""
+    model = models.build_model(models.ModelConfig(**TINY)).eval()
+    assert torch.equal(evaluation.predict(model, photos, style=None), evaluation.predict(model, photos, style="none"))

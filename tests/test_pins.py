@@ -162,6 +162,81 @@ NOTEBOOK_KEYS = {
     "smoke/10/luv": "ca5f75761f5c8a82",
 }
 
+# The same runs under experiments.STYLE_INIT = "he" (issue 15): the study's AdaIN runs changed key on purpose (their
+# style encoder starts He-initialised); under the study's init (STUDY_INIT) every key is still the one above.
+HE_INIT_KEYS = {
+    "paper/collapsed": "7b015e5e3d4bcd87",
+    "paper/combined": "cd944c065fead24b",
+    "paper/combined_grad": "b47b69da63d500d2",
+    "paper/dual": "9cc877e4e0a6bbe4",
+    "paper/final": "f1539b7eafd38766",
+    "paper/lab": "eca1290d01034c83",
+    "paper/latent128": "6b1cfaa5fb2da6db",
+    "paper/latent16": "55b913668cdcea91",
+    "paper/latent64": "da33197c6636491d",
+    "paper/lpips_only": "2a6010b344e15b7c",
+    "paper/luv": "2bdd36ae684d30a8",
+    "paper/mse_only": "6c04152c0cf0c8ee",
+    "report/03/final": "93e0d1ab8d7eee61",
+    "report/04/combined": "67cf94aa3bc35c77",
+    "report/04/combined_grad": "14acd608e9701c8b",
+    "report/04/dual": "bc4abc44e0136942",
+    "report/04/final": "8ef2a61f646c8cab",
+    "report/05/collapsed": "e32ed0669fa520c2",
+    "report/05/final": "93e0d1ab8d7eee61",
+    "report/05/latent128": "59431a1dd8a2792d",
+    "report/05/latent16": "95cc7c688662311b",
+    "report/05/latent64": "016f8b4a27bd7d53",
+    "report/06/final": "93e0d1ab8d7eee61",
+    "report/06/lab": "6c62504ecfcac0a2",
+    "report/06/lpips_only": "1570b747a731a7bd",
+    "report/06/mse_only": "b909bf500cc1d9b0",
+    "report/10/final": "93e0d1ab8d7eee61",
+    "report/10/lab": "6c62504ecfcac0a2",
+    "report/10/luv": "1cccd76b200c24bd",
+    "report/collapsed": "f81414d4379fd0ef",
+    "report/combined": "cc141c2c9a531a0d",
+    "report/combined_grad": "16efdd076c4da64c",
+    "report/dual": "d627f0a93f5d7501",
+    "report/final": "93e0d1ab8d7eee61",
+    "report/lab": "6c62504ecfcac0a2",
+    "report/latent128": "59431a1dd8a2792d",
+    "report/latent16": "95cc7c688662311b",
+    "report/latent64": "016f8b4a27bd7d53",
+    "report/lpips_only": "1570b747a731a7bd",
+    "report/luv": "1cccd76b200c24bd",
+    "report/mse_only": "b909bf500cc1d9b0",
+    "smoke/03/final": "fe13b7276a359689",
+    "smoke/04/combined": "07838031f71ac244",
+    "smoke/04/combined_grad": "0caeab563ed8f067",
+    "smoke/04/dual": "ffb8fc16de81ac56",
+    "smoke/04/final": "fe13b7276a359689",
+    "smoke/05/collapsed": "1ba9ba5104e9eea6",
+    "smoke/05/final": "fe13b7276a359689",
+    "smoke/05/latent128": "c689b170fc819d57",
+    "smoke/05/latent16": "0a4f5bc03c97a46c",
+    "smoke/05/latent64": "3ecbb8a3777b3df3",
+    "smoke/06/final": "fe13b7276a359689",
+    "smoke/06/lab": "995d5f7cb236f368",
+    "smoke/06/lpips_only": "ddb24db226db3394",
+    "smoke/06/mse_only": "1bfc8a8419a5efd8",
+    "smoke/10/final": "fe13b7276a359689",
+    "smoke/10/lab": "995d5f7cb236f368",
+    "smoke/10/luv": "2a38ef15cd84cc8b",
+    "smoke/collapsed": "1ba9ba5104e9eea6",
+    "smoke/combined": "07838031f71ac244",
+    "smoke/combined_grad": "0caeab563ed8f067",
+    "smoke/dual": "0ea3149e9f0cdfe7",
+    "smoke/final": "fe13b7276a359689",
+    "smoke/lab": "995d5f7cb236f368",
+    "smoke/latent128": "c689b170fc819d57",
+    "smoke/latent16": "0a4f5bc03c97a46c",
+    "smoke/latent64": "3ecbb8a3777b3df3",
+    "smoke/lpips_only": "ddb24db226db3394",
+    "smoke/luv": "2a38ef15cd84cc8b",
+    "smoke/mse_only": "1bfc8a8419a5efd8",
+}
+
 NB_EXPERIMENTS = {"02": ["unet"], "03": ["final", "unet"], "04": ["final"],
                   "05": ["final", "latent16", "latent64", "latent128"], "06": ["final", "lab", "mse_only", "lpips_only"],
                   "07": list(experiments.LOSS_STUDY.values()), "08": ["unet"], "09": ["loss_l1", "pix2pix"],
@@ -200,13 +275,12 @@ def test_manifest_is_pinned(manifest):
     assert [m["size"] for m in manifest] == [[40, 32], [41, 32], [42, 32], [40, 32], [41, 32], [40, 32], [41, 32]]
 
 
-def test_every_registered_experiment_keeps_its_run_key(manifest):
-    got = {f"{profile}/{name}": runs.run_key(experiments.config(name, profiles.resolve(profile)), manifest)
-           for profile in ("smoke", "report", "paper") for name in experiments.EXPERIMENTS}
-    assert got == EXPERIMENT_KEYS
+def _experiment_keys(manifest, **changes) -> dict[str, str]:
+    return {f"{profile}/{name}": runs.run_key(experiments.config(name, profiles.resolve(profile), **changes), manifest)
+            for profile in ("smoke", "report", "paper") for name in experiments.EXPERIMENTS}
 
 
-def test_every_notebook_run_keeps_its_run_key(manifest):
+def _notebook_keys(manifest, **extra) -> dict[str, str]:
     got = {}
     for profile in ("smoke", "report"):
         for nb, names in NB_EXPERIMENTS.items():
@@ -214,9 +288,33 @@ def test_every_notebook_run_keeps_its_run_key(manifest):
             todo = {name: {} for name in names}
             todo.update(_notebook_changes(P))
             for label, changes in todo.items():
-                cfg = experiments.config(label.split("@")[0], P, **changes)
+                cfg = experiments.config(label.split("@")[0], P, **changes, **extra)
                 got[f"{profile}/{nb}/{label}"] = runs.run_key(cfg, manifest)
-    assert got == NOTEBOOK_KEYS
+    return got
+
+
+STUDY_INIT = {"model": {"style_init": "default"}}
+"""The study's init of the style encoder (PyTorch's default): under it every key is the one pinned above."""
+
+
+def test_every_registered_experiment_keeps_its_run_key(manifest):
+    assert _experiment_keys(manifest, **STUDY_INIT) == EXPERIMENT_KEYS
+    assert _experiment_keys(manifest) == {**EXPERIMENT_KEYS, **{k: v for k, v in HE_INIT_KEYS.items() if k in EXPERIMENT_KEYS}}
+
+
+def test_every_notebook_run_keeps_its_run_key(manifest):
+    assert _notebook_keys(manifest, **STUDY_INIT) == NOTEBOOK_KEYS
+    assert _notebook_keys(manifest) == {**NOTEBOOK_KEYS, **{k: v for k, v in HE_INIT_KEYS.items() if k in NOTEBOOK_KEYS}}
+
+
+def test_only_the_study_adain_runs_changed_key_with_the_he_init(manifest):
+    """experiments.STYLE_INIT changed the keys of the study's AdaIN runs (their style encoder starts otherwise) and of
+    nothing else: the UNet runs have no style encoder, notebook 13's improved models keep the default init."""
+    assert experiments.STYLE_INIT == "he"
+    changed = {label.split("/")[-1].split("@")[0] for label in HE_INIT_KEYS}
+    assert changed == {n for n in experiments.EXPERIMENTS
+                       if experiments.EXPERIMENTS[n].get("mode") not in ("baseline", "mixed")}
+    assert not set(HE_INIT_KEYS.values()) & (set(EXPERIMENT_KEYS.values()) | set(NOTEBOOK_KEYS.values()))
 
 
 def test_report_profile_trains_in_bf16_where_native(manifest, monkeypatch):
@@ -227,11 +325,11 @@ def test_report_profile_trains_in_bf16_where_native(manifest, monkeypatch):
         cfg = experiments.config(name, profiles.resolve("report"))
         assert cfg.precision == "bf16" and cfg.channels_last
         assert cfg.key_dict()["precision"] == "bf16"
-        assert runs.run_key(cfg, manifest) != EXPERIMENT_KEYS[f"report/{name}"]
+        assert runs.run_key(cfg, manifest) != {**EXPERIMENT_KEYS, **HE_INIT_KEYS}[f"report/{name}"]
     fp32 = experiments.config("final", profiles.resolve("report", precision="fp32"))
     assert fp32.precision == "fp32" and not fp32.channels_last
     assert runs.run_key(experiments.config("final", profiles.resolve("report", precision="fp32")),
-                        manifest) == EXPERIMENT_KEYS["report/final"]
+                        manifest) == HE_INIT_KEYS["report/final"]
     monkeypatch.setenv(profiles.OVERRIDES_ENV, '{"precision": "fp32"}')
     assert profiles.resolve("report", "03").precision == "fp32"
     monkeypatch.delenv(profiles.OVERRIDES_ENV)
