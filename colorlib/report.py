@@ -176,14 +176,15 @@ def _figures_of(log: Path) -> set[str]:
     return set(log.read_text(encoding="utf-8").split()) if log.exists() else set()
 
 
-def _run_pool(pooled: list[Path], jobs: int, start, finished, failed) -> int:
+def _run_pool(pooled: list[Path], jobs: int, start, finished, failed, keep_going: bool = False) -> int:
     """Run ``pooled`` ``jobs`` at a time, each in a kernel of its own (``start(path)`` returns its future), and
-    stop starting new ones at the first failure; returns 1 when one failed, else 0."""
+    stop starting new ones at the first failure (``keep_going``: run them all); returns 1 when one failed, else 0."""
     from concurrent.futures import FIRST_COMPLETED, wait
 
     queue, running, status = list(pooled), {}, 0
-    while running or (queue and not status):
-        while queue and len(running) < jobs and not status:
+    go_on = lambda: keep_going or not status
+    while running or (queue and go_on()):
+        while queue and len(running) < jobs and go_on():
             path = queue.pop(0)
             running[start(path)] = path
         done, _ = wait(running, return_when=FIRST_COMPLETED)
@@ -192,13 +193,15 @@ def _run_pool(pooled: list[Path], jobs: int, start, finished, failed) -> int:
             try:
                 finished(path, fut.result())
             except Exception as err:  # papermill raises PapermillExecutionError with the cell's traceback
-                status = failed(path, err)
+                status = failed(path, err) or status
     return status
 
 
-def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1) -> tuple[int, dict, dict]:
+def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1,
+             keep_going: bool = False) -> tuple[int, dict, dict]:
     """Run the notebooks, ``jobs`` at a time (each in its own kernel; those in ``RUN_ALONE`` alone, after the
-    others), stopping at the first failure; returns (exit status, seconds per notebook, manifest entries of the
+    others), stopping at the first failure (``keep_going``: running every one, so that each failure is its own and
+    not a "did not run" of the notebooks after it); returns (exit status, seconds per notebook, manifest entries of the
     figures each one wrote)."""
     import tempfile
     from concurrent.futures import ThreadPoolExecutor
@@ -236,13 +239,14 @@ def _run_all(todo: list[Path], params: dict, provenance: dict, jobs: int = 1) ->
             with ThreadPoolExecutor(max_workers=jobs) as pool:  # the threads only wait on the kernels
                 status = _run_pool(pooled, jobs, lambda p: pool.submit(
                     run_notebook, announce(p), params, out_dir, logs / f"{p.stem}.txt", one_training),
-                    finished, failed)
-        for path in (alone if jobs > 1 else pooled) if not status else []:
+                    finished, failed, keep_going)
+        for path in (alone if jobs > 1 else pooled) if keep_going or not status else []:
             try:
                 finished(path, run_notebook(announce(path), params, out_dir, logs / f"{path.stem}.txt"))
             except Exception as err:
                 status = failed(path, err)
-                break
+                if not keep_going:
+                    break
     finally:
         shutil.rmtree(logs, ignore_errors=True)
     return status, times, entries
@@ -285,6 +289,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--jobs", type=int, default=1, metavar="N",
                         help="run N notebooks at a time (default 1; for a warm re-run, see the README's timings; "
                              "trainings still run one at a time, and notebook 12, which times the picker, runs alone)")
+    parser.add_argument("--keep-going", action="store_true",
+                        help="run every notebook even after one failed (the exit status still says it failed)")
     parser.add_argument("--list", action="store_true", help="list the notebooks and exit")
     return parser
 
@@ -322,7 +328,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     seeds = list(args.seeds) if args.seeds else list(profiles.resolve(args.profile).seeds)
     params = {"profile": args.profile, "retrain": bool(args.retrain), "seeds": seeds}
-    status, total, entries = run_report(todo, params, timed=not args.only, jobs=args.jobs)
+    status, total, entries = run_report(todo, params, timed=not args.only, jobs=args.jobs, keep_going=args.keep_going)
     claims_path = claims.write_claims(args.profile)
     if args.profile == "report" and report_dir().resolve() == (REPO_DIR / "report").resolve():
         from colorlib import readme
@@ -349,7 +355,8 @@ def export_chapters() -> int:
     return 1 if problems else 0
 
 
-def run_report(todo: list[Path], params: dict, timed: bool, jobs: int = 1) -> tuple[int, float, dict]:
+def run_report(todo: list[Path], params: dict, timed: bool, jobs: int = 1,
+               keep_going: bool = False) -> tuple[int, float, dict]:
     """Run the notebooks, record the figures they wrote (with the commit, whether the tree was dirty, the seeds
     and the machine) and, for a complete run (``timed``), the times. Returns (status, seconds, manifest entries)."""
     state = git_state()
@@ -361,7 +368,7 @@ def run_report(todo: list[Path], params: dict, timed: bool, jobs: int = 1) -> tu
                   "machine": machine()}
     caches_before = cache_snapshot()
     started = time.perf_counter()
-    status, times, entries = _run_all(todo, params, provenance, jobs)
+    status, times, entries = _run_all(todo, params, provenance, jobs, keep_going)
     total = time.perf_counter() - started
     if status == 0 and timed:
         record_timings(params["profile"], cache_state(caches_before, cache_snapshot(), params["retrain"]), times,

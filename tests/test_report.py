@@ -263,6 +263,14 @@ def test_notebooks_run_two_at_a_time_and_each_figure_keeps_its_notebook(tmp_path
     status, times, _ = report._run_all([todo[0], tmp_path / "03_fails.ipynb"], {"profile": "smoke", "retrain": False,
                                                                                "seeds": [0]}, {}, jobs=2)
     assert status == 1 and "03_fails" not in times
+    # It stops at the first failure; with keep_going every notebook runs and the status still says one failed.
+    for jobs in (1, 2):
+        later = [tmp_path / "03_fails.ipynb", todo[1], todo[2]]
+        status, times, _ = report._run_all(later, {"profile": "smoke", "retrain": False, "seeds": [0]}, {}, jobs=jobs)
+        assert status == 1 and "12_style_picker" not in times  # (with 2 jobs 02_b started beside the failure)
+        status, times, _ = report._run_all(later, {"profile": "smoke", "retrain": False, "seeds": [0]}, {}, jobs=jobs,
+                                           keep_going=True)
+        assert status == 1 and set(times) == {"02_b", "12_style_picker"}
 
 
 def test_one_training_at_a_time_when_notebooks_share_the_machine(tmp_path, monkeypatch):
@@ -288,7 +296,7 @@ def test_only_a_complete_run_records_timings(tmp_path, monkeypatch):
     run every notebook at once, tests/test_notebooks.py, so this is where the partial case is held)."""
     monkeypatch.setenv("COLORLIB_REPORT", str(tmp_path / "report"))
     monkeypatch.setenv("COLORLIB_FIGURES", str(tmp_path / "figures"))
-    monkeypatch.setattr(report, "_run_all", lambda todo, params, provenance, jobs: (0, {p.stem: 1.0 for p in todo}, {}))
+    monkeypatch.setattr(report, "_run_all", lambda todo, params, provenance, jobs, keep_going=False: (0, {p.stem: 1.0 for p in todo}, {}))
     todo = report.notebooks(["01"])
     params = {"profile": "smoke", "retrain": False, "seeds": [0]}
     report.run_report(todo, params, timed=False)
