@@ -301,3 +301,26 @@ def test_profile_label_names_an_init_other_than_the_default_of_adain_runs_only()
     runs = {"B": {"key": "k2", "model": {"adain": False, "style_init": "he"}},
             "C": {"key": "k3", "model": {"adain": True}}}
     assert claims.profile_label({"profile": "report", "runs": runs}) == "report"
+
+
+def test_stability_does_not_compare_seed_sets_whose_adain_runs_started_otherwise(tmp_path, monkeypatch):
+    """Seed sets trained with different inits of the style encoder (experiments.STYLE_INIT) differ in code, not
+    seeds: the table says so instead of counting verdicts, and the README's line says "not compared"."""
+    main, other = tmp_path / "main", tmp_path / "other"
+    unet = {"key": "u", "tag": "unet", "model": {"adain": False, "style_init": "default"}}
+    for folder, seeds, final in ((main, [0, 1, 2], {"adain": True, "style_init": "he"}), (other, [3, 4, 5], {"adain": True})):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("03", {"seeds": seeds, "claims": {"C2": _entry("inconclusive")},
+                            "runs": {"final": [{"key": f"f{seeds[0]}", "tag": "final", "model": final}], "unet": [unet]}})
+    assert claims.style_inits(main) == {"final": "he"} and claims.style_inits(other) == {"final": "default"}
+    with pytest.raises(claims.DifferentCode, match="final started with init he in main/ and default in other/"):
+        claims.compare_verdicts(main, other)
+    text = claims.write_stability(main, other).read_text()
+    assert "**Not compared**" in text and "verdicts are identical" not in text and "default-init.md" not in text
+    (main / "stability").mkdir()
+    (main / "stability" / "default-init.md").write_text("# the earlier comparison\n")
+    assert "[stability/default-init.md](stability/default-init.md)" in claims.write_stability(main, other).read_text()
+    monkeypatch.setenv("COLORLIB_REPORT", str(other))  # the same init in both: compared as before
+    results.save("03", {"seeds": [3, 4, 5], "claims": {"C2": _entry("inconclusive")},
+                        "runs": {"final": [{"key": "f3", "tag": "final", "model": {"adain": True, "style_init": "he"}}]}})
+    assert "**1 of 1 verdicts are identical**" in claims.write_stability(main, other).read_text()
