@@ -31,10 +31,12 @@ the first step, and the shipped weights come from them)."""
 # Each experiment: TrainConfig fields on top of the profile's common ones. "model" entries update the
 # final model's config. The colour loss of the final method is MSE + LPIPS (weight from the profile).
 FINAL_LOSS = "mse+lpips"
-IMPROVED = {"mode": "mixed", "style_init": "default", "crop_scale": 2.0, "paint_fraction": 0.3, "style_dropout": 0.5,
+IMPROVED = {"mode": "mixed", "crop_scale": 2.0, "paint_fraction": 0.3, "style_dropout": 0.5,
             "style_metric": "sliced_wasserstein", "style_weight": 1.0}
 """The improved model's training (notebook 13): 30 % of the samples styled by a painting and pulled to its a*b*
 distribution (sliced Wasserstein, weight 1), half of the rest coloured by the automatic-mode head."""
+IMPROVED_MODEL = {"auto_head": True, "style_init": "default"}
+"""The improved model: the final one with an automatic-mode head, its style encoder at PyTorch's init (STYLE_INIT)."""
 EXPERIMENTS: dict[str, dict] = {
     # 02: the UNet alone: the final model without AdaIN / style encoder, same loss and dropout
     "unet": {"mode": "baseline"},
@@ -68,11 +70,11 @@ EXPERIMENTS: dict[str, dict] = {
     # painting and without any reference (an automatic-mode head trained by style dropout), painting-styled
     # samples pulled to the painting's colour distribution (the answer to the failed combined loss of 04),
     # random crops at scales 1x-2x from images pre-resized to twice the crop size
-    "improved_rgb": {**IMPROVED, "model": {"auto_head": True}},
-    "improved_lab": {**IMPROVED, "model": {"auto_head": True, "space": "lab"}},
+    "improved_rgb": {**IMPROVED, "model": {**IMPROVED_MODEL}},
+    "improved_lab": {**IMPROVED, "model": {**IMPROVED_MODEL, "space": "lab"}},
     # 13's ablations of the LAB model: no painting samples (no distribution loss), crops at one scale
-    "improved_lab_implicit": {**IMPROVED, "paint_fraction": 0.0, "model": {"auto_head": True, "space": "lab"}},
-    "improved_lab_one_scale": {**IMPROVED, "crop_scale": None, "model": {"auto_head": True, "space": "lab"}},
+    "improved_lab_implicit": {**IMPROVED, "paint_fraction": 0.0, "model": {**IMPROVED_MODEL, "space": "lab"}},
+    "improved_lab_one_scale": {**IMPROVED, "crop_scale": None, "model": {**IMPROVED_MODEL, "space": "lab"}},
 }
 ALIASES = {"latent32": "final"}
 
@@ -94,9 +96,8 @@ def config(name: str, P, **changes) -> TrainConfig:
     name = ALIASES.get(name, name)
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; known: {', '.join(sorted(EXPERIMENTS))}")
-    spec = {k: v for k, v in {**EXPERIMENTS[name], **changes}.items() if k != "style_init"}
-    model_changes = {"style_init": EXPERIMENTS[name].get("style_init", STYLE_INIT),
-                     **EXPERIMENTS[name].get("model", {}), **changes.get("model", {})}
+    spec = {**EXPERIMENTS[name], **changes}
+    model_changes = {"style_init": STYLE_INIT, **EXPERIMENTS[name].get("model", {}), **changes.get("model", {})}
     spec["model"] = models.ModelConfig.preset("final", **model_changes)
     loss = spec.pop("loss", FINAL_LOSS)
     spec["loss"] = _loss_spec(loss, P) if isinstance(loss, str) else loss
