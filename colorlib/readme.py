@@ -120,21 +120,33 @@ def block_timings() -> str:
     return "\n".join(lines)
 
 
-def block_stability() -> str:
-    """How many verdicts a second seed set kept (``--stability``; the table is report/stability.md)."""
-    runs = sorted(p for p in (REPORT / "stability").glob("seeds-*") if (p / "results").is_dir())
-    if not runs:
-        return "Not run yet: `python -m colorlib.report --stability 3 4 5` writes report/stability.md."
-    lines = []
-    for other in runs:
+def stability_comparisons() -> dict:
+    """Seeds of every stability run with results ("3, 4, 5") -> (claim ids, ids with the same verdict, the same
+    under the rule as first written), or the ValueError that says why it was not compared."""
+    out = {}
+    for other in sorted(p for p in (REPORT / "stability").glob("seeds-*") if (p / "results").is_dir()):
+        name = other.name[len("seeds-"):].replace("-", ", ")
         try:
             ids, same = claims.compare_verdicts(REPORT, other)
-            _, same_first = claims.compare_verdicts(REPORT, other, first_rule=True)
+            out[name] = (ids, same, claims.compare_verdicts(REPORT, other, first_rule=True)[1])
         except ValueError as err:
-            lines.append(f"Seeds {other.name[len('seeds-'):].replace('-', ', ')}: not compared ({err}).")
+            out[name] = err
+    return out
+
+
+def block_stability() -> str:
+    """How many verdicts a second seed set kept (``--stability``; the table is report/stability.md)."""
+    comparisons = stability_comparisons()
+    if not comparisons:
+        return "Not run yet: `python -m colorlib.report --stability 3 4 5` writes report/stability.md."
+    lines = []
+    for name, compared in comparisons.items():
+        if isinstance(compared, ValueError):
+            lines.append(f"Seeds {name}: not compared ({compared}).")
             continue
+        ids, same, same_first = compared
         differ = [cid for cid in ids if cid not in same]
-        lines.append(f"Seeds {other.name[len('seeds-'):].replace('-', ', ')} against the committed report: "
+        lines.append(f"Seeds {name} against the committed report: "
                      f"**{len(same)} of {len(ids)} verdicts identical**"
                      + (f"; different: {', '.join(differ)}" if differ else "")
                      + f"; {len(same_first)} of {len(ids)} under the rule as first written, before the correction "
@@ -304,8 +316,8 @@ def _speed_row() -> dict:
 
 
 def block_goals() -> str:
-    """The model issue's goals (issue 11), each with what was measured: notebook 13's results, the benchmark and
-    the report's timings."""
+    """The model issue's goals (issue 11) and issue 15's, each with what was measured: notebook 13's results, the
+    benchmark, the report's timings and the stability runs' verdicts."""
     r = _json(REPORT / "results" / "13.json") or {}
     cold_run = (_json(REPORT / "timings.json") or {}).get("report", {}).get("cold", {})
     cold = cold_run.get("total")
@@ -319,6 +331,12 @@ def block_goals() -> str:
                  "measured": f"{_minutes(cold)} (the last cold run in report/timings.json: "
                              f"{_run_label(cold_run) if cold_run else '-'})",
                  "met": None if cold is None or "not measured" in goal else cold <= REPORT_GOALS["cold"]})
+    for name, compared in stability_comparisons().items():
+        rows.append({"what": f"verdicts under seeds {name} against the committed seeds", "today": "-",
+                     "goal": "every verdict identical (issue 15)", "met": None if isinstance(compared, ValueError)
+                     else len(compared[1]) == len(compared[0]),
+                     "measured": f"not compared: {compared}" if isinstance(compared, ValueError)
+                     else f"{len(compared[1])} of {len(compared[0])} identical (report/stability.md)"})
     lines = ["| what | before (issue 11) | goal | measured here | met? |", "|---|---|---|---|---|"]
     for g in rows:
         met = "not measured" if g.get("met") is None else "met" if g["met"] else "**NOT met**"

@@ -304,3 +304,26 @@ def test_only_a_complete_run_records_timings(tmp_path, monkeypatch):
     report.run_report(todo, params, timed=True)
     recorded = json.loads((tmp_path / "report" / "timings.json").read_text())["smoke"]
     assert [state["01_data"] for state in recorded.values()] == [1.0]  # under cold, partial or warm
+
+
+def test_readme_goals_give_the_stability_runs_verdicts_met_or_not(tmp_path, monkeypatch):
+    from colorlib import results
+
+    monkeypatch.setattr(readme, "REPORT", tmp_path)
+    other = tmp_path / "stability" / "seeds-3-4-5"
+    entry = lambda verdict: {"verdict": verdict, "parts": [{"name": "x", "verdict": verdict}]}
+    for folder, c2 in ((tmp_path, "reproduced"), (other, "inconclusive")):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("03", {"seeds": [0], "claims": {"C1": entry("reproduced"), "C2": entry(c2)}})
+    assert "| verdicts under seeds 3, 4, 5 against the committed seeds | - | every verdict identical (issue 15) | " \
+           "1 of 2 identical (report/stability.md) | **NOT met** |" in readme.block_goals()
+    results.save("03", {"seeds": [3], "claims": {"C1": entry("reproduced"), "C2": entry("reproduced")}})
+    assert "| 2 of 2 identical (report/stability.md) | met |" in readme.block_goals()
+    results.save("03", {"seeds": [3], "claims": {"C1": entry("reproduced"), "C2": entry("reproduced")},
+                        "runs": {"final": [{"key": "f", "tag": "final", "model": {"adain": True, "style_init": "he"}}]}})
+    monkeypatch.setenv("COLORLIB_REPORT", str(tmp_path))
+    results.save("03", {"seeds": [0], "claims": {"C1": entry("reproduced"), "C2": entry("reproduced")},
+                        "runs": {"final": [{"key": "g", "tag": "final", "model": {"adain": True}}]}})
+    block = readme.block_goals()
+    assert "| not compared: the style encoder of final started with init default in" in block
+    assert block.split("not compared:")[1].split("\n")[0].endswith("| not measured |")
