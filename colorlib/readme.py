@@ -212,6 +212,24 @@ def block_paper_mini() -> str:
             + ", ".join(f"{k[:2]} {_minutes(v)}" for k, v in sorted(per_nb.items())) + ".")
 
 
+def block_paper_plan() -> str:
+    """What ``--profile paper --dry-run`` counts (``colorlib.plan``) over every notebook, so that the README's
+    numbers are the plan's."""
+    from colorlib import plan, profiles
+
+    P = profiles.resolve("paper")
+    work = plan.training("paper", list(plan.NOTEBOOK_RUNS))  # the notebooks that train
+    needs = plan.data_needs(P)
+    c = needs["counts"]
+    return (f"It prints (counted from the profile, not measured on ImageNet): {c['train photos']:,} training, "
+            f"{c['validation photos']:,} validation and {c['held-out photos']:,} held-out photos, "
+            f"{c['paintings']:,} paintings; {work['runs']} distinct training runs, about "
+            f"{work['steps'] / 1e6:.2f} million steps and {work['images'] / 1e6:.1f} million images at {P.size} px; "
+            f"about {needs['cache_bytes'] / 1e9:.2f} GB of disk for the pre-resize cache ({P.size} px PNGs, "
+            f"{plan.PNG_BYTES_PER_PIXEL * 128 * 190 / 1e3:.1f} kB each as measured on the stand-ins), plus the run "
+            f"checkpoints.")
+
+
 def block_data() -> str:
     r = _json(REPORT / "results" / "01.json")
     if not r or not r.get("counts"):
@@ -345,6 +363,7 @@ def block_goals() -> str:
 
 
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
+          "paper_plan": block_paper_plan,
           "stability": block_stability, "video": block_video, "precision": block_precision,
           "data": block_data, "claims": block_claims, "goals": block_goals, "benchmark": block_benchmark,
           "comparison": block_comparison}

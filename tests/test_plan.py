@@ -43,7 +43,7 @@ def test_paper_dry_run_offline_starts_nothing(monkeypatch, tmp_path, capsys, off
     out = capsys.readouterr().out
     assert "nothing is started" in out and "imagenet-1k: streamed from huggingface.co" in out and "gated" in out
     assert "train photos 50000, validation photos 5000, held-out photos 500, paintings 1000" in out
-    assert "75 runs (seeds 0, 1, 2)" in out and "GPU time and memory: not measured" in out
+    assert "79 runs (seeds 0, 1, 2)" in out and "GPU time and memory: not measured" in out
     assert not (tmp_path / "report").exists() and not (tmp_path / "figures").exists()
 
 
@@ -79,3 +79,17 @@ def test_report_dry_run_counts_the_local_photos_of_limit_none(monkeypatch):
     # 08 trains on two subsets of chroma_fraction of the photos each, as experiments.chroma_split makes them
     P08 = profiles.resolve("report", "08")
     assert plan.runs_of("report", "08")[0][2] == int(n_train * P08.chroma_fraction)
+
+
+def test_plan_counts_what_the_notebooks_train():
+    """04 trains its illustrative combined_grad once (first seed); 13 trains both improved models once per seed
+    (the UNet, final and LAB runs it measures are the ones 02, 03 and 06 trained). The README's paper plan is the
+    plan's own text."""
+    from colorlib import readme
+
+    seeds = len(profiles.resolve("paper").seeds)
+    assert plan.training("paper", ["04"])["runs"] == 2 * seeds + 1
+    assert plan.training("paper", ["02", "03", "06", "13"])["runs"] == \
+        plan.training("paper", ["02", "03", "06"])["runs"] + 2 * seeds
+    work = plan.training("paper", [p.name[:2] for p in report.notebooks()])
+    assert f"{work['runs']} distinct training runs" in readme.block_paper_plan()
