@@ -121,16 +121,15 @@ def block_timings() -> str:
 
 
 def stability_comparisons() -> dict:
-    """Seeds of every stability run with results ("3, 4, 5") -> (claim ids, ids with the same verdict, the same
-    under the rule as first written), or the ValueError that says why it was not compared."""
+    """Every report kept under report/stability/ ("seeds 3, 4, 5 (`seeds-3-4-5/`)") -> (claim ids, ids with the
+    same verdict as the main report's, the same under the rule as first written), or the ValueError that says why
+    it was not compared."""
     out = {}
-    for other in sorted(p for p in (REPORT / "stability").glob("seeds-*") if (p / "results").is_dir()):
-        name = other.name[len("seeds-"):].replace("-", ", ")
-        try:
-            ids, same = claims.compare_verdicts(REPORT, other)
-            out[name] = (ids, same, claims.compare_verdicts(REPORT, other, first_rule=True)[1])
-        except ValueError as err:
-            out[name] = err
+    for other in claims.kept_reports(REPORT):
+        found = claims.comparison(REPORT, other)
+        seeds_run = other.name.startswith("seeds-")  # --stability names its folder after the seeds
+        name = other.name[len("seeds-"):].replace("-", ", ") if seeds_run else f"{found['seeds']} (`{other.name}/`)"
+        out[name] = ValueError(found["error"]) if "error" in found else (found["ids"], found["same"], found["same_first"])
     return out
 
 

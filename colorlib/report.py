@@ -402,10 +402,9 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
         return 2
     else:
         status = 0
-    alt_manifest = alt / "figures" / "manifest.json"  # on the machine that ran it only: never committed
-    try:
-        path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json",
-                                      alt_manifest if alt_manifest.exists() else alt / "timings.json")
+    try:  # the stability run's figures manifest exists on the machine that ran it only (never committed)
+        path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json", claims.report_manifest(alt),
+                                      [(k, claims.report_manifest(k)) for k in claims.kept_reports(main_report, but=alt)])
     except ValueError as err:
         print(f"stability.md not written: {err}", file=sys.stderr)
         return 2

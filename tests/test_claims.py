@@ -324,3 +324,34 @@ def test_stability_does_not_compare_seed_sets_whose_adain_runs_started_otherwise
     results.save("03", {"seeds": [3, 4, 5], "claims": {"C2": _entry("inconclusive")},
                         "runs": {"final": [{"key": "f3", "tag": "final", "model": {"adain": True, "style_init": "he"}}]}})
     assert "**1 of 1 verdicts are identical**" in claims.write_stability(main, other).read_text()
+
+
+def test_stability_table_sets_a_report_kept_from_another_machine_beside_the_main_one(tmp_path, monkeypatch):
+    """A report kept under report/stability/ (the same seeds from another CPU, say) gets its own count of
+    identical verdicts against the main report's and a column of its verdicts; the README names it by its folder."""
+    from colorlib import readme
+
+    main = tmp_path / "report"
+    other, kept = main / "stability" / "seeds-3-4-5", main / "stability" / "amd-seeds-0-1-2"
+    for folder, seeds, c2 in ((main, [0, 1, 2], "reproduced"), (other, [3, 4, 5], "reproduced"),
+                              (kept, [0, 1, 2], "inconclusive")):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("02", {"seeds": seeds, "claims": {"C1": _entry("reproduced")}})
+        results.save("03", {"seeds": seeds, "claims": {"C2": _entry(c2)}})
+    zen4 = {"cpu": "AMD EPYC", "cpu_capability": "AVX512", "cpus": 2, "torch": "2.13.0+cpu", "cuda": None}
+    (kept / "timings.json").write_text(json.dumps({"report": {"cold": {"total": 1.0, "machine": zen4,
+                                                                       "precision": "bf16"}}}))
+    assert claims.kept_reports(main) == [kept, other] and claims.kept_reports(main, but=other) == [kept]
+    assert claims.report_manifest(kept) == kept / "timings.json"
+    text = claims.write_stability(main, other, kept=[(k, claims.report_manifest(k))
+                                                     for k in claims.kept_reports(main, but=other)]).read_text()
+    assert "**2 of 2 verdicts are identical** (seeds 0, 1, 2 vs 3, 4, 5)" in text
+    assert ("- `stability/amd-seeds-0-1-2/`, seeds 0, 1, 2 on AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training "
+            "in bf16): **1 of 2 verdicts identical**; different: C2") in text
+    assert "| claim | main report | `stability/amd-seeds-0-1-2/` |" in text
+    assert "| C2 | reproduced | inconclusive |" in text
+    assert "## Further reports kept beside it" not in claims.write_stability(main, other).read_text()
+    monkeypatch.setattr(readme, "REPORT", main)
+    block = readme.block_stability()
+    assert "Seeds 0, 1, 2 (`amd-seeds-0-1-2/`) against the committed report: **1 of 2 verdicts identical**" in block
+    assert "Seeds 3, 4, 5 against the committed report: **2 of 2 verdicts identical**" in block
