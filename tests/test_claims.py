@@ -355,3 +355,28 @@ def test_stability_table_sets_a_report_kept_from_another_machine_beside_the_main
     block = readme.block_stability()
     assert "Seeds 0, 1, 2 (`amd-seeds-0-1-2/`) against the committed report: **1 of 2 verdicts identical**" in block
     assert "Seeds 3, 4, 5 against the committed report: **2 of 2 verdicts identical**" in block
+
+
+def test_stability_counts_only_claims_both_seed_sets_measured(tmp_path, monkeypatch):
+    """A stability run stopped before its last notebooks: the claims it did not reach are named, not counted as
+    differing; the README's goal row leaves the goal undecided until they are measured, and fails it on a
+    difference."""
+    from colorlib import readme
+
+    main = tmp_path / "report"
+    other = main / "stability" / "seeds-3-4-5"
+    for folder, seeds in ((main, [0, 1, 2]), (other, [3, 4, 5])):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("02", {"seeds": seeds, "claims": {"C1": _entry("reproduced")}})
+    monkeypatch.setenv("COLORLIB_REPORT", str(main))
+    results.save("13", {"seeds": [0, 1, 2], "claims": {"S10": _entry("reproduced")}})
+    assert claims.compare_verdicts(main, other) == (["C1"], ["C1"]) and claims.measured_in_one(main, other) == ["S10"]
+    text = claims.write_stability(main, other).read_text()
+    assert "**1 of 1 verdicts are identical** (seeds 0, 1, 2 vs 3, 4, 5)" in text
+    assert "Measured under one seed set only: S10." in text and "| S10 | reproduced | not measured | - |" in text
+    monkeypatch.setattr(readme, "REPORT", main)
+    assert "1 of 1 identical (report/stability.md); measured in one only: S10 | not measured |" in readme.block_goals()
+    assert "; measured in one of the two only: S10" in readme.block_stability()
+    monkeypatch.setenv("COLORLIB_REPORT", str(other))
+    results.save("02", {"seeds": [3, 4, 5], "claims": {"C1": _entry("inconclusive")}})
+    assert "0 of 1 identical (report/stability.md); measured in one only: S10 | **NOT met** |" in readme.block_goals()
