@@ -130,7 +130,7 @@ def stability_comparisons() -> dict:
         seeds_run = other.name.startswith("seeds-")  # --stability names its folder after the seeds
         name = other.name[len("seeds-"):].replace("-", ", ") if seeds_run else f"{found['seeds']} (`{other.name}/`)"
         out[name] = ValueError(found["error"]) if "error" in found else \
-            (found["ids"], found["same"], found["same_first"], found["one"])
+            (found["ids"], found["same"], found["same_first"], found["one"], found["apart"])
     return out
 
 
@@ -144,12 +144,13 @@ def block_stability() -> str:
         if isinstance(compared, ValueError):
             lines.append(f"Seeds {name}: not compared ({compared}).")
             continue
-        ids, same, same_first, one = compared
+        ids, same, same_first, one, apart = compared
         differ = [cid for cid in ids if cid not in same]
         lines.append(f"Seeds {name} against the committed report: "
                      f"**{len(same)} of {len(ids)} verdicts identical**"
                      + (f"; different: {', '.join(differ)}" if differ else "")
                      + (f"; measured in one of the two only: {', '.join(one)}" if one else "")
+                     + (f"; not compared, trained differently: {', '.join(apart)}" if apart else "")
                      + f"; {len(same_first)} of {len(ids)} under the rule as first written, before the correction "
                        "of \"best of K\" made after looking ([report/stability.md](report/stability.md)).")
     records = claims.by_seed_records(REPORT)
@@ -356,11 +357,12 @@ def block_goals() -> str:
         if isinstance(compared, ValueError):
             rows.append({**row, "met": None, "measured": f"not compared: {compared}"})
             continue
-        ids, same, _, one = compared
-        # a difference fails the goal; with none, claims measured in one report only leave it undecided
-        rows.append({**row, "met": False if len(same) < len(ids) else None if one else True,
+        ids, same, _, one, apart = compared
+        # a difference fails the goal; with none, claims not compared leave it undecided
+        rows.append({**row, "met": False if len(same) < len(ids) else None if one or apart else True,
                      "measured": f"{len(same)} of {len(ids)} identical (report/stability.md)"
-                                 + (f"; measured in one only: {', '.join(one)}" if one else "")})
+                                 + (f"; measured in one only: {', '.join(one)}" if one else "")
+                                 + (f"; trained differently: {', '.join(apart)}" if apart else "")})
     lines = ["| what | before (issue 11) | goal | measured here | met? |", "|---|---|---|---|---|"]
     for g in rows:
         met = "not measured" if g.get("met") is None else "met" if g["met"] else "**NOT met**"

@@ -380,3 +380,30 @@ def test_stability_counts_only_claims_both_seed_sets_measured(tmp_path, monkeypa
     monkeypatch.setenv("COLORLIB_REPORT", str(other))
     results.save("02", {"seeds": [3, 4, 5], "claims": {"C1": _entry("inconclusive")}})
     assert "0 of 1 identical (report/stability.md); measured in one only: S10 | **NOT met** |" in readme.block_goals()
+
+
+def test_stability_does_not_count_claims_whose_notebook_trained_otherwise(tmp_path, monkeypatch):
+    """Notebook 13 once trained its improved models for the first seed only: against a report that trains them
+    for every seed, its verdicts compare designs, not seeds. They are named and left out of the count."""
+    from colorlib import readme
+
+    main = tmp_path / "report"
+    other = main / "stability" / "seeds-3-4-5"
+    run = lambda tag, seed: {"key": f"{tag}{seed}", "tag": tag}
+    for folder, seeds, improved in ((main, [0, 1, 2], [0]), (other, [3, 4, 5], [3, 4, 5])):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("02", {"seeds": seeds, "claims": {"C1": _entry("reproduced")},
+                            "runs": {"unet": [run("unet", s) for s in seeds]}})
+        results.save("13", {"seeds": seeds, "claims": {"S10": _entry("reproduced"), "S8": _entry("reproduced")},
+                            "runs": {"unet": [run("unet", s) for s in seeds],
+                                     "improved_lab": [run("improved_lab", s) for s in improved]}})
+    assert claims.runs_recorded(main)["13"] == {"unet": 3, "improved_lab": 1}
+    why = "notebook 13 trained improved_lab 1 time(s) in report/ and 3 in seeds-3-4-5/"
+    assert claims.trained_differently(main, other) == {"S8": why, "S10": why}
+    assert claims.compare_verdicts(main, other) == (["C1"], ["C1"]) and claims.measured_in_one(main, other) == []
+    text = claims.write_stability(main, other).read_text()
+    assert "**1 of 1 verdicts are identical**" in text and f"Not compared, trained differently: S8, S10 ({why})." in text
+    assert "| S10 | reproduced | reproduced | - |" in text
+    monkeypatch.setattr(readme, "REPORT", main)
+    assert "1 of 1 identical (report/stability.md); trained differently: S8, S10 | not measured |" in readme.block_goals()
+    assert "; not compared, trained differently: S8, S10" in readme.block_stability()
