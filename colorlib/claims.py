@@ -588,7 +588,7 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
              f"**{len(same)} of {len(ids)} verdicts are identical** (seeds {seeds(main)} vs {seeds(other)}); "
              f"{len(same_first)} of {len(ids)} under the rule as first written, without the correction of \"best "
              f"of K\" added after looking." + (f" Measured under one seed set only: {', '.join(one)}." if one else "")
-             + "".join(f" Not compared, trained differently: {', '.join(c for c in apart if apart[c] == why)} ({why})."
+             + "".join(f" Not compared, trained differently: {', '.join(sorted((c for c in apart if apart[c] == why), key=_order))} ({why})."
                        for why in dict.fromkeys(apart.values())),
              "",
              *([f"Machines: seeds {seeds(main)} on {machines(main_manifest)}; seeds {seeds(other)} on "
