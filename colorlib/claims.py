@@ -417,16 +417,30 @@ def write_claims(profile: str):
 
 
 # ====================================================================================== stability
-def _all_claims(report_folder) -> dict[str, dict]:
-    """Every claim recorded under ``<report_folder>/results`` (id -> entry, with its notebook and seeds)."""
+@dataclass(frozen=True)
+class ReportResults:
+    """A report folder's ``results/*.json``, read once (``read_results``): the comparisons below look at the same
+    files from several sides, and each takes a folder or this snapshot of it."""
+
+    folder: "Path"
+    notebooks: dict  # notebook ("05") -> its results JSON
+
+
+def read_results(report) -> ReportResults:
+    """The snapshot of a report folder's results (a snapshot is returned as it is)."""
     from pathlib import Path
 
-    out = {}
-    for path in sorted((Path(report_folder) / "results").glob("*.json")):
-        data = json.loads(path.read_text())
-        for cid, entry in data.get("claims", {}).items():
-            out[cid] = {**entry, "notebook": path.stem, "seeds": data.get("seeds")}
-    return out
+    if isinstance(report, ReportResults):
+        return report
+    folder = Path(report)
+    return ReportResults(folder, {path.stem: json.loads(path.read_text())
+                                  for path in sorted((folder / "results").glob("*.json"))})
+
+
+def _all_claims(report) -> dict[str, dict]:
+    """Every claim recorded under ``<report folder>/results`` (id -> entry, with its notebook and seeds)."""
+    return {cid: {**entry, "notebook": nb, "seeds": data.get("seeds")}
+            for nb, data in read_results(report).notebooks.items() for cid, entry in data.get("claims", {}).items()}
 
 
 def _order(cid: str) -> tuple:
@@ -437,14 +451,12 @@ class DifferentCode(ValueError):
     """Two seed sets' reports trained their models differently: their verdicts say nothing about seeds."""
 
 
-def style_inits(report_folder) -> dict[str, str]:
+def style_inits(report) -> dict[str, str]:
     """Experiment -> the style encoder's init (``ModelConfig.style_init``) of the AdaIN runs recorded under
-    ``<report_folder>/results`` (runs recorded before the field existed started with the default)."""
-    from pathlib import Path
-
+    ``<report folder>/results`` (runs recorded before the field existed started with the default)."""
     out = {}
-    for path in sorted((Path(report_folder) / "results").glob("*.json")):
-        for run in _records(json.loads(path.read_text()).get("runs"), "key"):
+    for data in read_results(report).notebooks.values():
+        for run in _records(data.get("runs"), "key"):
             if (init := _style_init(run)) and run.get("tag"):
                 out[run["tag"]] = init
     return out
@@ -452,27 +464,24 @@ def style_inits(report_folder) -> dict[str, str]:
 
 def check_same_code(main_folder, other_folder) -> None:
     """DifferentCode when an experiment's AdaIN runs started with another init in one report than in the other."""
-    from pathlib import Path
-
+    main_folder, other_folder = read_results(main_folder), read_results(other_folder)
     a, b = style_inits(main_folder), style_inits(other_folder)
     if differ := sorted(t for t in a.keys() & b.keys() if a[t] != b[t]):
         inits = lambda d: "/".join(sorted({d[t] for t in differ}))
         raise DifferentCode(f"the style encoder of {', '.join(differ)} started with init {inits(a)} in "
-                            f"{Path(main_folder).name}/ and {inits(b)} in {Path(other_folder).name}/ "
+                            f"{main_folder.folder.name}/ and {inits(b)} in {other_folder.folder.name}/ "
                             f"(colorlib.experiments.STYLE_INIT): run that seed set's report again")
 
 
-def runs_recorded(report_folder) -> dict[str, dict[str, int]]:
-    """Notebook -> {experiment: how many training runs its results record} under ``<report_folder>/results``."""
-    from pathlib import Path
-
+def runs_recorded(report) -> dict[str, dict[str, int]]:
+    """Notebook -> {experiment: how many training runs its results record} under ``<report folder>/results``."""
     out = {}
-    for path in sorted((Path(report_folder) / "results").glob("*.json")):
+    for nb, data in read_results(report).notebooks.items():
         counts = {}
-        for run in _records(json.loads(path.read_text()).get("runs"), "key"):
+        for run in _records(data.get("runs"), "key"):
             if run.get("tag"):
                 counts[run["tag"]] = counts.get(run["tag"], 0) + 1
-        out[path.stem] = counts
+        out[nb] = counts
     return out
 
 
@@ -480,16 +489,16 @@ def trained_differently(main_folder, other_folder) -> dict[str, str]:
     """Claim id -> why it is not compared: its notebook trained an experiment a different number of times in the
     two reports (notebook 13 once trained its improved models for the first seed only): the two verdicts would
     compare designs, not seeds."""
-    from pathlib import Path
-
+    main_folder, other_folder = read_results(main_folder), read_results(other_folder)
     a, b = runs_recorded(main_folder), runs_recorded(other_folder)
-    claims_of = lambda nb: [cid for cid, e in _all_claims(main_folder).items() if e["notebook"] == nb] or \
-        [cid for cid, e in _all_claims(other_folder).items() if e["notebook"] == nb]
+    main, other = _all_claims(main_folder), _all_claims(other_folder)
+    claims_of = lambda nb: [cid for cid, e in main.items() if e["notebook"] == nb] or \
+        [cid for cid, e in other.items() if e["notebook"] == nb]
     out = {}
     for nb in sorted(a.keys() & b.keys()):
         if differ := sorted(t for t in a[nb].keys() & b[nb].keys() if a[nb][t] != b[nb][t]):
-            why = (f"notebook {nb} trained " + ", ".join(f"{t} {a[nb][t]} time(s) in {Path(main_folder).name}/ and "
-                                                          f"{b[nb][t]} in {Path(other_folder).name}/" for t in differ))
+            why = (f"notebook {nb} trained " + ", ".join(f"{t} {a[nb][t]} time(s) in {main_folder.folder.name}/ and "
+                                                          f"{b[nb][t]} in {other_folder.folder.name}/" for t in differ))
             out.update({cid: why for cid in claims_of(nb)})
     return out
 
@@ -500,13 +509,12 @@ def compare_verdicts(main_folder, other_folder, first_rule: bool = False) -> tup
     verdicts under the rule as first written (``uncorrected_verdict``). Raises ValueError when either report
     holds a claim that ``best``'s correction could change (see ``_stale``), DifferentCode when the two trained
     their AdaIN models from another init (``check_same_code``)."""
-    from pathlib import Path
-
+    main_folder, other_folder = read_results(main_folder), read_results(other_folder)
     check_same_code(main_folder, other_folder)
     main, other = _all_claims(main_folder), _all_claims(other_folder)
     for folder, entries in ((main_folder, main), (other_folder, other)):
         if stale := sorted((cid for cid, e in entries.items() if _stale(e)), key=_order):
-            raise ValueError(f"claims {', '.join(stale)} in {Path(folder).name}/ were recorded before the correction "
+            raise ValueError(f"claims {', '.join(stale)} in {folder.folder.name}/ were recorded before the correction "
                              f"of 'best' and could change under it: run that seed set's report again")
     for cid in trained_differently(main_folder, other_folder):  # designs, not seeds: see stability_markdown
         main.pop(cid, None), other.pop(cid, None)
@@ -521,6 +529,7 @@ def _compare(main: dict, other: dict, verdict=lambda entry: entry["verdict"]) ->
 
 def measured_in_one(main_folder, other_folder) -> list[str]:
     """The claim ids that only one of two reports measured (a run that stopped before its last notebooks)."""
+    main_folder, other_folder = read_results(main_folder), read_results(other_folder)
     main, other = _all_claims(main_folder), _all_claims(other_folder)
     return sorted((set(main) ^ set(other)) - set(trained_differently(main_folder, other_folder)), key=_order)
 
@@ -565,22 +574,21 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
     figures manifests, which machine produced each seed set; ``kept``: further (report folder, manifest) pairs set
     beside the main report (``kept_reports``). Reports of different code (``DifferentCode``) are not compared: the
     file says why, and keeps the seed-by-seed records."""
-    from pathlib import Path
-
     title = "# Stability of the verdicts under two disjoint sets of training seeds"
+    main_results, other_results = read_results(main_folder), read_results(other_folder)
     try:
-        ids, same = compare_verdicts(main_folder, other_folder)
+        ids, same = compare_verdicts(main_results, other_results)
     except DifferentCode as err:
-        earlier = Path(main_folder) / "stability" / "default-init.md"
+        earlier = main_results.folder / "stability" / "default-init.md"
         return "\n".join([title, "", "Generated by `python -m colorlib.report --stability ...`; edit the notebooks, not "
                           "this file.", "", f"**Not compared**: {err}."
                           + (" The comparison made under the study's init (both seed sets with PyTorch's default) is "
                              "kept in [stability/default-init.md](stability/default-init.md)." if earlier.exists() else "")]
-                         + _kept_section(main_folder, kept) + _transfer_by_seed(main_folder, other_folder)) + "\n"
-    _, same_first = compare_verdicts(main_folder, other_folder, first_rule=True)
-    main, other = _all_claims(main_folder), _all_claims(other_folder)
-    one, apart = measured_in_one(main_folder, other_folder), trained_differently(main_folder, other_folder)
-    main_seeds, other_seeds = seeds_of(main_folder), seeds_of(other_folder)
+                         + _kept_section(main_results, kept) + _transfer_by_seed(main_folder, other_folder)) + "\n"
+    _, same_first = compare_verdicts(main_results, other_results, first_rule=True)
+    main, other = _all_claims(main_results), _all_claims(other_results)
+    one, apart = measured_in_one(main_results, other_results), trained_differently(main_results, other_results)
+    main_seeds, other_seeds = seeds_of(main_results), seeds_of(other_results)
     lines = [title, "",
              "Generated by `python -m colorlib.report --stability ...`: the whole report was run again with other "
              "training seeds (same code, data, photos, paintings and rule); edit the notebooks, not this file.", "",
@@ -601,7 +609,7 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
         parts = "; ".join(f"{p['name']}: {p['verdict']} / {q['verdict']}" for p, q in
                           zip((a or {}).get("parts", []), (b or {}).get("parts", [])))
         lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**' if a and b and cid not in apart else '-'} | {_cell(parts)} |")
-    return "\n".join(lines + _kept_section(main_folder, kept) + _transfer_by_seed(main_folder, other_folder)) + "\n"
+    return "\n".join(lines + _kept_section(main_results, kept) + _transfer_by_seed(main_folder, other_folder)) + "\n"
 
 
 BY_SEED_GLOB = "transfer_by_seed*.json"  # benchmarks/transfer_by_seed.py's records, one file per machine or budget
@@ -757,7 +765,8 @@ def report_manifest(folder):
 
 
 def seeds_of(folder) -> str:
-    """"0, 1, 2": the training seeds a report's notebooks recorded ("?" when none did)."""
+    """"0, 1, 2": the training seeds a report's notebooks recorded ("?" when none did); a folder or its
+    ``read_results``."""
     entries = _all_claims(folder)
     return ", ".join(map(str, next((e["seeds"] for e in entries.values() if e.get("seeds")), []))) or "?"
 
@@ -765,6 +774,7 @@ def seeds_of(folder) -> str:
 def comparison(main_folder, other_folder) -> dict:
     """One report against the main one: ``{"seeds", "ids", "same", "same_first"}`` (``compare_verdicts`` under the
     rule and under the rule as first written), or ``{"seeds", "error"}`` saying why they were not compared."""
+    main_folder, other_folder = read_results(main_folder), read_results(other_folder)  # each read once
     found = {"seeds": seeds_of(other_folder)}
     try:
         ids, same = compare_verdicts(main_folder, other_folder)
@@ -778,17 +788,17 @@ def comparison(main_folder, other_folder) -> dict:
 def _kept_section(main_folder, kept: Sequence) -> list[str]:
     """For each further report kept beside the stability run (another machine's run, another seed set): its
     verdicts against the main report's, and the claims whose verdict is the same in every report compared."""
-    from pathlib import Path
-
     if not kept:
         return []
+    main_folder = read_results(main_folder)
     main = _all_claims(main_folder)
     lines = ["", "## Further reports kept beside it", "",
              "Each against the main report (seeds " + seeds_of(main_folder) + "), same rule:"]
     compared = []
     for folder, manifest in kept:
+        folder = read_results(folder)
         found = comparison(main_folder, folder)
-        where = f"`stability/{Path(folder).name}/`"
+        where = f"`stability/{folder.folder.name}/`"
         if "error" in found:
             lines += ["", f"- {where}, seeds {found['seeds']}: not compared ({found['error']})."]
             continue

@@ -407,3 +407,22 @@ def test_stability_does_not_count_claims_whose_notebook_trained_otherwise(tmp_pa
     monkeypatch.setattr(readme, "REPORT", main)
     assert "1 of 1 identical (report/stability.md); trained differently: S8, S10 | not measured |" in readme.block_goals()
     assert "; not compared, trained differently: S8, S10" in readme.block_stability()
+
+
+def test_comparison_reads_each_report_once(tmp_path, monkeypatch):
+    """``claims.comparison`` looks at two reports from several sides (verdicts, runs, seeds): it reads each
+    results folder once, and gives the same answer from snapshots (``read_results``) as from the folders."""
+    main = tmp_path / "report"
+    other = main / "stability" / "seeds-3-4-5"
+    for folder, seeds, verdict in ((main, [0, 1, 2], "reproduced"), (other, [3, 4, 5], "inconclusive")):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("02", {"seeds": seeds, "claims": {"C1": _entry(verdict), "C2": _entry("reproduced")}})
+    reads = []
+    real = claims.read_results
+    monkeypatch.setattr(claims, "read_results", lambda r: reads.append(r) or real(r))
+    found = claims.comparison(main, other)
+    assert found == {"seeds": "3, 4, 5", "ids": ["C1", "C2"], "same": ["C2"], "same_first": ["C2"], "one": [],
+                     "apart": []}
+    assert sorted(str(r) for r in reads if not isinstance(r, claims.ReportResults)) == sorted([str(main), str(other)])
+    snapshots = claims.read_results(main), claims.read_results(other)
+    assert claims.comparison(*snapshots) == found
