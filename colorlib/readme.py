@@ -71,13 +71,23 @@ def _cold_goal(record: dict) -> str:
 
 
 def stability_timings(state: str = "cold") -> dict[str, dict]:
-    """``{"seeds-3-4-5": record}`` for every stability run that recorded a run in ``state`` (cold, warm)."""
+    """``{"seeds-3-4-5": record}`` for every report kept under report/stability/ (a ``--stability`` run, or a
+    main report kept from another machine) that recorded a run in ``state`` (cold, warm)."""
     out = {}
-    for path in sorted((REPORT / "stability").glob("seeds-*/timings.json")):
+    for path in sorted((REPORT / "stability").glob("*/timings.json")):
         record = (_json(path) or {}).get("report", {}).get(state)
         if record:
             out[path.parent.name] = record
     return out
+
+
+def _kept_command(name: str, state: str) -> str:
+    """How a kept report was run: ``--stability 3 4 5`` for a seed set's folder, ``make report`` for a main report
+    kept from another machine."""
+    again = "(again, caches warm)" if state == "warm" else "(first run)"
+    if name.startswith("seeds-"):  # --stability names its folder after the seeds
+        return f"`python -m colorlib.report --stability {' '.join(name.split('-')[1:])}` {again}"
+    return f"`make report` {again}, kept in `stability/{name}/`"
 
 
 def block_timings() -> str:
@@ -89,12 +99,13 @@ def block_timings() -> str:
              f"| `make report` (first run, empty caches) | trains every model for every seed, runs every notebook | "
              f"{_minutes(cold.get('total'))} | {_run_label(cold) if cold else '-'} | {_cold_goal(cold)} |"]
     for name, record in stability_timings().items():
-        lines.append(f"| `python -m colorlib.report --stability {' '.join(name.split('-')[1:])}` (first run) | "
-                     f"the whole report again with another seed set (report/stability.md) | "
+        lines.append(f"| {_kept_command(name, 'cold')} | "
+                     + ("the whole report again with another seed set (report/stability.md)" if name.startswith("seeds-")
+                        else "the main report as it was run before, on another machine") + " | "
                      f"{_minutes(record.get('total'))} | {_run_label(record)} | {_cold_goal(record)} |")
     for name, record in stability_timings("warm").items():
-        lines.append(f"| `python -m colorlib.report --stability {' '.join(name.split('-')[1:])}` (again, caches warm) | "
-                     f"re-runs every notebook of that seed set from the caches | {_minutes(record.get('total'))} | "
+        lines.append(f"| {_kept_command(name, 'warm')} | "
+                     f"re-runs every notebook of that report from the caches | {_minutes(record.get('total'))} | "
                      f"{_run_label(record)}; load average {record.get('load_average', '?')} | "
                      f"{_goal(record.get('total'), REPORT_GOALS['warm'])} |")
     jobs = warm.get("jobs") or 1

@@ -70,6 +70,19 @@ def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
     assert "`python -m colorlib.report --stability 3 4 5` (first run)" in block
     assert "| 100.0 min | seeds 3, 4, 5; AMD EPYC; fp32 | goal <= 90.0 min: **NOT met** |" in block
     assert "First run, seeds-3-4-5, per notebook: 01 6.7 min" in block
+    # A main report kept from another machine is shown as the `make report` it was, with where it is kept.
+    (tmp_path / "stability" / "amd-epyc-seeds-0-1-2").mkdir()
+    (tmp_path / "stability" / "amd-epyc-seeds-0-1-2" / "timings.json").write_text(json.dumps(
+        {"report": {"cold": {**nbs, "total": 89 * 60.0, "seeds": [0, 1, 2], "machine": machine},
+                    "warm": {**nbs, "total": 81.0, "seeds": [0, 1, 2], "machine": machine, "load_average": 1.2}}}))
+    block = readme.block_timings()
+    assert "| `make report` (first run), kept in `stability/amd-epyc-seeds-0-1-2/` | the main report as it was run " \
+           "before, on another machine | 89.0 min | seeds 0, 1, 2; AMD EPYC; fp32 | goal <= 90.0 min: met |" in block
+    assert "| `make report` (again, caches warm), kept in `stability/amd-epyc-seeds-0-1-2/` | re-runs every notebook " \
+           "of that report from the caches | 81 s | seeds 0, 1, 2; AMD EPYC; fp32; load average 1.2 | " \
+           "goal <= 3.0 min: met |" in block
+    assert "First run, amd-epyc-seeds-0-1-2, per notebook: 01 6.7 min" in block
+    (tmp_path / "stability" / "amd-epyc-seeds-0-1-2" / "timings.json").unlink()
     # A note of what shared the machine during a run is shown with it.
     (tmp_path / "stability" / "seeds-3-4-5" / "timings.json").write_text(json.dumps(
         {"report": {"cold": {**nbs, "total": 100 * 60.0, "seeds": [3, 4, 5], "shared": "CI beside it for 18 min"}}}))
