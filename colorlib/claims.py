@@ -307,6 +307,12 @@ RULE = ("Verdicts come from 95 % intervals over training seeds and held-out phot
         "only by a loss or tie at 1 - 5 %/(K - 1) confidence (Bonferroni: any one of K - 1 comparisons would do); "
         "this correction was added after looking at the first stability table (issue 15).")
 
+AGREEMENT = ("Over every report kept (the main one, the other seed sets, the same seeds on another machine): a "
+             "claim keeps its verdict only where every report that measured it the same way gives that verdict, and "
+             "is *inconclusive* where two disagree (`colorlib.claims.agreed`). Added after the first He-init "
+             "stability table (C7 and C8 differed between seeds 0, 1, 2 on an AMD EPYC and seeds 3, 4, 5 on an Intel "
+             "Xeon) and before the Xeon's run of seeds 0, 1, 2 finished; the rule for one report is unchanged.")
+
 DEVIATION = ("Deviation from the study's recipe: the style encoder of the study's AdaIN models is He-initialised "
              "(`colorlib.experiments.STYLE_INIT`; \"he-init\" in the profile column), not PyTorch's default. Decided "
              "after looking at the seed-by-seed tables of `report/stability.md`, before the report was run with it: "
@@ -601,14 +607,19 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
              "",
              *([f"Machines: seeds {main_seeds} on {machines(main_manifest)}; seeds {other_seeds} on "
                 f"{machines(other_manifest)}.", ""] if main_manifest or other_manifest else []),
-             f"| claim | verdict, seeds {main_seeds} | verdict, seeds {other_seeds} | same | parts (seeds "
-             f"{main_seeds} / {other_seeds}) |", "|---|---|---|---|---|"]
+             AGREEMENT, "",
+             f"| claim | verdict, seeds {main_seeds} | verdict, seeds {other_seeds} | same | over every report kept "
+             f"| parts (seeds {main_seeds} / {other_seeds}) |", "|---|---|---|---|---|---|"]
+    across = verdicts_across(main_results, [other_results, *(folder for folder, _ in kept)])
     for cid in sorted(set(main) | set(other), key=_order):
         a, b = main.get(cid), other.get(cid)
         va, vb = (wording(x["verdict"], True) if x else "not measured" for x in (a, b))
         parts = "; ".join(f"{p['name']}: {p['verdict']} / {q['verdict']}" for p, q in
                           zip((a or {}).get("parts", []), (b or {}).get("parts", [])))
-        lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**' if a and b and cid not in apart else '-'} | {_cell(parts)} |")
+        found = across.get(cid, {})
+        agree = (wording(agreed(list(found.values())), True) + f" ({len(found)} reports)") if len(found) > 1 else "-"
+        lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**' if a and b and cid not in apart else '-'} "
+                     f"| {agree} | {_cell(parts)} |")
     return "\n".join(lines + _kept_section(main_results, kept) + _transfer_by_seed(main_folder, other_folder)) + "\n"
 
 
@@ -743,6 +754,31 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
             lines.append(f"\nNotebook 03 with seeds {', '.join(map(str, r.get('seeds', [])))} "
                          f"({'/'.join(precision)}): transfer {cell(s, 'transfer')}.")
     return lines
+
+
+def agreed(verdicts: Sequence[str]) -> str:
+    """The verdict every report gives, or "inconclusive" where two disagree (``AGREEMENT``): a reader is told
+    no more than every seed set and machine supports."""
+    if not verdicts:
+        raise ValueError("agreed() needs at least one verdict")
+    return verdicts[0] if len(set(verdicts)) == 1 else "inconclusive"
+
+
+def verdicts_across(main_folder, others: Sequence = ()) -> dict[str, dict[str, str]]:
+    """Claim id -> {report folder name: verdict} over the main report and each of ``others`` (report folders;
+    ``kept_reports``) that can be compared with it (``comparison``: same init, no stale claim); a claim whose
+    notebook trained otherwise in a report (``trained_differently``) is left out for that report."""
+    main = read_results(main_folder)
+    out = {cid: {main.folder.name: e["verdict"]} for cid, e in _all_claims(main).items()}
+    for folder in others:
+        other = read_results(folder)
+        found = comparison(main, other)
+        if "error" in found:
+            continue
+        for cid, entry in _all_claims(other).items():
+            if cid in out and cid not in found["apart"]:
+                out[cid][other.folder.name] = entry["verdict"]
+    return out
 
 
 def kept_reports(main_folder, but=None) -> list:

@@ -254,19 +254,31 @@ def block_data() -> str:
             f"train {p['train']} / val {p['val']} / test {p['test']}; {c['paintings']} paintings.")
 
 
+def across_cell(verdicts: dict[str, str]) -> str:
+    """A claim's verdict over every report kept (``claims.agreed``), and each report's where they differ."""
+    if len(verdicts) < 2:
+        return "measured in one report only"
+    label = lambda name: "main" if name == REPORT.name else name
+    found = claims.wording(claims.agreed(list(verdicts.values())), markdown=True)
+    if len(set(verdicts.values())) == 1:
+        return f"{found} (all {len(verdicts)})"
+    return found + " (" + "; ".join(f"{label(n)}: {v}" for n, v in verdicts.items()) + ")"
+
+
 def block_claims() -> str:
-    lines = ["| claim | verdict here (profile, seeds) | measured: mean +- sd over seeds; effect [95 % interval] |",
-             "|---|---|---|"]
+    across = claims.verdicts_across(REPORT, claims.kept_reports(REPORT))
+    lines = ["| claim | verdict here (profile, seeds) | over every report kept | measured: mean +- sd over seeds; "
+             "effect [95 % interval] |", "|---|---|---|---|"]
     for cid, (nb, text) in claims.CLAIMS.items():
         r = _json(REPORT / "results" / f"{nb}.json") or {}
         entry = r.get("claims", {}).get(cid)
         if entry is None or "verdict" not in entry:
-            lines.append(f"| {cid}: {text} | not measured | |")
+            lines.append(f"| {cid}: {text} | not measured | | |")
         else:
             seeds = ", ".join(map(str, r.get("seeds") or [])) or "?"
             lines.append(f"| {cid}: {text} | {claims.wording(entry['verdict'], markdown=True)} ({r.get('profile')}, "
-                         f"seeds {seeds}) | {entry['measured'].replace('|', '/')} |")
-    return "\n".join(lines)
+                         f"seeds {seeds}) | {across_cell(across.get(cid, {}))} | {entry['measured'].replace('|', '/')} |")
+    return "\n".join(lines + ["", claims.AGREEMENT])
 
 
 def block_benchmark() -> str:

@@ -426,3 +426,38 @@ def test_comparison_reads_each_report_once(tmp_path, monkeypatch):
     assert sorted(str(r) for r in reads if not isinstance(r, claims.ReportResults)) == sorted([str(main), str(other)])
     snapshots = claims.read_results(main), claims.read_results(other)
     assert claims.comparison(*snapshots) == found
+
+
+def test_a_claim_keeps_its_verdict_across_reports_only_where_all_agree(tmp_path, monkeypatch):
+    """``claims.agreed``: the verdict every report gives, inconclusive where two disagree; ``verdicts_across``
+    leaves out a report for the claims its notebook trained otherwise, and the README's claims table and
+    stability.md show the verdict over every report kept."""
+    from colorlib import readme
+
+    assert claims.agreed(["reproduced", "reproduced"]) == "reproduced"
+    assert claims.agreed(["reproduced", "inconclusive", "reproduced"]) == "inconclusive"
+    assert claims.agreed(["not reproduced", "reproduced"]) == "inconclusive"
+    with pytest.raises(ValueError):
+        claims.agreed([])
+    main = tmp_path / "report"
+    other, amd = main / "stability" / "seeds-3-4-5", main / "stability" / "amd-epyc-seeds-0-1-2"
+    run = lambda tag, seed: {"key": f"{tag}{seed}", "tag": tag}
+    for folder, seeds, c7, improved in ((main, [0, 1, 2], "inconclusive", [0, 1, 2]),
+                                        (other, [3, 4, 5], "not reproduced", [3, 4, 5]),
+                                        (amd, [0, 1, 2], "inconclusive", [0])):
+        monkeypatch.setenv("COLORLIB_REPORT", str(folder))
+        results.save("05", {"seeds": seeds, "claims": {"C7": _entry(c7), "C3": _entry("not reproduced")}})
+        results.save("13", {"seeds": seeds, "claims": {"S10": _entry("reproduced")},
+                            "runs": {"improved_lab": [run("improved_lab", s) for s in improved]}})
+    across = claims.verdicts_across(main, claims.kept_reports(main))
+    assert across["C7"] == {"report": "inconclusive", "amd-epyc-seeds-0-1-2": "inconclusive",
+                            "seeds-3-4-5": "not reproduced"}
+    assert across["S10"] == {"report": "reproduced", "seeds-3-4-5": "reproduced"}  # the AMD one trained once
+    monkeypatch.setattr(readme, "REPORT", main)
+    block = readme.block_claims()
+    assert "| **not reproduced** (all 3) |" in block
+    assert "| inconclusive (main: inconclusive; amd-epyc-seeds-0-1-2: inconclusive; seeds-3-4-5: not reproduced) |" \
+        in block
+    text = claims.write_stability(main, other, kept=[(amd, claims.report_manifest(amd))]).read_text()
+    assert "| C7 | inconclusive | **not reproduced** | **no** | inconclusive (3 reports) |" in text
+    assert "| C3 | **not reproduced** | **not reproduced** | yes | **not reproduced** (3 reports) |" in text
