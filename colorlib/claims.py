@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -309,9 +310,11 @@ RULE = ("Verdicts come from 95 % intervals over training seeds and held-out phot
 
 AGREEMENT = ("Over every report kept (the main one, the other seed sets, the same seeds on another machine): a "
              "claim keeps its verdict only where every report that measured it the same way gives that verdict, and "
-             "is *inconclusive* where two disagree (`colorlib.claims.agreed`). Added after the first He-init "
+             "is *inconclusive* where two disagree (`colorlib.claims.agreed`; reports run under another profile, or "
+             "trained otherwise, are left out). Added after the first He-init "
              "stability table (C7 and C8 differed between seeds 0, 1, 2 on an AMD EPYC and seeds 3, 4, 5 on an Intel "
-             "Xeon) and before the Xeon's run of seeds 0, 1, 2 finished; the rule for one report is unchanged.")
+             "Xeon) and before the Xeon's run of seeds 0, 1, 2 finished; the rule for one report is unchanged. "
+             "Part by part: two reports that agree on a claim's verdict but not on its parts are inconclusive too.")
 
 DEVIATION = ("Deviation from the study's recipe: the style encoder of the study's AdaIN models is He-initialised "
              "(`colorlib.experiments.STYLE_INIT`; \"he-init\" in the profile column), not PyTorch's default. Decided "
@@ -423,12 +426,12 @@ def write_claims(profile: str):
 
 
 # ====================================================================================== stability
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # eq=False: compared and hashed by identity (it holds dicts)
 class ReportResults:
     """A report folder's ``results/*.json``, read once (``read_results``): the comparisons below look at the same
     files from several sides, and each takes a folder or this snapshot of it."""
 
-    folder: "Path"
+    folder: Path
     notebooks: dict  # notebook ("05") -> its results JSON
 
 
@@ -582,6 +585,7 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
     file says why, and keeps the seed-by-seed records."""
     title = "# Stability of the verdicts under two disjoint sets of training seeds"
     main_results, other_results = read_results(main_folder), read_results(other_folder)
+    kept = [(read_results(folder), manifest) for folder, manifest in kept]  # each report read once
     try:
         ids, same = compare_verdicts(main_results, other_results)
     except DifferentCode as err:
@@ -590,7 +594,7 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
                           "this file.", "", f"**Not compared**: {err}."
                           + (" The comparison made under the study's init (both seed sets with PyTorch's default) is "
                              "kept in [stability/default-init.md](stability/default-init.md)." if earlier.exists() else "")]
-                         + _kept_section(main_results, kept) + _transfer_by_seed(main_folder, other_folder)) + "\n"
+                         + _kept_section(main_results, kept) + _transfer_by_seed(main_results, other_results)) + "\n"
     _, same_first = compare_verdicts(main_results, other_results, first_rule=True)
     main, other = _all_claims(main_results), _all_claims(other_results)
     one, apart = measured_in_one(main_results, other_results), trained_differently(main_results, other_results)
@@ -611,27 +615,27 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
              f"| claim | verdict, seeds {main_seeds} | verdict, seeds {other_seeds} | same | over every report kept "
              f"| parts (seeds {main_seeds} / {other_seeds}) |", "|---|---|---|---|---|---|"]
     across = verdicts_across(main_results, [other_results, *(folder for folder, _ in kept)])
+    if across["left_out"]:
+        lines.insert(-2, "Left out of the verdict over every report: " + "; ".join(
+            f"`{label}/` ({why})" for label, why in across["left_out"].items()) + ".\n")
     for cid in sorted(set(main) | set(other), key=_order):
         a, b = main.get(cid), other.get(cid)
         va, vb = (wording(x["verdict"], True) if x else "not measured" for x in (a, b))
         parts = "; ".join(f"{p['name']}: {p['verdict']} / {q['verdict']}" for p, q in
                           zip((a or {}).get("parts", []), (b or {}).get("parts", [])))
-        found = across.get(cid, {})
-        agree = (wording(agreed(list(found.values())), True) + f" ({len(found)} reports)") if len(found) > 1 else "-"
+        agree = across_text(cid, across) if cid in across["claims"] else "-"
         lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**' if a and b and cid not in apart else '-'} "
                      f"| {agree} | {_cell(parts)} |")
-    return "\n".join(lines + _kept_section(main_results, kept) + _transfer_by_seed(main_folder, other_folder)) + "\n"
+    return "\n".join(lines + _kept_section(main_results, kept) + _transfer_by_seed(main_results, other_results)) + "\n"
 
 
 BY_SEED_GLOB = "transfer_by_seed*.json"  # benchmarks/transfer_by_seed.py's records, one file per machine or budget
 
 
 def results_of(folder, notebook: str) -> dict:
-    """``<folder>/results/<notebook>.json`` (a report folder's, not necessarily the current one), {} when absent."""
-    from pathlib import Path
-
-    path = Path(folder) / "results" / f"{notebook}.json"
-    return json.loads(path.read_text()) if path.is_file() else {}
+    """``<folder>/results/<notebook>.json`` (a report folder's, not necessarily the current one, or its
+    ``read_results``), {} when absent."""
+    return read_results(folder).notebooks.get(notebook, {})
 
 
 def experiment_of(record: dict) -> str:
@@ -727,7 +731,8 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
     if any: the final model's transfer strength per training seed, which the differing verdicts of C4 and S7 rest
     on, one table per record; with two or more, the seeds side by side and C4's transfer part as each record's
     seed sets would give it; and what both seed sets' notebook 03 measured."""
-    records = by_seed_records(main_folder)
+    main_folder = read_results(main_folder)
+    records = by_seed_records(main_folder.folder)
     if not records:
         return []
     lines = ["", "## The final model's transfer strength, seed by seed"]
@@ -756,29 +761,65 @@ def _transfer_by_seed(main_folder, other_folder) -> list[str]:
     return lines
 
 
-def agreed(verdicts: Sequence[str]) -> str:
-    """The verdict every report gives, or "inconclusive" where two disagree (``AGREEMENT``): a reader is told
-    no more than every seed set and machine supports."""
-    if not verdicts:
-        raise ValueError("agreed() needs at least one verdict")
-    return verdicts[0] if len(set(verdicts)) == 1 else "inconclusive"
+def agreed(entries: Sequence[dict]) -> str:
+    """The verdict every report supports (``AGREEMENT``), from their claim entries: part by part (matched by
+    name), a part keeps its verdict only where every report gives it, else it is inconclusive; the parts then
+    combine as in one report (``combine``). So two "partly" verdicts resting on different parts, or "reproduced"
+    against "partly", give "inconclusive": a reader is told no more than every seed set and machine supports.
+    Entries whose parts do not match by name are compared by their whole verdicts."""
+    if not entries:
+        raise ValueError("agreed() needs at least one claim entry")
+    verdicts = [e["verdict"] for e in entries]
+    names = [[p.get("name") for p in e.get("parts", [])] for e in entries]
+    if not names[0] or any(n != names[0] for n in names):
+        return verdicts[0] if len(set(verdicts)) == 1 else "inconclusive"
+    by_part = zip(*([p["verdict"] for p in e["parts"]] for e in entries))
+    return combine([vs[0] if len(set(vs)) == 1 else "inconclusive" for vs in by_part])
 
 
-def verdicts_across(main_folder, others: Sequence = ()) -> dict[str, dict[str, str]]:
-    """Claim id -> {report folder name: verdict} over the main report and each of ``others`` (report folders;
-    ``kept_reports``) that can be compared with it (``comparison``: same init, no stale claim); a claim whose
-    notebook trained otherwise in a report (``trained_differently``) is left out for that report."""
+MAIN = "main"  # the main report's label among the reports compared (kept ones are "stability/<folder>")
+
+
+def verdicts_across(main_folder, others: Sequence = ()) -> dict:
+    """The claims of the main report and of each of ``others`` (report folders or ``read_results`` snapshots;
+    ``kept_reports``) measured the same way: ``{"claims": {id: {label: entry}}, "left_out": {label: why}}``,
+    labels ``MAIN`` and ``stability/<folder>``. A report that cannot be compared with the main one
+    (``comparison``: another init, a stale claim) is left out whole; a claim whose notebook trained otherwise
+    in it (``trained_differently``) or ran under another profile or overrides is left out for that report."""
     main = read_results(main_folder)
-    out = {cid: {main.folder.name: e["verdict"]} for cid, e in _all_claims(main).items()}
+    way = lambda report, nb: (report.notebooks[nb].get("profile"), report.notebooks[nb].get("overrides") or {})
+    mine = {cid: e for cid, e in _all_claims(main).items() if "verdict" in e}
+    out = {"claims": {cid: {MAIN: e} for cid, e in mine.items()}, "left_out": {}}
     for folder in others:
         other = read_results(folder)
+        label = f"stability/{other.folder.name}"
         found = comparison(main, other)
         if "error" in found:
+            out["left_out"][label] = found["error"]
             continue
         for cid, entry in _all_claims(other).items():
-            if cid in out and cid not in found["apart"]:
-                out[cid][other.folder.name] = entry["verdict"]
+            if cid not in mine or "verdict" not in entry:
+                continue
+            if cid in found["apart"]:
+                out["left_out"].setdefault(label, f"for {', '.join(found['apart'])}: their notebook trained otherwise")
+            elif way(other, entry["notebook"]) != way(main, mine[cid]["notebook"]):
+                out["left_out"][label] = f"for notebook {entry['notebook']}'s claims: another profile or overrides"
+            else:
+                out["claims"][cid][label] = entry
     return out
+
+
+def across_text(cid: str, across: dict, markdown: bool = True) -> str:
+    """One claim's verdict over every report kept (``agreed``), with each report's where they differ: "reproduced
+    (3 of 3 reports agree)", "inconclusive (they differ: main reproduced; stability/seeds-3-4-5 inconclusive)"."""
+    found = across["claims"].get(cid, {})
+    if len(found) < 2:
+        return "not measured the same way in another report"
+    verdict = wording(agreed(list(found.values())), markdown)
+    if len({e["verdict"] for e in found.values()}) == 1 and verdict == wording(next(iter(found.values()))["verdict"], markdown):
+        return f"{verdict} ({len(found)} of {len(found)} reports agree)"
+    return f"{verdict} (they differ: " + "; ".join(f"{label} {wording(e['verdict'], markdown)}"
+                                                    for label, e in found.items()) + ")"
 
 
 def kept_reports(main_folder, but=None) -> list:
@@ -823,7 +864,8 @@ def comparison(main_folder, other_folder) -> dict:
 
 def _kept_section(main_folder, kept: Sequence) -> list[str]:
     """For each further report kept beside the stability run (another machine's run, another seed set): its
-    verdicts against the main report's, and the claims whose verdict is the same in every report compared."""
+    verdicts against the main report's, and the claims whose verdict is the same in every report compared.
+    ``kept``: (report folder or ``read_results`` snapshot, manifest) pairs."""
     if not kept:
         return []
     main_folder = read_results(main_folder)

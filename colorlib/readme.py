@@ -85,7 +85,7 @@ def _kept_command(name: str, state: str) -> str:
     """How a kept report was run: ``--stability 3 4 5`` for a seed set's folder, ``make report`` for a main report
     kept from another machine."""
     again = "(again, caches warm)" if state == "warm" else "(first run)"
-    if name.startswith("seeds-"):  # --stability names its folder after the seeds
+    if re.fullmatch(r"seeds(-\d+)+", name):  # --stability names its folder after the seeds
         return f"`python -m colorlib.report --stability {' '.join(name.split('-')[1:])}` {again}"
     return f"`make report` {again}, kept in `stability/{name}/`"
 
@@ -100,8 +100,9 @@ def block_timings() -> str:
              f"{_minutes(cold.get('total'))} | {_run_label(cold) if cold else '-'} | {_cold_goal(cold)} |"]
     for name, record in stability_timings().items():
         lines.append(f"| {_kept_command(name, 'cold')} | "
-                     + ("the whole report again with another seed set (report/stability.md)" if name.startswith("seeds-")
-                        else "the main report as it was run before, on another machine") + " | "
+                     + ("the whole report again with another seed set (report/stability.md)"
+                        if re.fullmatch(r"seeds(-\d+)+", name) else "the main report from an earlier run (machine in "
+                        "the run column)") + " | "
                      f"{_minutes(record.get('total'))} | {_run_label(record)} | {_cold_goal(record)} |")
     for name, record in stability_timings("warm").items():
         lines.append(f"| {_kept_command(name, 'warm')} | "
@@ -254,17 +255,6 @@ def block_data() -> str:
             f"train {p['train']} / val {p['val']} / test {p['test']}; {c['paintings']} paintings.")
 
 
-def across_cell(verdicts: dict[str, str]) -> str:
-    """A claim's verdict over every report kept (``claims.agreed``), and each report's where they differ."""
-    if len(verdicts) < 2:
-        return "measured in one report only"
-    label = lambda name: "main" if name == REPORT.name else name
-    found = claims.wording(claims.agreed(list(verdicts.values())), markdown=True)
-    if len(set(verdicts.values())) == 1:
-        return f"{found} (all {len(verdicts)})"
-    return found + " (" + "; ".join(f"{label(n)}: {v}" for n, v in verdicts.items()) + ")"
-
-
 def block_claims() -> str:
     across = claims.verdicts_across(REPORT, claims.kept_reports(REPORT))
     lines = ["| claim | verdict here (profile, seeds) | over every report kept | measured: mean +- sd over seeds; "
@@ -277,8 +267,9 @@ def block_claims() -> str:
         else:
             seeds = ", ".join(map(str, r.get("seeds") or [])) or "?"
             lines.append(f"| {cid}: {text} | {claims.wording(entry['verdict'], markdown=True)} ({r.get('profile')}, "
-                         f"seeds {seeds}) | {across_cell(across.get(cid, {}))} | {entry['measured'].replace('|', '/')} |")
-    return "\n".join(lines + ["", claims.AGREEMENT])
+                         f"seeds {seeds}) | {claims.across_text(cid, across)} | {entry['measured'].replace('|', '/')} |")
+    left_out = [f"`{label}/` ({why})" for label, why in across["left_out"].items()]
+    return "\n".join(lines + ["", claims.AGREEMENT + (" Left out here: " + "; ".join(left_out) + "." if left_out else "")])
 
 
 def block_benchmark() -> str:

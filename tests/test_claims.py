@@ -411,53 +411,89 @@ def test_stability_does_not_count_claims_whose_notebook_trained_otherwise(tmp_pa
 
 def test_comparison_reads_each_report_once(tmp_path, monkeypatch):
     """``claims.comparison`` looks at two reports from several sides (verdicts, runs, seeds): it reads each
-    results folder once, and gives the same answer from snapshots (``read_results``) as from the folders."""
+    results file once, and gives the same answer from snapshots (``read_results``) as from the folders."""
+    from pathlib import Path
+
     main = tmp_path / "report"
     other = main / "stability" / "seeds-3-4-5"
     for folder, seeds, verdict in ((main, [0, 1, 2], "reproduced"), (other, [3, 4, 5], "inconclusive")):
         monkeypatch.setenv("COLORLIB_REPORT", str(folder))
         results.save("02", {"seeds": seeds, "claims": {"C1": _entry(verdict), "C2": _entry("reproduced")}})
     reads = []
-    real = claims.read_results
-    monkeypatch.setattr(claims, "read_results", lambda r: reads.append(r) or real(r))
+    real = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: reads.append(self.name) or real(self, *a, **k))
     found = claims.comparison(main, other)
     assert found == {"seeds": "3, 4, 5", "ids": ["C1", "C2"], "same": ["C2"], "same_first": ["C2"], "one": [],
                      "apart": []}
-    assert sorted(str(r) for r in reads if not isinstance(r, claims.ReportResults)) == sorted([str(main), str(other)])
+    assert reads == ["02.json", "02.json"]  # one file in each of the two reports
     snapshots = claims.read_results(main), claims.read_results(other)
-    assert claims.comparison(*snapshots) == found
+    reads.clear()
+    assert claims.comparison(*snapshots) == found and reads == []
+
+
+def _claim_of(*part_verdicts: str) -> dict:
+    """A claim entry whose parts "a", "b", ... have these verdicts."""
+    tests = {"reproduced": ">", "not reproduced": "<", "inconclusive": "<"}
+    ivs = {"reproduced": claims.Interval(1.0, 0.5, 1.5, 3), "not reproduced": claims.Interval(1.0, 0.5, 1.5, 3),
+           "inconclusive": claims.Interval(0.0, -1.0, 1.0, 3)}
+    parts = [claims.part(name, ivs[v], tests[v]) for name, v in zip("abcd", part_verdicts)]
+    assert [p["verdict"] for p in parts] == list(part_verdicts)
+    return claims.claim(parts, "x")
+
+
+def test_agreement_is_part_by_part():
+    """``claims.agreed``: the verdict every report supports, part by part; two "partly" verdicts that rest on
+    different parts are inconclusive, and so is "reproduced" against "partly"."""
+    r, n = "reproduced", "not reproduced"
+    assert claims.agreed([_claim_of(r, r), _claim_of(r, r)]) == "reproduced"
+    assert claims.agreed([_claim_of(r, n), _claim_of(r, n)]) == "partly"
+    assert claims.agreed([_claim_of(r, n), _claim_of(n, r)]) == "inconclusive"
+    assert claims.agreed([_claim_of(r, r), _claim_of(r, n)]) == "inconclusive"
+    assert claims.agreed([_claim_of(n, n), _claim_of(n, "inconclusive")]) == "not reproduced"  # b: undecided
+    assert claims.agreed([_claim_of(r), {"verdict": "reproduced", "parts": []}]) == "reproduced"
+    with pytest.raises(ValueError):
+        claims.agreed([])
 
 
 def test_a_claim_keeps_its_verdict_across_reports_only_where_all_agree(tmp_path, monkeypatch):
-    """``claims.agreed``: the verdict every report gives, inconclusive where two disagree; ``verdicts_across``
-    leaves out a report for the claims its notebook trained otherwise, and the README's claims table and
-    stability.md show the verdict over every report kept."""
+    """``verdicts_across`` leaves out a report for the claims its notebook trained otherwise or ran under another
+    profile, and a whole report that cannot be compared (another init), saying why; a kept folder named like
+    the main one does not hide the main report's verdict; the README's claims table and stability.md show it."""
     from colorlib import readme
 
-    assert claims.agreed(["reproduced", "reproduced"]) == "reproduced"
-    assert claims.agreed(["reproduced", "inconclusive", "reproduced"]) == "inconclusive"
-    assert claims.agreed(["not reproduced", "reproduced"]) == "inconclusive"
-    with pytest.raises(ValueError):
-        claims.agreed([])
     main = tmp_path / "report"
-    other, amd = main / "stability" / "seeds-3-4-5", main / "stability" / "amd-epyc-seeds-0-1-2"
-    run = lambda tag, seed: {"key": f"{tag}{seed}", "tag": tag}
-    for folder, seeds, c7, improved in ((main, [0, 1, 2], "inconclusive", [0, 1, 2]),
-                                        (other, [3, 4, 5], "not reproduced", [3, 4, 5]),
-                                        (amd, [0, 1, 2], "inconclusive", [0])):
+    stab = main / "stability"
+    other, amd, same_name, smoke = (stab / n for n in ("seeds-3-4-5", "amd-epyc-seeds-0-1-2", "report", "smoke-run"))
+    run = lambda tag, seed, init="he": {"key": f"{tag}{seed}", "tag": tag, "model": {"adain": True, "style_init": init}}
+    for folder, seeds, c7, improved, profile, init in (
+            (main, [0, 1, 2], "inconclusive", [0, 1, 2], "report", "he"),
+            (other, [3, 4, 5], "not reproduced", [3, 4, 5], "report", "he"),
+            (amd, [0, 1, 2], "inconclusive", [0], "report", "he"),
+            (same_name, [0, 1, 2], "not reproduced", [0, 1, 2], "report", "default"),
+            (smoke, [0], "not reproduced", [0], "smoke", "he")):
         monkeypatch.setenv("COLORLIB_REPORT", str(folder))
-        results.save("05", {"seeds": seeds, "claims": {"C7": _entry(c7), "C3": _entry("not reproduced")}})
-        results.save("13", {"seeds": seeds, "claims": {"S10": _entry("reproduced")},
+        results.save("05", {"seeds": seeds, "profile": profile, "runs": {"final": [run("final", 0, init)]},
+                            "claims": {"C7": _claim_of(c7), "C3": _claim_of("not reproduced")}})
+        results.save("13", {"seeds": seeds, "profile": profile, "claims": {"S10": _claim_of("reproduced")},
                             "runs": {"improved_lab": [run("improved_lab", s) for s in improved]}})
     across = claims.verdicts_across(main, claims.kept_reports(main))
-    assert across["C7"] == {"report": "inconclusive", "amd-epyc-seeds-0-1-2": "inconclusive",
-                            "seeds-3-4-5": "not reproduced"}
-    assert across["S10"] == {"report": "reproduced", "seeds-3-4-5": "reproduced"}  # the AMD one trained once
+    verdicts = {cid: {label: e["verdict"] for label, e in found.items()} for cid, found in across["claims"].items()}
+    assert verdicts["C7"] == {"main": "inconclusive", "stability/amd-epyc-seeds-0-1-2": "inconclusive",
+                              "stability/seeds-3-4-5": "not reproduced"}
+    assert verdicts["S10"] == {"main": "reproduced", "stability/seeds-3-4-5": "reproduced"}  # the AMD one trained once
+    assert set(across["left_out"]) == {"stability/amd-epyc-seeds-0-1-2", "stability/report", "stability/smoke-run"}
+    assert "another profile" in across["left_out"]["stability/smoke-run"]
+    assert "init" in across["left_out"]["stability/report"]
+    assert claims.across_text("C3", across) == "**not reproduced** (3 of 3 reports agree)"
+    assert claims.across_text("C7", across) == ("inconclusive (they differ: main inconclusive; "
+                                                "stability/amd-epyc-seeds-0-1-2 inconclusive; stability/seeds-3-4-5 "
+                                                "**not reproduced**)")
+    main_only = claims.verdicts_across(main)
+    assert claims.across_text("C3", main_only) == "not measured the same way in another report"
     monkeypatch.setattr(readme, "REPORT", main)
     block = readme.block_claims()
-    assert "| **not reproduced** (all 3) |" in block
-    assert "| inconclusive (main: inconclusive; amd-epyc-seeds-0-1-2: inconclusive; seeds-3-4-5: not reproduced) |" \
-        in block
+    assert "| **not reproduced** (3 of 3 reports agree) |" in block and "Left out here: " in block
+    assert "`stability/report/` (the style encoder of final started with init he in report/ and default" in block
     text = claims.write_stability(main, other, kept=[(amd, claims.report_manifest(amd))]).read_text()
-    assert "| C7 | inconclusive | **not reproduced** | **no** | inconclusive (3 reports) |" in text
-    assert "| C3 | **not reproduced** | **not reproduced** | yes | **not reproduced** (3 reports) |" in text
+    assert "| C7 | inconclusive | **not reproduced** | **no** | inconclusive (they differ: " in text
+    assert "| C3 | **not reproduced** | **not reproduced** | yes | **not reproduced** (3 of 3 reports agree) |" in text

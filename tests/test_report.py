@@ -76,8 +76,8 @@ def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
         {"report": {"cold": {**nbs, "total": 89 * 60.0, "seeds": [0, 1, 2], "machine": machine},
                     "warm": {**nbs, "total": 81.0, "seeds": [0, 1, 2], "machine": machine, "load_average": 1.2}}}))
     block = readme.block_timings()
-    assert "| `make report` (first run), kept in `stability/amd-epyc-seeds-0-1-2/` | the main report as it was run " \
-           "before, on another machine | 89.0 min | seeds 0, 1, 2; AMD EPYC; fp32 | goal <= 90.0 min: met |" in block
+    assert "| `make report` (first run), kept in `stability/amd-epyc-seeds-0-1-2/` | the main report from an earlier " \
+           "run (machine in the run column) | 89.0 min | seeds 0, 1, 2; AMD EPYC; fp32 | goal <= 90.0 min: met |" in block
     assert "| `make report` (again, caches warm), kept in `stability/amd-epyc-seeds-0-1-2/` | re-runs every notebook " \
            "of that report from the caches | 81 s | seeds 0, 1, 2; AMD EPYC; fp32; load average 1.2 | " \
            "goal <= 3.0 min: met |" in block
