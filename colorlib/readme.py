@@ -366,7 +366,9 @@ def block_goals() -> str:
                              f"{_run_label(cold_run) if cold_run else '-'})",
                  "met": None if cold is None or "not measured" in goal else cold <= REPORT_GOALS["cold"]})
     for name, compared in stability_comparisons().items():
-        row = {"what": f"verdicts under seeds {name} against the committed seeds", "today": "-",
+        kept_run = "(`" in name  # a main report kept from an earlier run, not a --stability seed set
+        row = {"what": (f"verdicts of an earlier run elsewhere, seeds {name}, against the committed report" if kept_run
+                        else f"verdicts under seeds {name} against the committed seeds"), "today": "-",
                "goal": "every verdict identical (issue 15)"}
         if isinstance(compared, ValueError):
             rows.append({**row, "met": None, "measured": f"not compared: {compared}"})
