@@ -437,8 +437,6 @@ class ReportResults:
 
 def read_results(report) -> ReportResults:
     """The snapshot of a report folder's results (a snapshot is returned as it is)."""
-    from pathlib import Path
-
     if isinstance(report, ReportResults):
         return report
     folder = Path(report)
@@ -815,10 +813,10 @@ def across_text(cid: str, across: dict, markdown: bool = True) -> str:
     found = across["claims"].get(cid, {})
     if len(found) < 2:
         return "not measured the same way in another report"
-    verdict = wording(agreed(list(found.values())), markdown)
-    if len({e["verdict"] for e in found.values()}) == 1 and verdict == wording(next(iter(found.values()))["verdict"], markdown):
-        return f"{verdict} ({len(found)} of {len(found)} reports agree)"
-    return f"{verdict} (they differ: " + "; ".join(f"{label} {wording(e['verdict'], markdown)}"
+    verdict = agreed(list(found.values()))
+    if all(e["verdict"] == verdict for e in found.values()):
+        return f"{wording(verdict, markdown)} ({len(found)} of {len(found)} reports agree)"
+    return f"{wording(verdict, markdown)} (they differ: " + "; ".join(f"{label} {wording(e['verdict'], markdown)}"
                                                     for label, e in found.items()) + ")"
 
 

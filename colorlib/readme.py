@@ -81,11 +81,17 @@ def stability_timings(state: str = "cold") -> dict[str, dict]:
     return out
 
 
+def _seed_set(name: str) -> bool:
+    """Whether a folder under report/stability/ is a ``--stability`` seed set (named after its seeds:
+    ``seeds-3-4-5``), not a main report kept from an earlier run."""
+    return re.fullmatch(r"seeds(-\d+)+", name) is not None
+
+
 def _kept_command(name: str, state: str) -> str:
     """How a kept report was run: ``--stability 3 4 5`` for a seed set's folder, ``make report`` for a main report
     kept from another machine."""
     again = "(again, caches warm)" if state == "warm" else "(first run)"
-    if re.fullmatch(r"seeds(-\d+)+", name):  # --stability names its folder after the seeds
+    if _seed_set(name):
         return f"`python -m colorlib.report --stability {' '.join(name.split('-')[1:])}` {again}"
     return f"`make report` {again}, kept in `stability/{name}/`"
 
@@ -101,7 +107,7 @@ def block_timings() -> str:
     for name, record in stability_timings().items():
         lines.append(f"| {_kept_command(name, 'cold')} | "
                      + ("the whole report again with another seed set (report/stability.md)"
-                        if re.fullmatch(r"seeds(-\d+)+", name) else "the main report from an earlier run (machine in "
+                        if _seed_set(name) else "the main report from an earlier run (machine in "
                         "the run column)") + " | "
                      f"{_minutes(record.get('total'))} | {_run_label(record)} | {_cold_goal(record)} |")
     for name, record in stability_timings("warm").items():
@@ -139,7 +145,7 @@ def stability_comparisons() -> dict:
     out = {}
     for other in claims.kept_reports(REPORT):
         found = claims.comparison(REPORT, other)
-        seeds_run = other.name.startswith("seeds-")  # --stability names its folder after the seeds
+        seeds_run = _seed_set(other.name)
         name = other.name[len("seeds-"):].replace("-", ", ") if seeds_run else f"{found['seeds']} (`{other.name}/`)"
         out[name] = ValueError(found["error"]) if "error" in found else \
             (found["ids"], found["same"], found["same_first"], found["one"], found["apart"])
