@@ -56,6 +56,7 @@ BOUNDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "weight_decay": (">= 0", lambda v: v >= 0),
     "alpha": ("in [0, 1]", lambda v: 0.0 <= v <= 1.0),
     "num_workers": (">= 0", lambda v: v >= 0),
+    "threads": (">= 1 or None", lambda v: v >= 1),
     "val_every": (">= 1", lambda v: v >= 1),
     "checkpoint_every": (">= 0 (0: epoch ends only)", lambda v: v >= 0),
     "crop_scale": (">= 1 or None", lambda v: v >= 1 and _finite(v)),
@@ -171,6 +172,10 @@ class TrainConfig:
     key, like device/compile/num_workers). ``precision``: "fp32", or mixed precision under ``torch.autocast``:
     "bf16" (CPU and CUDA; weights and optimiser stay fp32) or "fp16" (CUDA, with a gradient scaler). It changes
     the numbers, so it enters the run key (except fp32, whose runs keep the keys they had before the switch).
+    ``threads``: CPU threads the run trains with (None: torch's default, one per core). It changes the numbers
+    (oneDNN splits the convolutions' gradient sums by thread), so it enters the run key (None keeps the keys of
+    runs trained before it existed); a fixed count makes a run's numbers independent of the machine's core
+    count and lets ``colorlib.parallel`` train several runs side by side without changing them.
     """
 
     model: ModelConfig = field(default_factory=lambda: ModelConfig.preset("final"))
@@ -191,6 +196,7 @@ class TrainConfig:
     compile: bool = False
     channels_last: bool = False
     precision: str = "fp32"
+    threads: int | None = None
     num_workers: int = 0
     mode: str = "implicit"
     loss: dict = field(default_factory=lambda: {"mse": 1.0})
@@ -314,7 +320,7 @@ class TrainConfig:
             d["resize"] = self.size
         # Fields added after runs were trained keep those runs' keys at their defaults.
         d["model"] = self.model.key_dict()
-        for name, default in (("precision", "fp32"), ("crop_scale", None), ("style_dropout", 0.0)):
+        for name, default in (("precision", "fp32"), ("crop_scale", None), ("style_dropout", 0.0), ("threads", None)):
             if d[name] == default:
                 d.pop(name)
         if self.mode != "mixed":

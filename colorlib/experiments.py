@@ -14,7 +14,7 @@ from types import SimpleNamespace
 
 import numpy as np
 
-from colorlib import data, metrics, models, train
+from colorlib import data, metrics, models, parallel, train
 from colorlib.config import TrainConfig
 from colorlib.runs import Run, load_data
 
@@ -118,8 +118,10 @@ def with_seed(P, seed: int):
 
 
 def runs(name: str, P, progress: bool = True, **changes) -> list[Run]:
-    """Experiment ``name`` trained once per seed of ``P.seeds`` (each through the run cache), in seed order."""
-    return [run(name, with_seed(P, s), progress=progress, **changes) for s in P.seeds]
+    """Experiment ``name`` trained once per seed of ``P.seeds`` (each through the run cache), in seed order; the
+    seeds missing from the cache train side by side on a multi-core CPU (``colorlib.parallel``)."""
+    return parallel.train_all([config(name, with_seed(P, s), **changes) for s in P.seeds],
+                              retrain=bool(P.retrain), progress=progress)
 
 
 def describe(run: Run) -> dict:
@@ -200,15 +202,21 @@ def chroma_split(P, fraction: float = 0.5) -> ChromaSplit:
     return ChromaSplit([records[i] for i in low], [records[i] for i in high], cf, low, high)
 
 
+def _data_on(cfg: TrainConfig, train_records: list):
+    """``cfg``'s images with the given training photos in place of its own."""
+    td = load_data(cfg, progress=False)
+    td.train = list(train_records)
+    return td
+
+
 def run_on(name: str, P, train_records: list, progress: bool = True, **changes) -> Run:
     """Experiment ``name`` trained on the given training photos (validation photos and paintings as usual);
     the run key hashes the images, so the run cache works as for ``run``."""
     cfg = config(name, P, **changes)
-    td = load_data(cfg, progress=False)
-    td.train = list(train_records)
-    return train.train(cfg, retrain=bool(P.retrain), progress=progress, data=td)
+    return train.train(cfg, retrain=bool(P.retrain), progress=progress, data=_data_on(cfg, train_records))
 
 
 def runs_on(name: str, P, train_records: list, progress: bool = True, **changes) -> list[Run]:
-    """``run_on`` once per seed of ``P.seeds``."""
-    return [run_on(name, with_seed(P, s), train_records, progress=progress, **changes) for s in P.seeds]
+    """``run_on`` once per seed of ``P.seeds`` (side by side where ``runs`` would be)."""
+    cfgs = [config(name, with_seed(P, s), **changes) for s in P.seeds]
+    return parallel.train_all(cfgs, retrain=bool(P.retrain), progress=progress, data=_data_on(cfgs[0], train_records))

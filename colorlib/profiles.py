@@ -32,7 +32,7 @@ from types import SimpleNamespace
 from colorlib.config import TrainConfig
 
 TRAINING_FIELDS = ("source", "size", "limit", "val_limit", "style_limit", "epochs", "batch_size", "lr", "seed",
-                   "device", "compile", "channels_last", "num_workers", "precision")
+                   "device", "compile", "channels_last", "num_workers", "precision", "threads")
 """The ``TrainConfig`` fields a profile sets. Their common values are TrainConfig's defaults (the report
 profile's): ``experiments.config`` hands every one of them on to the runs, so no field is copied by hand."""
 
@@ -64,7 +64,10 @@ PROFILES: dict[str, dict] = {
         # channels_last "auto": with bf16 only. benchmarks/bench_precision.py (its numbers in the README's
         # generated "precision" block) found channels_last a clear gain in bf16 and within the noise in fp32, so fp32
         # runs keep the contiguous format they were trained in.
-        "common": {"seeds": (0, 1, 2), "precision": "auto", "channels_last": "auto"},
+        # threads 1: every run trains on one CPU thread, so its numbers do not depend on the machine's core count,
+        # and a notebook's seeds train side by side, one per core (colorlib.parallel): 1.3x sooner on 2 cores
+        # than one after another on two threads each (benchmarks/bench_parallel.py).
+        "common": {"seeds": (0, 1, 2), "precision": "auto", "channels_last": "auto", "threads": 1},
         "04": {"epochs": 20},
         "05": {"full_epochs": 6},  # the full-width run costs ~45 s an epoch on 2 CPU cores
         # Further studies (07-11) add about a quarter of an hour of training on 2 CPU cores: 07's five losses

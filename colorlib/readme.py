@@ -21,6 +21,7 @@ REPORT = REPO_DIR / "report"
 BENCHMARK = REPO_DIR / "benchmarks" / "results.json"
 VIDEO_BENCHMARK = REPO_DIR / "benchmarks" / "video.json"
 PRECISION_BENCHMARK = REPO_DIR / "benchmarks" / "precision.json"
+PARALLEL_BENCHMARK = REPO_DIR / "benchmarks" / "parallel.json"
 
 
 def _json(path: Path):
@@ -219,6 +220,21 @@ def block_precision() -> str:
             f"the same round): {rows}.")
 
 
+def block_parallel() -> str:
+    """benchmarks/bench_parallel.py's last recorded run: what training a notebook's seeds side by side buys."""
+    b = _json(PARALLEL_BENCHMARK)
+    if not b:
+        return "Not measured yet (`.venv/bin/python benchmarks/bench_parallel.py --json benchmarks/parallel.json`)."
+    m = b.get("machine", {})
+    rows = ", ".join(f"{name} {s['median_s']:.0f} s ({s['vs_side_by_side']:.2f}x the time)"
+                     for name, s in b["summary"].items())
+    same = "the same" if b.get("identical_weights") else "**not** the same"
+    return (f"Measured by `benchmarks/bench_parallel.py` on {m.get('cpu', '?')} ({b.get('cores', '?')} cores): the "
+            f"final model under the report profile, {b['seeds']} seeds of {b['epochs']} epochs each, OpenMP waiting "
+            f"{b['omp_wait_policy'].lower()}, median of {len(b['rounds'])} alternating round(s): {rows}. Side by side "
+            f"trained {same} weights, bit for bit, as one after another on one thread.")
+
+
 def block_paper_mini() -> str:
     """The miniature paper run's times (tests/test_paper_mini.py), as the last full test session recorded them."""
     mini = (_json(REPORT / "timings.json") or {}).get("paper_mini")
@@ -395,6 +411,7 @@ def block_goals() -> str:
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
           "paper_plan": block_paper_plan,
           "stability": block_stability, "video": block_video, "precision": block_precision,
+          "parallel": block_parallel,
           "data": block_data, "claims": block_claims, "goals": block_goals, "benchmark": block_benchmark,
           "comparison": block_comparison}
 

@@ -725,7 +725,20 @@ def _train(cfg: TrainConfig, d: Dist, retrain, progress, data, cache_dir, on_ste
                 return runs.load_run(folder, device=device)
             _start_folder(folder, cfg, manifest, retrain)
         d.barrier()
-        return Trainer(cfg, d, device, data, folder, folder.name, progress, on_step, t_start).fit()
+        with cpu_threads(cfg.threads if device.type == "cpu" else None):
+            return Trainer(cfg, d, device, data, folder, folder.name, progress, on_step, t_start).fit()
+
+
+@contextlib.contextmanager
+def cpu_threads(n: int | None):
+    """Run a block with torch using ``n`` CPU threads (None: as it is), restoring the count after."""
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _start_folder(folder, cfg: TrainConfig, manifest: list, retrain: bool) -> None:

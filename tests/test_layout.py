@@ -31,6 +31,7 @@ NOT_MEASURING = {
     "hub": "which hub images are read (streaming, local copies); the images enter the key themselves",
     "experiments": "which run is measured; a run enters the key by its weights",
     "train": "makes the runs; a run enters the key by its weights",
+    "parallel": "trains runs side by side; a run enters the key by its weights",
     "runs": "loads the runs; a run enters the key by its weights",
     "config": "training configs; a run enters the key by its weights",
     "checkpoint": "reads weights files; the weights enter the key",

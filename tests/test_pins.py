@@ -275,8 +275,11 @@ def test_manifest_is_pinned(manifest):
     assert [m["size"] for m in manifest] == [[40, 32], [41, 32], [42, 32], [40, 32], [41, 32], [40, 32], [41, 32]]
 
 
+# The pins are of runs on torch's default threads (threads=None); the report profile's one-thread runs have keys of
+# their own (test_report_profile_trains_on_one_thread_under_keys_of_its_own).
 def _experiment_keys(manifest, **changes) -> dict[str, str]:
-    return {f"{profile}/{name}": runs.run_key(experiments.config(name, profiles.resolve(profile), **changes), manifest)
+    return {f"{profile}/{name}": runs.run_key(experiments.config(name, profiles.resolve(profile), threads=None,
+                                                                 **changes), manifest)
             for profile in ("smoke", "report", "paper") for name in experiments.EXPERIMENTS}
 
 
@@ -288,7 +291,7 @@ def _notebook_keys(manifest, **extra) -> dict[str, str]:
             todo = {name: {} for name in names}
             todo.update(_notebook_changes(P))
             for label, changes in todo.items():
-                cfg = experiments.config(label.split("@")[0], P, **changes, **extra)
+                cfg = experiments.config(label.split("@")[0], P, **changes, **extra, threads=None)
                 got[f"{profile}/{nb}/{label}"] = runs.run_key(cfg, manifest)
     return got
 
@@ -317,6 +320,19 @@ def test_only_the_study_adain_runs_changed_key_with_the_he_init(manifest):
     assert not set(HE_INIT_KEYS.values()) & (set(EXPERIMENT_KEYS.values()) | set(NOTEBOOK_KEYS.values()))
 
 
+def test_report_profile_trains_on_one_thread_under_keys_of_its_own(manifest):
+    """The thread count changes a run's numbers: the report profile's runs (one thread each) never share a key with
+    runs on torch's default threads; smoke and paper keep the default and their pinned keys."""
+    pinned = {**EXPERIMENT_KEYS, **HE_INIT_KEYS}
+    for name in ("final", "unet", "loss_l1"):
+        cfg = experiments.config(name, profiles.resolve("report"))
+        assert cfg.threads == 1 and cfg.key_dict()["threads"] == 1
+        assert runs.run_key(cfg, manifest) != pinned[f"report/{name}"]
+        assert runs.run_key(experiments.config(name, profiles.resolve("report"), threads=None),
+                            manifest) == pinned[f"report/{name}"]
+    assert profiles.resolve("smoke").threads is None and profiles.resolve("paper").threads is None
+
+
 def test_report_profile_trains_in_bf16_where_native(manifest, monkeypatch):
     """On a machine with native bf16 the report profile's runs train in bf16 under keys of their own (a cached fp32
     run is never served for them); an explicit ``precision`` override wins; smoke and paper stay fp32."""
@@ -328,7 +344,7 @@ def test_report_profile_trains_in_bf16_where_native(manifest, monkeypatch):
         assert runs.run_key(cfg, manifest) != {**EXPERIMENT_KEYS, **HE_INIT_KEYS}[f"report/{name}"]
     fp32 = experiments.config("final", profiles.resolve("report", precision="fp32"))
     assert fp32.precision == "fp32" and not fp32.channels_last
-    assert runs.run_key(experiments.config("final", profiles.resolve("report", precision="fp32")),
+    assert runs.run_key(experiments.config("final", profiles.resolve("report", precision="fp32"), threads=None),
                         manifest) == HE_INIT_KEYS["report/final"]
     monkeypatch.setenv(profiles.OVERRIDES_ENV, '{"precision": "fp32"}')
     assert profiles.resolve("report", "03").precision == "fp32"
