@@ -308,9 +308,9 @@ RULE = ("Verdicts come from 95 % intervals over training seeds and held-out phot
         "only by a loss or tie at 1 - 5 %/(K - 1) confidence (Bonferroni: any one of K - 1 comparisons would do); "
         "this correction was added after looking at the first stability table (issue 15).")
 
-AGREEMENT = ("Over every report kept (the main one, the other seed sets, the same seeds on another machine): a "
-             "claim keeps its verdict only where every report that measured it the same way gives that verdict, and "
-             "is *inconclusive* where two disagree (`colorlib.claims.agreed`; reports run under another profile, or "
+AGREEMENT = ("Over every report kept (the main one, the other seed sets, the same seeds on another machine or "
+             "thread count): a claim keeps its verdict only where every report that measured it the same way gives "
+             "that verdict, and is *inconclusive* where two disagree (`colorlib.claims.agreed`; reports run under another profile, or "
              "trained otherwise, are left out). Added after the first He-init "
              "stability table (C7 and C8 differed between seeds 0, 1, 2 on an AMD EPYC and seeds 3, 4, 5 on an Intel "
              "Xeon) and before the Xeon's run of seeds 0, 1, 2 finished; the rule for one report is unchanged. "

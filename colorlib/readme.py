@@ -389,8 +389,8 @@ def block_goals() -> str:
                  "met": None if cold is None or "not measured" in goal else cold <= REPORT_GOALS["cold"]})
     for name, compared in stability_comparisons().items():
         kept_run = "(`" in name  # a main report kept from an earlier run, not a --stability seed set
-        row = {"what": (f"verdicts of an earlier run elsewhere, seeds {name}, against the committed report" if kept_run
-                        else f"verdicts under seeds {name} against the committed seeds"), "today": "-",
+        row = {"what": (f"verdicts of a main report kept from an earlier run, seeds {name}, against the committed report"
+                        if kept_run else f"verdicts under seeds {name} against the committed seeds"), "today": "-",
                "goal": "every verdict identical (issue 15)"}
         if isinstance(compared, ValueError):
             rows.append({**row, "met": None, "measured": f"not compared: {compared}"})
