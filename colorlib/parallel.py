@@ -1,8 +1,8 @@
 """Several training runs at once on a CPU, each in a process of its own with a fixed number of threads.
 
 On 2 CPU cores one small UNet trains only about 1.4x faster on two threads than on one (its convolutions are
-too small to keep two threads busy), so three runs trained side by side on one thread each finish about 1.3x
-sooner than one after another on two threads each (benchmarks/bench_parallel.py prints the ratios). The number of
+too small to keep two threads busy), so three runs trained side by side on one thread each finish sooner than one
+after another on two threads each (benchmarks/bench_parallel.py prints the ratios). The number of
 threads does change a run's numbers (oneDNN splits the convolutions' gradient sums by thread), so it is part of
 the run (``TrainConfig.threads``, in the run key): only runs with a fixed count train side by side, with exactly
 that many threads each, and they come out as they would one after another.

@@ -65,8 +65,8 @@ PROFILES: dict[str, dict] = {
         # generated "precision" block) found channels_last a clear gain in bf16 and within the noise in fp32, so fp32
         # runs keep the contiguous format they were trained in.
         # threads 1: every run trains on one CPU thread, so its numbers do not depend on the machine's core count,
-        # and a notebook's seeds train side by side, one per core (colorlib.parallel): 1.3x sooner on 2 cores
-        # than one after another on two threads each (benchmarks/bench_parallel.py).
+        # and a notebook's seeds train side by side, one process each (colorlib.parallel): sooner on 2 cores than
+        # one after another on two threads each (benchmarks/bench_parallel.py; the timings table).
         "common": {"seeds": (0, 1, 2), "precision": "auto", "channels_last": "auto", "threads": 1},
         "04": {"epochs": 20},
         "05": {"full_epochs": 6},  # the full-width run costs ~45 s an epoch on 2 CPU cores
