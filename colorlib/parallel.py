@@ -119,12 +119,13 @@ def _job(cfg: TrainConfig, retrain: bool, data: TrainData | None, own: TrainData
            "train_names": None}
     if data is None:
         return job
-    names = [str(r.name) for r in own.train]
-    wanted = [str(r.name) for r in data.train]
-    same_rest = [id(r) for r in data.val] == [id(r) for r in own.val] and \
-        [id(r) for r in data.style] == [id(r) for r in own.style]
-    if not same_rest or len(set(names)) != len(names) or not set(wanted) <= set(names):
+    names = lambda records: [str(r.name) for r in records]
+    # By name only: the worker's run key hashes every image, and the worker checks that key (``main``).
+    same_rest = names(data.val) == names(own.val) and names(data.style) == names(own.style)
+    unique = len(set(names(own.train))) == len(own.train)
+    if not same_rest or not unique or not set(names(data.train)) <= set(names(own.train)):
         return None
+    wanted = names(data.train)
     job["train_names"] = wanted
     return job
 

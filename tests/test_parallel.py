@@ -79,3 +79,17 @@ def test_a_failing_worker_names_its_run_and_shows_its_log(smoke, tmp_path, monke
     jobs[1]["config"]["epochs"] = 0  # invalid in the worker only
     with pytest.raises(RuntimeError, match=r"(?s)training run .*failed in its worker process.*epochs"):
         parallel._train_side_by_side(jobs, folders, 2, progress=False)
+
+
+def test_a_subset_of_the_training_photos_goes_to_a_worker_by_name():
+    from types import SimpleNamespace as Rec
+
+    own = runs.TrainData([Rec(name=n) for n in "abcd"], [Rec(name="v")], [Rec(name="s")])
+    cfg = TrainConfig(threads=1)
+    job = parallel._job(cfg, False, runs.TrainData([own.train[2], own.train[0]], [Rec(name="v")], [Rec(name="s")]),
+                        own, None)
+    assert job["train_names"] == ["c", "a"] and job["config"]["threads"] == 1
+    assert parallel._job(cfg, False, None, own, None)["train_names"] is None  # the config's own photos
+    other_val = runs.TrainData(own.train[:2], [Rec(name="w")], own.style)
+    assert parallel._job(cfg, False, other_val, own, None) is None  # not a subset of its photos: trained in-process
+    assert parallel._job(cfg, False, runs.TrainData([Rec(name="z")], own.val, own.style), own, None) is None
