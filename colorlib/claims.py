@@ -310,8 +310,8 @@ RULE = ("Verdicts come from 95 % intervals over training seeds and held-out phot
 
 AGREEMENT = ("Over every report kept (the main one, the other seed sets, the same seeds on another machine or "
              "thread count): a claim keeps its verdict only where every report that measured it the same way gives "
-             "that verdict, and is *inconclusive* where two disagree (`colorlib.claims.agreed`; reports run under another profile, or "
-             "trained otherwise, are left out). Added after the first He-init "
+             "that verdict, and is *inconclusive* where two disagree (`colorlib.claims.agreed`; reports run under "
+             "another profile, or trained otherwise, are left out). Added after the first He-init "
              "stability table (C7 and C8 differed between seeds 0, 1, 2 on an AMD EPYC and seeds 3, 4, 5 on an Intel "
              "Xeon) and before the Xeon's run of seeds 0, 1, 2 finished; the rule for one report is unchanged. "
              "Part by part: two reports that agree on a claim's verdict but not on its parts are inconclusive too.")

@@ -22,10 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 from colorlib import runs, train
 from colorlib.config import TrainConfig
+from colorlib.distributed import resolve_device
 from colorlib.runs import Run, TrainData
 
 PARALLEL_ENV = "COLORLIB_PARALLEL_RUNS"
@@ -61,20 +60,13 @@ def side_by_side(configs: list[TrainConfig]) -> int:
     """How many of the runs ``configs`` (those to train) to train at once here (1: one after another, in this
     process). More threads than cores in all slow every run down many times over, so never more."""
     threads = {c.threads for c in configs}
-    devices = {c.device for c in configs}
     if len(configs) < 2 or len(threads) != 1 or None in threads or os.environ.get(runs.ONE_TRAINING_ENV):
         return 1  # no fixed thread count: a run's numbers would depend on how many trained beside it
     if int(os.environ.get("WORLD_SIZE", "1")) > 1:  # under torchrun: the ranks already share the machine
         return 1
-    if devices != {"cpu"} and (devices != {"auto"} or torch.cuda.is_available() or torch.backends.mps.is_available()):
+    if any(resolve_device(c.device).type != "cpu" for c in configs):
         return 1  # an accelerator: its runs go one after another
     return min(len(configs), max_at_once(threads.pop()))
-
-
-def _data_signature(cfg: TrainConfig) -> tuple:
-    """What ``runs.load_data`` depends on: configs with the same signature share one loading of the images."""
-    return (cfg.source, cfg.resize or cfg.size, cfg.limit, cfg.val_limit, cfg.uses_style_images,
-            cfg.style_source, cfg.effective_paintings_source if cfg.uses_style_images else None, cfg.style_limit)
 
 
 def train_all(configs: list[TrainConfig], *, retrain: bool = False, progress: bool = True,
@@ -87,28 +79,20 @@ def train_all(configs: list[TrainConfig], *, retrain: bool = False, progress: bo
     ``threads``; a failure in one stops the others (a run killed half-way resumes from its last checkpoint next time).
     """
     configs = [TrainConfig.coerce(c) for c in configs]
-    loaded: dict[tuple, TrainData] = {}
-
-    def data_of(cfg: TrainConfig) -> TrainData:
-        if data is not None:
-            return TrainData.coerce(data)
-        sig = _data_signature(cfg)
-        if sig not in loaded:
-            loaded[sig] = runs.load_data(cfg, progress=False)
-        return loaded[sig]
-
-    folders = [runs.run_dir(cfg, data_of(cfg), cache_dir)[0] for cfg in configs]
+    given = TrainData.coerce(data) if data is not None else None
+    # Each config's images, loaded once for its key and its training.
+    datas = [given if given is not None else runs.load_data(cfg, progress=False) for cfg in configs]
+    folders = [runs.run_dir(cfg, d, cache_dir)[0] for cfg, d in zip(configs, datas)]
     missing = [i for i, folder in enumerate(folders) if retrain or not (folder / "done.json").exists()]
-    own = {}  # each missing config's own images, where ``data`` replaces its training photos
-    if data is not None:
-        own = {i: runs.load_data(configs[i], progress=False) for i in missing}
-    jobs = [_job(configs[i], retrain, data, own.get(i), cache_dir) for i in missing]
+    # Where ``data`` is given, a worker rebuilds it from the config's own images (``_job``).
+    jobs = [_job(configs[i], retrain, given, runs.load_data(configs[i], progress=False) if given is not None else None,
+                 cache_dir) for i in missing]
     at_once = side_by_side([configs[i] for i in missing])
     if at_once > 1 and all(job is not None for job in jobs):
         _train_side_by_side(jobs, [folders[i] for i in missing], at_once, progress)
         retrain = False  # trained just now: what follows loads them
-    return [train.train(cfg, retrain=retrain, progress=progress, data=data_of(cfg), cache_dir=cache_dir)
-            for cfg in configs]
+    return [train.train(cfg, retrain=retrain, progress=progress, data=d, cache_dir=cache_dir)
+            for cfg, d in zip(configs, datas)]
 
 
 def _job(cfg: TrainConfig, retrain: bool, data: TrainData | None, own: TrainData, cache_dir) -> dict | None:
@@ -125,8 +109,7 @@ def _job(cfg: TrainConfig, retrain: bool, data: TrainData | None, own: TrainData
     unique = len(set(names(own.train))) == len(own.train)
     if not same_rest or not unique or not set(names(data.train)) <= set(names(own.train)):
         return None
-    wanted = names(data.train)
-    job["train_names"] = wanted
+    job["train_names"] = names(data.train)
     return job
 
 
