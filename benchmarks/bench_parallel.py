@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--json", type=Path, help="also write the numbers here")
     args = ap.parse_args(argv)
-    from colorlib import parallel, report
+    from colorlib import files, parallel, report
 
     env = {**os.environ, "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "PASSIVE")}
     rounds, identical = [], []
@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
               "omp_wait_policy": env["OMP_WAIT_POLICY"], "rounds": rounds, "summary": summary,
               "identical_weights": all(identical)}
     if args.json:
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
+        files.write_json(args.json, result, indent=2)  # atomically, like every file the project writes
     return 0 if all(identical) else 1
 
 
