@@ -624,7 +624,74 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
         agree = across_text(cid, across) if cid in across["claims"] else "-"
         lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**' if a and b and cid not in apart else '-'} "
                      f"| {agree} | {_cell(parts)} |")
-    return "\n".join(lines + _kept_section(main_results, kept) + _transfer_by_seed(main_results, other_results)) + "\n"
+    return "\n".join(lines + _differences_section(across) + _kept_section(main_results, kept)
+                     + _transfer_by_seed(main_results, other_results)) + "\n"
+
+
+def _part_test(part: dict) -> str:
+    """What a part's interval was tested against: "> 0", "within 0 +- 0.1" ("best of K" parts: their correction)."""
+    if "versus" in part:
+        return f"refuted at {100 * part.get('refuting_confidence', CONFIDENCE):.4g} %"
+    if "test" not in part:  # "either" parts: the test of each alternative is in its text
+        return "either"
+    where = f"{part['test']} {fmt(part['threshold'])}" if part.get("test") != "within" else \
+        f"within {fmt(part['threshold'])} +- {fmt(part['margin'])}"
+    return where + (f", margin {fmt(part['margin'])}" if part.get("margin") and part.get("test") != "within" else "")
+
+
+def _estimates_and_widths(across: dict) -> list[str]:
+    """What moves between reports, over every part with an interval measured in at least three of them: its
+    estimates (their standard deviation over reports, as a share of the mean half-width of the intervals) or the
+    widths of its intervals (the widest half-width over the narrowest); medians over the parts."""
+    moved, widths = [], []
+    for found in across["claims"].values():
+        by_name = {}
+        for entry in found.values():
+            for p in entry.get("parts", []):
+                if "interval" in p:
+                    by_name.setdefault(p["name"], []).append(p["interval"])
+        for ivs in by_name.values():
+            half = np.array([(iv["high"] - iv["low"]) / 2 for iv in ivs])
+            if len(ivs) < 3 or not np.all(np.isfinite(half)) or half.min() <= 0:
+                continue
+            moved.append(np.std([iv["estimate"] for iv in ivs], ddof=1) / half.mean())
+            widths.append(half.max() / half.min())
+    if not moved:
+        return []
+    text = (f"Over the {len(moved)} parts with an interval in at least three reports: the median standard deviation "
+            f"of a part's estimates over reports is {np.median(moved):.2f} of its intervals' mean half-width, and the "
+            f"median ratio of its widest to its narrowest half-width is {np.median(widths):.1f} (largest "
+            f"{max(widths):.3g}).")
+    if np.median(moved) < 0.5 and np.median(widths) > 1.5:  # say what the numbers show only when they show it
+        text += (" So the centres move little and the widths a lot: the spread over a few seeds is itself "
+                 "estimated from few degrees of freedom (two, for three seeds), and a part near its threshold falls "
+                 "on either side of it with the width of its interval.")
+    return [text, ""]
+
+
+def _differences_section(across: dict) -> list[str]:
+    """For every claim whose verdict differs between the reports compared (``verdicts_across``): each part whose
+    verdict differs, with its interval in every report, so a reader sees how near its threshold each one was."""
+    lines = []
+    for cid in sorted(across["claims"], key=_order):
+        found = across["claims"][cid]
+        if len(found) < 2 or len({json.dumps([p["verdict"] for p in e.get("parts", [])]) for e in found.values()}) < 2:
+            continue
+        by_name = {}
+        for label, entry in found.items():
+            for p in entry.get("parts", []):
+                by_name.setdefault(p["name"], {})[label] = p
+        for name, parts in by_name.items():
+            if len({p["verdict"] for p in parts.values()}) > 1:
+                test = _part_test(next(iter(parts.values())))
+                lines.append(f"- {cid}, {name} ({test}): " + "; ".join(
+                    f"{label} {wording(p['verdict'], True)}, {p['text']}" for label, p in parts.items()))
+    if not lines:
+        return []
+    return ["", "## Where the verdicts differ: the parts, report by report", "", *_estimates_and_widths(across),
+            "Each part whose verdict is not the same in every report, with its 95 % interval in each (for \"X is the "
+            "best of K\", its intervals against the others; a loss refutes it only at the stricter confidence in "
+            "brackets).", "", *lines]
 
 
 BY_SEED_GLOB = "transfer_by_seed*.json"  # benchmarks/transfer_by_seed.py's records, one file per machine or budget

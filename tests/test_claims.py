@@ -499,3 +499,27 @@ def test_a_claim_keeps_its_verdict_across_reports_only_where_all_agree(tmp_path,
     text = claims.write_stability(main, other, kept=[(amd, claims.report_manifest(amd))]).read_text()
     assert "| C7 | inconclusive | **not reproduced** | **no** | inconclusive (they differ: " in text
     assert "| C3 | **not reproduced** | **not reproduced** | yes | **not reproduced** (3 of 3 reports agree) |" in text
+    # the parts behind a difference, report by report; none for claims every report agrees on
+    differ = text.split("## Where the verdicts differ: the parts, report by report")[1].split("##")[0]
+    assert "- C7, a (< 0): main inconclusive, 0.0 [-1.0, 1.0]; stability/seeds-3-4-5 **not reproduced**, " \
+           "1.0 [0.5, 1.5]; stability/amd-epyc-seeds-0-1-2 inconclusive, 0.0 [-1.0, 1.0]" in differ
+    assert "C3" not in differ and "S10" not in differ
+
+
+def test_stability_says_whether_centres_or_widths_move_only_from_the_numbers():
+    """``_estimates_and_widths``: the medians over parts, and the reading "centres move little, widths a lot"
+    only when they show it."""
+    def across(intervals):
+        entries = {f"r{i}": {"verdict": "inconclusive", "parts": [claims.part("a", iv, ">")]}
+                   for i, iv in enumerate(intervals)}
+        return {"claims": {"C1": entries}, "left_out": {}}
+
+    widths_move = across([claims.Interval(1.0, 0.0, 2.0, 3), claims.Interval(1.0, 0.5, 1.5, 3),
+                          claims.Interval(1.1, -1.9, 4.1, 3)])
+    text = " ".join(claims._estimates_and_widths(widths_move))
+    assert "median ratio of its widest to its narrowest half-width is 6.0" in text and "the widths a lot" in text
+    centres_move = across([claims.Interval(1.0, 0.5, 1.5, 3), claims.Interval(5.0, 4.5, 5.5, 3),
+                           claims.Interval(-3.0, -3.5, -2.5, 3)])
+    text = " ".join(claims._estimates_and_widths(centres_move))
+    assert "widest to its narrowest half-width is 1.0" in text and "the widths a lot" not in text
+    assert claims._estimates_and_widths(across([claims.Interval(1.0, 0.5, 1.5, 3)] * 2)) == []  # two reports only
