@@ -88,12 +88,21 @@ def _seed_set(name: str) -> bool:
     return re.fullmatch(r"seeds(-\d+)+", name) is not None
 
 
-def _kept_command(name: str, state: str) -> str:
-    """How a kept report was run: ``--stability 3 4 5`` for a seed set's folder, ``make report`` for a main report
-    kept from another machine."""
+def _stability_run(name: str, record: dict | None = None) -> bool:
+    """Whether a kept report came from ``--stability``: a seed set's folder, or a folder renamed when a later run
+    of the same seeds took its name (its record's source names the command)."""
+    return _seed_set(name) or "--stability" in str((record or {}).get("source", ""))
+
+
+def _kept_command(name: str, state: str, record: dict | None = None) -> str:
+    """How a kept report was run: ``--stability 3 4 5`` for a seed set (kept under its own name or another),
+    ``make report`` for a main report kept from an earlier run."""
     again = "(again, caches warm)" if state == "warm" else "(first run)"
     if _seed_set(name):
         return f"`python -m colorlib.report --stability {' '.join(name.split('-')[1:])}` {again}"
+    if _stability_run(name, record):
+        seeds = " ".join(map(str, record.get("seeds") or [])) or "..."
+        return f"`python -m colorlib.report --stability {seeds}` {again}, kept in `stability/{name}/`"
     return f"`make report` {again}, kept in `stability/{name}/`"
 
 
@@ -106,13 +115,13 @@ def block_timings() -> str:
              f"| `make report` (first run, empty caches) | trains every model for every seed, runs every notebook | "
              f"{_minutes(cold.get('total'))} | {_run_label(cold) if cold else '-'} | {_cold_goal(cold)} |"]
     for name, record in stability_timings().items():
-        lines.append(f"| {_kept_command(name, 'cold')} | "
+        lines.append(f"| {_kept_command(name, 'cold', record)} | "
                      + ("the whole report again with another seed set (report/stability.md)"
-                        if _seed_set(name) else "the main report from an earlier run (machine in "
+                        if _stability_run(name, record) else "the main report from an earlier run (machine in "
                         "the run column)") + " | "
                      f"{_minutes(record.get('total'))} | {_run_label(record)} | {_cold_goal(record)} |")
     for name, record in stability_timings("warm").items():
-        lines.append(f"| {_kept_command(name, 'warm')} | "
+        lines.append(f"| {_kept_command(name, 'warm', record)} | "
                      f"re-runs every notebook of that report from the caches | {_minutes(record.get('total'))} | "
                      f"{_run_label(record)}; load average {record.get('load_average', '?')} | "
                      f"{_goal(record.get('total'), REPORT_GOALS['warm'])} |")
@@ -388,8 +397,8 @@ def block_goals() -> str:
                              f"{_run_label(cold_run) if cold_run else '-'})",
                  "met": None if cold is None or "not measured" in goal else cold <= REPORT_GOALS["cold"]})
     for name, compared in stability_comparisons().items():
-        kept_run = "(`" in name  # a main report kept from an earlier run, not a --stability seed set
-        row = {"what": (f"verdicts of a main report kept from an earlier run, seeds {name}, against the committed report"
+        kept_run = "(`" in name  # a report kept from an earlier run (its folder named), not the --stability seed set
+        row = {"what": (f"verdicts of a report kept from an earlier run, seeds {name}, against the committed report"
                         if kept_run else f"verdicts under seeds {name} against the committed seeds"), "today": "-",
                "goal": "every verdict identical (issue 15)"}
         if isinstance(compared, ValueError):

@@ -83,6 +83,14 @@ def test_readme_timings_say_whether_goals_are_met(tmp_path, monkeypatch):
            "goal <= 3.0 min: met |" in block
     assert "First run, amd-epyc-seeds-0-1-2, per notebook: 01 6.7 min" in block
     (tmp_path / "stability" / "amd-epyc-seeds-0-1-2" / "timings.json").unlink()
+    # A --stability run kept under another name (a later run of the same seeds took its folder) keeps its command.
+    (tmp_path / "stability" / "two-threads-seeds-3-4-5").mkdir()
+    (tmp_path / "stability" / "two-threads-seeds-3-4-5" / "timings.json").write_text(json.dumps(
+        {"report": {"cold": {**nbs, "total": 140 * 60.0, "seeds": [3, 4, 5], "machine": machine,
+                             "source": "a clone, `python -m colorlib.report --stability 3 4 5` (JOBS=1)"}}}))
+    assert "| `python -m colorlib.report --stability 3 4 5` (first run), kept in `stability/two-threads-seeds-3-4-5/` " \
+           "| the whole report again with another seed set (report/stability.md) | 140.0 min |" in readme.block_timings()
+    (tmp_path / "stability" / "two-threads-seeds-3-4-5" / "timings.json").unlink()
     # A note of what shared the machine during a run is shown with it.
     (tmp_path / "stability" / "seeds-3-4-5" / "timings.json").write_text(json.dumps(
         {"report": {"cold": {**nbs, "total": 100 * 60.0, "seeds": [3, 4, 5], "shared": "CI beside it for 18 min"}}}))
