@@ -625,7 +625,37 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
         lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**' if a and b and cid not in apart else '-'} "
                      f"| {agree} | {_cell(parts)} |")
     return "\n".join(lines + _differences_section(across) + _kept_section(main_results, kept)
+                     + _pairs_section([main_results, other_results, *(folder for folder, _ in kept)])
                      + _transfer_by_seed(main_results, other_results)) + "\n"
+
+
+def pair_counts(reports: Sequence) -> dict[tuple[int, int], tuple[int, int] | None]:
+    """For every pair (i < j) of ``reports`` (folders or ``read_results`` snapshots): (identical verdicts, claims
+    both measured the same way) under the one rule (``comparison``), or None where they cannot be compared."""
+    reports = [read_results(r) for r in reports]
+    out = {}
+    for i in range(len(reports)):
+        for j in range(i + 1, len(reports)):
+            found = comparison(reports[i], reports[j])
+            out[i, j] = None if "error" in found else (len(found["same"]), len(found["ids"]))
+    return out
+
+
+def _pairs_section(reports: Sequence) -> list[str]:
+    """Identical verdicts in every pair of the reports compared (``read_results`` snapshots, the main one first),
+    not only against the main one: "18 / 19" is 18 identical of the 19 claims both measured the same way; a pair
+    that cannot be compared says so."""
+    if len(reports) < 3:
+        return []
+    counts = pair_counts(reports)
+    label = lambda i: "main" if i == 0 else f"`{reports[i].folder.name}/`"
+    cell = lambda i, j: "" if j <= i else "not compared" if counts[i, j] is None else "%d / %d" % counts[i, j]
+    return ["", "## Every pair of reports", "",
+            "Identical verdicts of the claims both measured the same way, same rule (row against column):", "",
+            "| | " + " | ".join(label(j) for j in range(1, len(reports))) + " |",
+            "|---|" + "---|" * (len(reports) - 1),
+            *(f"| {label(i)} | " + " | ".join(cell(i, j) for j in range(1, len(reports))) + " |"
+              for i in range(len(reports) - 1))]
 
 
 def _part_test(part: dict) -> str:

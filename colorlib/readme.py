@@ -181,6 +181,15 @@ def block_stability() -> str:
                      + (f"; not compared, trained differently: {', '.join(apart)}" if apart else "")
                      + f"; {len(same_first)} of {len(ids)} under the rule as first written, before the correction "
                        "of \"best of K\" made after looking ([report/stability.md](report/stability.md)).")
+    reports = [REPORT, *claims.kept_reports(REPORT)]
+    if len(reports) > 2:
+        counts = claims.pair_counts(reports)
+        name_of = lambda i: "the committed report" if i == 0 else f"`{reports[i].name}/`"
+        compared = {pair: c for pair, c in counts.items() if c is not None}
+        all_same = [f"{name_of(i)} and {name_of(j)} ({c[0]} of {c[1]})" for (i, j), c in compared.items() if c[0] == c[1]]
+        lines.append(f"Every pair of the {len(reports)} reports, not only against the committed one: every verdict "
+                     f"identical in {len(all_same)} of {len(compared)} pairs" + (": " + "; ".join(all_same) if all_same else "")
+                     + " (the table of pairs is in [report/stability.md](report/stability.md)).")
     records = claims.by_seed_records(REPORT)
     for name, record in records:
         per_seed = ", ".join(f"{r['seed']}: {r['transfer']:.2f}" for r in record["rows"])

@@ -504,6 +504,13 @@ def test_a_claim_keeps_its_verdict_across_reports_only_where_all_agree(tmp_path,
     assert "- C7, a (< 0): main inconclusive, 0.0 [-1.0, 1.0]; stability/seeds-3-4-5 **not reproduced**, " \
            "1.0 [0.5, 1.5]; stability/amd-epyc-seeds-0-1-2 inconclusive, 0.0 [-1.0, 1.0]" in differ
     assert "C3" not in differ and "S10" not in differ
+    # every pair, not only against the main report: S10 is left out against the AMD folder (trained otherwise)
+    assert "| | `seeds-3-4-5/` | `amd-epyc-seeds-0-1-2/` |\n|---|---|---|\n| main | 2 / 3 | 2 / 2 |\n" \
+           "| `seeds-3-4-5/` |  | 1 / 2 |" in text
+    assert claims.pair_counts([main, other, same_name])[0, 2] is None  # another init: not compared
+    line = next(x for x in readme.block_stability().splitlines() if x.startswith("Every pair of the"))
+    assert line.startswith("Every pair of the 5 reports, not only against the committed one: every verdict identical "
+                           "in ") and "the committed report and `amd-epyc-seeds-0-1-2/` (2 of 2)" in line
 
 
 def test_stability_says_whether_centres_or_widths_move_only_from_the_numbers():
