@@ -720,8 +720,8 @@ def _differences_section(across: dict) -> list[str]:
         return []
     return ["", "## Where the verdicts differ: the parts, report by report", "", *_estimates_and_widths(across),
             "Each part whose verdict is not the same in every report, with its 95 % interval in each (for \"X is the "
-            "best of K\", its intervals against the others; a loss refutes it only at the stricter confidence in "
-            "brackets).", "", *lines]
+            "best of K\", its intervals against the others; a loss refutes it only at the stricter confidence given "
+            "in parentheses).", "", *lines]
 
 
 BY_SEED_GLOB = "transfer_by_seed*.json"  # benchmarks/transfer_by_seed.py's records, one file per machine or budget
