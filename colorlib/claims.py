@@ -664,9 +664,18 @@ def _part_test(part: dict) -> str:
         return f"refuted at {100 * part.get('refuting_confidence', CONFIDENCE):.4g} %"
     if "test" not in part:  # "either" parts: the test of each alternative is in its text
         return "either"
-    where = f"{part['test']} {fmt(part['threshold'])}" if part.get("test") != "within" else \
-        f"within {fmt(part['threshold'])} +- {fmt(part['margin'])}"
-    return where + (f", margin {fmt(part['margin'])}" if part.get("margin") and part.get("test") != "within" else "")
+    if part["test"] == "within":
+        return f"within {fmt(part['threshold'])} +- {fmt(part['margin'])}"
+    return f"{part['test']} {fmt(part['threshold'])}" + (f", margin {fmt(part['margin'])}" if part.get("margin") else "")
+
+
+def _parts_by_name(found: dict) -> dict[str, dict]:
+    """One claim's parts across reports (``verdicts_across``'s ``{label: entry}``): ``{part name: {label: part}}``."""
+    by_name = {}
+    for label, entry in found.items():
+        for p in entry.get("parts", []):
+            by_name.setdefault(p["name"], {})[label] = p
+    return by_name
 
 
 def _estimates_and_widths(across: dict) -> list[str]:
@@ -675,12 +684,8 @@ def _estimates_and_widths(across: dict) -> list[str]:
     widths of its intervals (the widest half-width over the narrowest); medians over the parts."""
     moved, widths = [], []
     for found in across["claims"].values():
-        by_name = {}
-        for entry in found.values():
-            for p in entry.get("parts", []):
-                if "interval" in p:
-                    by_name.setdefault(p["name"], []).append(p["interval"])
-        for ivs in by_name.values():
+        for parts in _parts_by_name(found).values():
+            ivs = [p["interval"] for p in parts.values() if "interval" in p]
             half = np.array([(iv["high"] - iv["low"]) / 2 for iv in ivs])
             if len(ivs) < 3 or not np.all(np.isfinite(half)) or half.min() <= 0:
                 continue
@@ -707,11 +712,7 @@ def _differences_section(across: dict) -> list[str]:
         found = across["claims"][cid]
         if len(found) < 2 or len({json.dumps([p["verdict"] for p in e.get("parts", [])]) for e in found.values()}) < 2:
             continue
-        by_name = {}
-        for label, entry in found.items():
-            for p in entry.get("parts", []):
-                by_name.setdefault(p["name"], {})[label] = p
-        for name, parts in by_name.items():
+        for name, parts in _parts_by_name(found).items():
             if len({p["verdict"] for p in parts.values()}) > 1:
                 test = _part_test(next(iter(parts.values())))
                 lines.append(f"- {cid}, {name} ({test}): " + "; ".join(
