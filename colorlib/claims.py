@@ -444,7 +444,7 @@ def read_results(report) -> ReportResults:
                                   for path in sorted((folder / "results").glob("*.json"))})
 
 
-def _all_claims(report) -> dict[str, dict]:
+def recorded_claims(report) -> dict[str, dict]:
     """Every claim recorded under ``<report folder>/results`` (id -> entry, with its notebook and seeds)."""
     return {cid: {**entry, "notebook": nb, "seeds": data.get("seeds")}
             for nb, data in read_results(report).notebooks.items() for cid, entry in data.get("claims", {}).items()}
@@ -498,7 +498,7 @@ def trained_differently(main_folder, other_folder) -> dict[str, str]:
     compare designs, not seeds."""
     main_folder, other_folder = read_results(main_folder), read_results(other_folder)
     a, b = runs_recorded(main_folder), runs_recorded(other_folder)
-    main, other = _all_claims(main_folder), _all_claims(other_folder)
+    main, other = recorded_claims(main_folder), recorded_claims(other_folder)
     claims_of = lambda nb: [cid for cid, e in main.items() if e["notebook"] == nb] or \
         [cid for cid, e in other.items() if e["notebook"] == nb]
     out = {}
@@ -518,7 +518,7 @@ def compare_verdicts(main_folder, other_folder, first_rule: bool = False) -> tup
     their AdaIN models from another init (``check_same_code``)."""
     main_folder, other_folder = read_results(main_folder), read_results(other_folder)
     check_same_code(main_folder, other_folder)
-    main, other = _all_claims(main_folder), _all_claims(other_folder)
+    main, other = recorded_claims(main_folder), recorded_claims(other_folder)
     for folder, entries in ((main_folder, main), (other_folder, other)):
         if stale := sorted((cid for cid, e in entries.items() if _stale(e)), key=_order):
             raise ValueError(f"claims {', '.join(stale)} in {folder.folder.name}/ were recorded before the correction "
@@ -537,7 +537,7 @@ def _compare(main: dict, other: dict, verdict=lambda entry: entry["verdict"]) ->
 def measured_in_one(main_folder, other_folder) -> list[str]:
     """The claim ids that only one of two reports measured (a run that stopped before its last notebooks)."""
     main_folder, other_folder = read_results(main_folder), read_results(other_folder)
-    main, other = _all_claims(main_folder), _all_claims(other_folder)
+    main, other = recorded_claims(main_folder), recorded_claims(other_folder)
     return sorted((set(main) ^ set(other)) - set(trained_differently(main_folder, other_folder)), key=_order)
 
 
@@ -594,7 +594,7 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
                              "kept in [stability/default-init.md](stability/default-init.md)." if earlier.exists() else "")]
                          + _kept_section(main_results, kept) + _transfer_by_seed(main_results, other_results)) + "\n"
     _, same_first = compare_verdicts(main_results, other_results, first_rule=True)
-    main, other = _all_claims(main_results), _all_claims(other_results)
+    main, other = recorded_claims(main_results), recorded_claims(other_results)
     one, apart = measured_in_one(main_results, other_results), trained_differently(main_results, other_results)
     main_seeds, other_seeds = seeds_of(main_results), seeds_of(other_results)
     lines = [title, "",
@@ -884,7 +884,7 @@ def verdicts_across(main_folder, others: Sequence = ()) -> dict:
     in it (``trained_differently``) or ran under another profile or overrides is left out for that report."""
     main = read_results(main_folder)
     way = lambda report, nb: (report.notebooks[nb].get("profile"), report.notebooks[nb].get("overrides") or {})
-    mine = {cid: e for cid, e in _all_claims(main).items() if "verdict" in e}
+    mine = {cid: e for cid, e in recorded_claims(main).items() if "verdict" in e}
     out = {"claims": {cid: {MAIN: e} for cid, e in mine.items()}, "left_out": {}}
     for folder in others:
         other = read_results(folder)
@@ -893,7 +893,7 @@ def verdicts_across(main_folder, others: Sequence = ()) -> dict:
         if "error" in found:
             out["left_out"][label] = found["error"]
             continue
-        for cid, entry in _all_claims(other).items():
+        for cid, entry in recorded_claims(other).items():
             if cid not in mine or "verdict" not in entry:
                 continue
             if cid in found["apart"]:
@@ -940,7 +940,7 @@ def report_manifest(folder):
 def seeds_of(folder) -> str:
     """"0, 1, 2": the training seeds a report's notebooks recorded ("?" when none did); a folder or its
     ``read_results``."""
-    entries = _all_claims(folder)
+    entries = recorded_claims(folder)
     return ", ".join(map(str, next((e["seeds"] for e in entries.values() if e.get("seeds")), []))) or "?"
 
 
@@ -965,7 +965,7 @@ def _kept_section(main_folder, kept: Sequence) -> list[str]:
     if not kept:
         return []
     main_folder = read_results(main_folder)
-    main = _all_claims(main_folder)
+    main = recorded_claims(main_folder)
     lines = ["", "## Further reports kept beside it", "",
              "Each against the main report (seeds " + seeds_of(main_folder) + "), same rule:"]
     compared = []
@@ -981,7 +981,7 @@ def _kept_section(main_folder, kept: Sequence) -> list[str]:
                       f"{len(found['ids'])} verdicts identical**" + (f"; different: {', '.join(differ)}" if differ else "")
                   + (f"; measured in one of the two only: {', '.join(found['one'])}" if found["one"] else "")
                   + (f"; not compared, trained differently: {', '.join(found['apart'])}" if found["apart"] else "")]
-        compared.append((where, _all_claims(folder)))
+        compared.append((where, recorded_claims(folder)))
     if compared:
         lines += ["", "| claim | main report | " + " | ".join(w for w, _ in compared) + " |",
                   "|---|---|" + "---|" * len(compared)]

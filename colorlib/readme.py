@@ -207,6 +207,19 @@ def block_stability() -> str:
     return "\n".join(lines)
 
 
+def block_seed_pool() -> str:
+    """The seed pool's counts (``colorlib.seedpool``: the nine seeds regrouped into twelve triples)."""
+    from colorlib import seedpool
+
+    pool = _json(REPORT / "seed_pool.json")
+    if pool is None:
+        return "Not run yet: `python -m colorlib.seedpool run OUT`, then `collect OUT` (see `colorlib.seedpool`)."
+    main = seedpool.main_verdicts(REPORT)
+    return "\n".join([seedpool.summary(pool, main, seedpool.committed_set(REPORT)), "",
+                      "The prediction above, checked by `colorlib.seedpool.prediction`:", "",
+                      *seedpool.prediction(pool, main, seedpool.kept_agreement(REPORT))])
+
+
 def block_video() -> str:
     """benchmarks/bench_video.py's last recorded run (``make benchmark``)."""
     v = _json(VIDEO_BENCHMARK)
@@ -419,6 +432,15 @@ def block_goals() -> str:
                      "measured": f"{len(same)} of {len(ids)} identical (report/stability.md)"
                                  + (f"; measured in one only: {', '.join(one)}" if one else "")
                                  + (f"; trained differently: {', '.join(apart)}" if apart else "")})
+    if (pool := _json(REPORT / "seed_pool.json")) is not None:
+        from colorlib import seedpool
+
+        committed = seedpool.committed_set(REPORT)
+        same = seedpool.same_as(pool, seedpool.main_verdicts(REPORT), but=committed)
+        others = [name for name in seedpool.triples_of(pool) if name != committed]
+        rows.append({"what": "verdicts of every other triple of the nine pooled seeds, against the committed report",
+                     "today": "-", "goal": "every verdict identical (issue 15)", "met": len(same) == len(others),
+                     "measured": f"{len(same)} of {len(others)} triples identical (report/seed_pool.md)"})
     lines = ["| what | before (issue 11) | goal | measured here | met? |", "|---|---|---|---|---|"]
     for g in rows:
         met = "not measured" if g.get("met") is None else "met" if g["met"] else "**NOT met**"
@@ -428,7 +450,7 @@ def block_goals() -> str:
 
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
           "paper_plan": block_paper_plan,
-          "stability": block_stability, "video": block_video, "precision": block_precision,
+          "stability": block_stability, "seed_pool": block_seed_pool, "video": block_video, "precision": block_precision,
           "parallel": block_parallel,
           "data": block_data, "claims": block_claims, "goals": block_goals, "benchmark": block_benchmark,
           "comparison": block_comparison}

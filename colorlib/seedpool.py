@@ -1,0 +1,353 @@
+"""The seed pool: how often another set of three training seeds gives each verdict, measured by regrouping nine.
+
+With three seeds per report a verdict near its threshold can differ from one seed set to the next
+(``report/stability.md``), and two or three seed sets say little about how often. The three one-thread seed
+sets 0-2, 3-5 and 6-8 trained every run of the report with nine seeds under the same code on one CPU, and
+training there is deterministic (a run trained again has bit-identical weights), so the report can be re-run
+*warm* with any other three of the nine from their pooled run caches: minutes per seed set instead of 47.
+
+The triples are the twelve lines of the 3 x 3 grid of the nine seeds (the affine plane of order 3, ``design``):
+rows, columns, diagonals and anti-diagonals. Every pair of seeds lies in exactly one triple, and the twelve fall
+into four ways of splitting the nine seeds into three disjoint triples, so there are twelve pairs of disjoint
+seed sets, each one like the stability run of issue 15. One more report uses all nine seeds together.
+
+    python -m colorlib.seedpool run OUT          # the warm re-runs into OUT/seeds-.../ (needs the pooled cache)
+    python -m colorlib.seedpool collect OUT      # report/seed_pool.json: each seed set's claims, parts, verdicts
+    python -m colorlib.seedpool write            # report/seed_pool.md from it (python -m colorlib.readme: README)
+
+Nothing here changes a verdict: every seed set's claims come from the notebooks and the one rule
+(``colorlib.claims``); this module only counts them.
+"""
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Sequence
+
+from colorlib import claims, files
+from colorlib.claims import VERDICTS, wording
+from colorlib.paths import REPO_DIR
+
+POOL_JSON = REPO_DIR / "report" / "seed_pool.json"
+POOL_MD = REPO_DIR / "report" / "seed_pool.md"
+SEEDS = tuple(range(9))
+OPPOSITE = {"reproduced": "not reproduced", "not reproduced": "reproduced"}
+
+
+# ================================================================================================ the design
+def design(seeds: Sequence[int] = SEEDS) -> list[list[tuple[int, ...]]]:
+    """The four ways ("parallel classes") of splitting nine seeds into three disjoint triples such that every
+    pair of seeds shares exactly one of the twelve triples: seed ``seeds[3 r + c]`` sits at row r, column c of a
+    3 x 3 grid, and the lines are its rows and c = m r + k mod 3 (m = 0: the columns; 1, 2: the two diagonals)."""
+    if len(seeds) != 9 or len(set(seeds)) != 9:
+        raise ValueError(f"the design needs nine different seeds, got {list(seeds)}")
+    at = lambda r, c: seeds[3 * r + c]
+    rows = [tuple(at(k, c) for c in range(3)) for k in range(3)]
+    sloped = [[tuple(at(r, (m * r + k) % 3) for r in range(3)) for k in range(3)] for m in range(3)]
+    return [rows, *sloped]  # m = 0: the columns
+
+
+def seed_sets(seeds: Sequence[int] = SEEDS) -> list[tuple[int, ...]]:
+    """Every seed set of the pool: the twelve triples of ``design``, then all nine seeds."""
+    return [t for group in design(seeds) for t in group] + [tuple(seeds)]
+
+
+def name_of(seeds: Sequence[int]) -> str:
+    """"0-3-6": a seed set's name (its folder is ``seeds-0-3-6``)."""
+    return "-".join(map(str, seeds))
+
+
+# ================================================================================================ running
+def run(out: Path, seeds: Sequence[int] = SEEDS, jobs: int = 2, profile: str = "report") -> int:
+    """Run the report once per seed set into ``out/seeds-<name>/`` (``COLORLIB_REPORT``; the committed report is
+    not touched), skipping a set whose results are complete (so a killed run resumes). Every training run must
+    already be in the run cache (``COLORLIB_CACHE``) for this to take minutes: a missing one is trained."""
+    out = Path(out)
+    sets = seed_sets(seeds)
+    for i, chosen in enumerate(sets, 1):
+        folder = out / f"seeds-{name_of(chosen)}"
+        if (folder / "timings.json").exists():
+            print(f"[{i}/{len(sets)}] seeds {name_of(chosen)}: already run, skipped", flush=True)
+            continue
+        env = {**os.environ, "COLORLIB_REPORT": str(folder), "COLORLIB_FIGURES": str(folder / "figures")}
+        started = time.perf_counter()
+        with open(out / f"seeds-{name_of(chosen)}.log", "w") as log:
+            status = subprocess.call([sys.executable, "-m", "colorlib.report", "--profile", profile, "--jobs", str(jobs),
+                                      "--seeds", *map(str, chosen)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        print(f"[{i}/{len(sets)}] seeds {name_of(chosen)}: {'done' if status == 0 else f'FAILED ({status})'} in "
+              f"{time.perf_counter() - started:.0f} s", flush=True)
+        if status:
+            return status
+    return 0
+
+
+# ================================================================================================ collecting
+def snapshot(folder) -> dict:
+    """One seed set's report folder reduced to what the counts need: its seeds, commit and machine, and every
+    claim's verdict with its parts (name, verdict, text and, where there is one, the interval)."""
+    folder = Path(folder)
+    report = claims.read_results(folder)
+    found = claims.recorded_claims(report)
+    if not found:
+        raise ValueError(f"no claims recorded under {folder / 'results'}")
+    seeds = {tuple(e["seeds"] or ()) for e in found.values()}
+    if len(seeds) != 1:
+        raise ValueError(f"{folder}: its notebooks ran with different seeds ({sorted(seeds)}); run it again")
+    manifest = folder / "figures" / "manifest.json"
+    made = next(iter(json.loads(manifest.read_text()).values()), {}) if manifest.exists() else {}
+    if made.get("dirty"):
+        raise ValueError(f"{folder} was made from a dirty tree (changed: {', '.join(made.get('changed', []))}): "
+                         "run it again from a clean one")
+    part = lambda p: {"name": p["name"], "verdict": p["verdict"], "text": p.get("text", ""),
+                      **({"interval": {k: p["interval"][k] for k in ("estimate", "low", "high")}}
+                         if "interval" in p else {})}
+    timings = json.loads((folder / "timings.json").read_text()) if (folder / "timings.json").exists() else {}
+    run = next((r for runs in timings.values() for r in runs.values() if isinstance(r, dict) and "total" in r), {})
+    return {"seeds": list(seeds.pop()), "commit": made.get("git_commit"), "seconds": run.get("total"),
+            "cache": next((state for runs in timings.values() for state in runs), None),
+            "machine": claims.machines(claims.report_manifest(folder)),
+            "claims": {cid: {"notebook": e["notebook"], "verdict": e["verdict"],
+                             "parts": [part(p) for p in e.get("parts", [])]}
+                       for cid, e in sorted(found.items(), key=lambda kv: claims._order(kv[0]))}}
+
+
+def collect(out: Path, seeds: Sequence[int] = SEEDS, path: Path = POOL_JSON) -> Path:
+    """``report/seed_pool.json`` from the seed sets' folders under ``out`` (every set of ``seed_sets`` must be
+    there, all from one commit)."""
+    sets = {}
+    for chosen in seed_sets(seeds):
+        folder = Path(out) / f"seeds-{name_of(chosen)}"
+        if not (folder / "results").is_dir():
+            raise FileNotFoundError(f"seed set {name_of(chosen)} has no results in {folder}: run "
+                                    f"`python -m colorlib.seedpool run {out}` first")
+        sets[name_of(chosen)] = snapshot(folder)
+        if sets[name_of(chosen)]["seeds"] != list(chosen):
+            raise ValueError(f"{folder} ran with seeds {sets[name_of(chosen)]['seeds']}, not {list(chosen)}")
+    commits = {s["commit"] for s in sets.values()}
+    if len(commits) != 1:
+        raise ValueError(f"the seed sets ran at different commits ({sorted(map(str, commits))}): run them again at one")
+    files.write_text(path, json.dumps({"seeds": list(seeds), "commit": commits.pop(), "sets": sets}, indent=1) + "\n")
+    return path
+
+
+# ================================================================================================ counting
+def triples_of(pool: dict) -> dict[str, dict]:
+    """The pool's three-seed sets (name -> snapshot), in the design's order."""
+    return {name: s for name, s in pool["sets"].items() if len(s["seeds"]) == 3}
+
+
+def all_seeds(pool: dict) -> dict | None:
+    """The snapshot of the report with every seed of the pool together (None when it is missing)."""
+    return next((s for s in pool["sets"].values() if len(s["seeds"]) == len(pool["seeds"])), None)
+
+
+def verdict_counts(pool: dict) -> dict[str, Counter]:
+    """Claim -> how many of the triples gave each verdict."""
+    out = {}
+    for snap in triples_of(pool).values():
+        for cid, entry in snap["claims"].items():
+            out.setdefault(cid, Counter())[entry["verdict"]] += 1
+    return out
+
+
+def disjoint_pairs(pool: dict) -> list[tuple[str, str, list[str], list[str]]]:
+    """Every pair of disjoint triples: (name, name, the claims both measured, those whose verdict differs)."""
+    sets = triples_of(pool)
+    out = []
+    for a, b in itertools.combinations(sets, 2):
+        if set(sets[a]["seeds"]) & set(sets[b]["seeds"]):
+            continue
+        ids = [cid for cid in sets[a]["claims"] if cid in sets[b]["claims"]]
+        out.append((a, b, ids, [c for c in ids if sets[a]["claims"][c]["verdict"] != sets[b]["claims"][c]["verdict"]]))
+    return out
+
+
+def flips(pool: dict) -> list[tuple[str, str, str]]:
+    """(claim, triple, triple) for every pair of triples, disjoint or not, in which a claim is reproduced in one
+    and not reproduced in the other: what the rule must never produce."""
+    sets = triples_of(pool)
+    return [(cid, a, b) for a, b in itertools.combinations(sets, 2) for cid in sets[a]["claims"]
+            if cid in sets[b]["claims"]
+            and OPPOSITE.get(sets[a]["claims"][cid]["verdict"]) == sets[b]["claims"][cid]["verdict"]]
+
+
+def same_as(pool: dict, main: dict, but: str | None = None) -> list[str]:
+    """The triples (``but`` left out: the committed report's own seeds) whose every verdict equals ``main``'s
+    (claim id -> verdict)."""
+    return [name for name, snap in triples_of(pool).items()
+            if name != but and set(snap["claims"]) == set(main)
+            and all(main[cid] == e["verdict"] for cid, e in snap["claims"].items())]
+
+
+def main_verdicts(report=REPO_DIR / "report") -> dict[str, str]:
+    """The committed report's verdicts (claim id -> verdict)."""
+    return {cid: e["verdict"] for cid, e in claims.recorded_claims(report).items()}
+
+
+def committed_set(report=REPO_DIR / "report") -> str:
+    """The name of the committed report's seed set ("0-1-2")."""
+    return name_of(claims.seeds_of(report).split(", "))
+
+
+def kept_agreement(report=REPO_DIR / "report") -> list[str]:
+    """The claims whose verdict is the same in the main report and every report kept under report/stability/ that
+    measured it the same way (``claims.verdicts_across``)."""
+    across = claims.verdicts_across(report, claims.kept_reports(report))
+    return [cid for cid, found in across["claims"].items() if len({e["verdict"] for e in found.values()}) == 1]
+
+
+# ================================================================================================ writing
+def _share(count: Counter, verdict: str) -> str:
+    return f"{count.get(verdict, 0)} of {sum(count.values())}"
+
+
+def _counts_cell(count: Counter) -> str:
+    return ", ".join(f"{wording(v, True)} {count[v]}" for v in VERDICTS if count.get(v))
+
+
+def prediction(pool: dict, main: dict[str, str], stable: Sequence[str]) -> list[str]:
+    """The four predictions committed before the pool's runs finished (README, commit 595f296), each checked
+    against the counts: held or not, and where not, what broke it."""
+    counts, pairs, nine = verdict_counts(pool), disjoint_pairs(pool), all_seeds(pool)
+    moved = [cid for cid in stable if counts.get(cid, Counter()).get(main.get(cid), 0) != sum(counts.get(cid, {}).values())]
+    agree = sum(1 for *_, differ in pairs if not differ)
+    lines = [f"1. The {len(stable)} claims whose verdict was the same in every kept report keep the committed verdict in "
+             f"every triple: " + ("**held**." if not moved else "**did not hold**: " + "; ".join(
+                 f"{cid} ({_counts_cell(counts[cid])}; committed {wording(main[cid], True)})" for cid in moved) + "."),
+             f"2. No claim goes from reproduced to not reproduced or back in any pair of triples: "
+             + ("**held**." if not flips(pool) else f"**did not hold** ({len(flips(pool))} flips)."),
+             f"3. Between 2 and 6 of the {len(pairs)} pairs of disjoint triples agree on every verdict: {agree} did, "
+             + ("**held**." if 2 <= agree <= 6 else "**did not hold**.")]
+    if nine:
+        turned = [cid for cid, e in nine["claims"].items() if OPPOSITE.get(main.get(cid)) == e["verdict"]]
+        decided = [cid for cid, e in nine["claims"].items()
+                   if main.get(cid) == "inconclusive" and e["verdict"] != "inconclusive"]
+        lines.append(f"4. With all {len(nine['seeds'])} seeds no verdict the committed report decided turns into its "
+                     "opposite, and some inconclusive ones become decided: "
+                     + ("**held**" if not turned and decided else "**did not hold**")
+                     + (f" (turned: {', '.join(turned)})" if turned else "")
+                     + (f" (decided now: {', '.join(decided)})" if decided else " (none became decided)") + ".")
+    return lines
+
+
+def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), committed: str = "0-1-2") -> str:
+    """``report/seed_pool.md``: each claim's verdicts over the twelve triples and with all nine seeds, the pairs of
+    disjoint triples, and the prediction's outcome."""
+    sets, counts, pairs, nine = triples_of(pool), verdict_counts(pool), disjoint_pairs(pool), all_seeds(pool)
+    seeds = ", ".join(map(str, pool["seeds"]))
+    identical, others = same_as(pool, main, but=committed), [n for n in sets if n != committed]
+    agree = [(a, b) for a, b, _, differ in pairs if not differ]
+    machines = sorted({s["machine"] for s in pool["sets"].values()})
+    seconds = [s["seconds"] for s in pool["sets"].values() if s.get("seconds") is not None]
+    states = Counter(s["cache"] for s in pool["sets"].values() if s.get("cache"))
+    lines = ["# The seed pool: verdicts over twelve sets of three seeds", "",
+             "Generated by `python -m colorlib.seedpool write` from `report/seed_pool.json` (`python -m "
+             "colorlib.seedpool run` and `collect`); edit the notebooks, not this file.", "",
+             f"The report re-run warm, at commit {pool['commit']}, from the run caches of the three one-thread seed sets "
+             f"(seeds {seeds}) with each triple of a balanced design (every pair of seeds in exactly one triple) and "
+             f"once with all {len(pool['seeds'])} seeds; machine: {'; '.join(machines)}. Same code, data, photos, "
+             "paintings and rule as the committed report (`colorlib.claims`); only the seeds differ."
+             + (f" Each re-run took {min(seconds):.0f}-{max(seconds):.0f} s (the run cache's state, as the "
+                f"timings record it: {', '.join(f'{k} {n}' for k, n in sorted(states.items())) or 'not recorded'};"
+                " partial: some measurements were made anew)." if seconds else ""), "",
+             f"- Other triples with every verdict identical to the committed report's ({committed.replace('-', ', ')}): "
+             f"**{len(identical)} of {len(others)}**"
+             + (f" ({', '.join(identical)})" if identical else "") + ".",
+             f"- Pairs of disjoint triples (like the stability run) with every verdict identical: **{len(agree)} of "
+             f"{len(pairs)}**" + (f" ({'; '.join(f'{a} and {b}' for a, b in agree)})" if agree else "") + ".",
+             f"- Claims reproduced in one triple and not reproduced in another: **{len({c for c, *_ in flips(pool)})}**.",
+             "", "## Each claim over the twelve triples", "",
+             f"| claim | committed ({committed.replace('-', ', ')}) | the twelve triples | triples giving the committed verdict | "
+             f"all {len(pool['seeds'])} seeds |", "|---|---|---|---|---|"]
+    for cid in sorted(counts, key=claims._order):
+        nine_v = wording(nine["claims"][cid]["verdict"], True) if nine and cid in nine["claims"] else "-"
+        lines.append(f"| {cid} | {wording(main[cid], True) if cid in main else '-'} | {_counts_cell(counts[cid])} | "
+                     f"{_share(counts[cid], main.get(cid, '-'))} | {nine_v} |")
+    lines += ["", "## Pairs of disjoint triples", "",
+              "| split | triple | triple | identical verdicts | different |", "|---|---|---|---|---|"]
+    for k, group in enumerate(design(pool["seeds"]), 1):
+        names = {name_of(t) for t in group}
+        for a, b, ids, differ in pairs:
+            if {a, b} <= names:
+                lines.append(f"| {k} | {a} | {b} | {len(ids) - len(differ)} of {len(ids)} | {', '.join(differ) or '-'} |")
+    if nine:
+        changed = [cid for cid, e in nine["claims"].items() if e["verdict"] != main.get(cid)]
+        lines += ["", f"## All {len(pool['seeds'])} seeds together", "",
+                  f"Intervals over {len(pool['seeds'])} seeds use Student's t with {len(pool['seeds']) - 1} degrees of "
+                  "freedom instead of 2, so they are narrower for two reasons: more seeds, and a better-known spread. "
+                  f"Claims whose verdict differs from the committed report's: {', '.join(changed) or 'none'}.", ""]
+        for cid in changed:
+            e = nine["claims"][cid]
+            lines.append(f"- {cid}: {wording(main.get(cid, '-'), True)} with seeds {committed.replace('-', ', ')}, "
+                         f"{wording(e['verdict'], True)} "
+                         f"with all {len(pool['seeds'])}: " + "; ".join(f"{p['name']} {wording(p['verdict'], True)}, "
+                                                                         f"{p['text']}" for p in e["parts"]))
+    if stable:
+        lines += ["", "## The prediction committed before the runs finished", "", *prediction(pool, main, stable)]
+    return "\n".join(lines) + "\n"
+
+
+def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2") -> str:
+    """The README's lines: how many triples and disjoint pairs agree, flips, and the nine-seed verdicts' changes."""
+    sets, pairs, nine = triples_of(pool), disjoint_pairs(pool), all_seeds(pool)
+    counts = verdict_counts(pool)
+    agree = sum(1 for *_, differ in pairs if not differ)
+    varied = [f"{cid} ({_counts_cell(counts[cid])})" for cid in sorted(counts, key=claims._order) if len(counts[cid]) > 1]
+    text = (f"Seed pool ([report/seed_pool.md](report/seed_pool.md)): the nine seeds regrouped into {len(sets)} triples; "
+            f"**{len(same_as(pool, main, but=committed))} of the {len(sets) - (committed in sets)}** triples other "
+            f"than the committed one give every verdict of the committed report, and **{agree} of {len(pairs)}** pairs "
+            f"of disjoint triples agree on every verdict (on average two disjoint triples differ on "
+            f"{sum(len(d) for *_, d in pairs) / max(1, len(pairs)):.1f} claims). Claims whose verdict "
+            f"varies between triples: {'; '.join(varied) or 'none'}. Reproduced in one triple and not reproduced in "
+            f"another: {len({c for c, *_ in flips(pool)})} claims.")
+    if nine:
+        changed = [f"{cid} {wording(e['verdict'], True)}" for cid, e in nine["claims"].items() if e["verdict"] != main.get(cid)]
+        text += (f" With all {len(nine['seeds'])} seeds, the verdicts that differ from the committed report's: "
+                 + ("; ".join(changed) or "none") + ".")
+    return text
+
+
+def write(path: Path = POOL_MD, pool_json: Path = POOL_JSON, report=REPO_DIR / "report") -> Path:
+    """Write ``report/seed_pool.md`` from ``report/seed_pool.json``."""
+    pool = json.loads(Path(pool_json).read_text())
+    files.write_text(path, markdown(pool, main_verdicts(report), kept_agreement(report), committed_set(report)))
+    return path
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m colorlib.seedpool", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="re-run the report with every seed set of the pool into OUT/seeds-.../")
+    r.add_argument("out", type=Path)
+    r.add_argument("--jobs", type=int, default=2, help="notebooks at a time (default 2: the runs are warm)")
+    c = sub.add_parser("collect", help="write report/seed_pool.json from OUT/seeds-.../")
+    c.add_argument("out", type=Path)
+    sub.add_parser("write", help="write report/seed_pool.md from report/seed_pool.json")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            args.out.mkdir(parents=True, exist_ok=True)
+            return run(args.out, jobs=args.jobs)
+        if args.command == "collect":
+            print(f"wrote {collect(args.out)}")
+        print(f"wrote {write()}")
+    except (FileNotFoundError, ValueError) as err:
+        print(f"seedpool: {err}", file=sys.stderr)
+        return 2
+    print("README.md's seed-pool block: `python -m colorlib.readme` (colorlib.readme reads the pool, not the reverse)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The seed pool (``colorlib.seedpool``): its design, the counts over seed sets, and the committed pool's files."""
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from colorlib import claims, seedpool
+from colorlib.paths import REPO_DIR
+
+REPORT = REPO_DIR / "report"
+
+
+def test_design_splits_nine_seeds_four_ways_and_every_pair_shares_one_triple():
+    groups = seedpool.design(range(10, 19))
+    assert len(groups) == 4 and all(len(g) == 3 for g in groups)
+    for group in groups:  # each way is a split of the nine seeds into three disjoint triples
+        assert sorted(s for t in group for s in t) == list(range(10, 19))
+    triples = [set(t) for g in groups for t in g]
+    assert len({frozenset(t) for t in triples}) == 12
+    for a, b in itertools.combinations(range(10, 19), 2):
+        assert sum({a, b} <= t for t in triples) == 1, (a, b)
+    assert groups[0] == [(10, 11, 12), (13, 14, 15), (16, 17, 18)]  # the three one-thread seed sets come first
+    assert seedpool.seed_sets()[-1] == tuple(range(9)) and len(seedpool.seed_sets()) == 13
+    with pytest.raises(ValueError, match="nine different seeds"):
+        seedpool.design([0, 1, 2, 3, 4, 5, 6, 7, 7])
+
+
+def _pool(verdicts: dict[str, dict[str, str]], nine: dict[str, str] | None = None) -> dict:
+    """A pool whose triple ``name`` gives ``verdicts[name]`` (triples not named: the first one's)."""
+    first = next(iter(verdicts.values()))
+    entry = lambda v: {"notebook": "02", "verdict": v, "parts": [{"name": "a", "verdict": v, "text": "1 [0, 2]"}]}
+    sets = {}
+    for t in seedpool.seed_sets():
+        name = seedpool.name_of(t)
+        chosen = nine if len(t) == 9 else verdicts.get(name, first)
+        if chosen is not None:
+            sets[name] = {"seeds": list(t), "commit": "abc1234", "machine": "a CPU",
+                          "claims": {cid: entry(v) for cid, v in chosen.items()}}
+    return {"seeds": list(range(9)), "commit": "abc1234", "sets": sets}
+
+
+def test_counts_pairs_and_flips_over_the_triples():
+    main = {"C1": "reproduced", "S2": "not reproduced"}
+    pool = _pool({"0-1-2": main, "3-4-5": {"C1": "reproduced", "S2": "inconclusive"},
+                  "0-3-6": {"C1": "not reproduced", "S2": "not reproduced"}}, nine={"C1": "reproduced", "S2": "inconclusive"})
+    counts = seedpool.verdict_counts(pool)
+    assert counts["C1"] == {"reproduced": 11, "not reproduced": 1}
+    assert counts["S2"] == {"not reproduced": 11, "inconclusive": 1}
+    pairs = seedpool.disjoint_pairs(pool)
+    assert len(pairs) == 12
+    differ = {(a, b): d for a, b, _, d in pairs}
+    assert differ[("0-1-2", "3-4-5")] == ["S2"] and differ[("0-1-2", "6-7-8")] == []
+    assert differ[("0-3-6", "1-4-7")] == ["C1"]
+    # C1 flips between 0-3-6 and each of the other eleven triples (disjoint or not)
+    assert {(c, a, b) for c, a, b in seedpool.flips(pool)} == {
+        ("C1", a, b) for a, b in itertools.combinations(seedpool.triples_of(pool), 2) if "0-3-6" in (a, b)}
+    assert len(seedpool.same_as(pool, main)) == 10  # all but 3-4-5 and 0-3-6
+    assert "0-1-2" not in seedpool.same_as(pool, main, but="0-1-2") and len(seedpool.same_as(pool, main, "0-1-2")) == 9
+    text = seedpool.markdown(pool, main, stable=["C1"])
+    assert "Other triples with every verdict identical to the committed report's (0, 1, 2): **9 of 11**" in text
+    assert "| C1 | reproduced | reproduced 11, **not reproduced** 1 | 11 of 12 | reproduced |" in text
+    assert "| 1 | 0-1-2 | 3-4-5 | 1 of 2 | S2 |" in text
+    assert "1. The 1 claims whose verdict was the same in every kept report keep the committed verdict in every " \
+           "triple: **did not hold**: C1 (reproduced 11, **not reproduced** 1; committed reproduced)." in text
+    assert "2. No claim goes from reproduced to not reproduced or back in any pair of triples: **did not hold** (11" in text
+    assert "- S2: **not reproduced** with seeds 0, 1, 2, inconclusive with all 9" in text
+    line = seedpool.summary(pool, main)
+    assert "**9 of the 11** triples other than the committed one give every verdict" in line
+    assert "on average two disjoint triples differ on 0.3 claims" in line  # S2 in two pairs, C1 in two: 4 / 12 and "C1 (reproduced 11, **not reproduced** 1)" in line
+    assert "With all 9 seeds, the verdicts that differ from the committed report's: S2 inconclusive." in line
+
+
+def test_prediction_holds_only_when_every_part_of_it_does():
+    main = {"C1": "reproduced", "C2": "inconclusive"}
+    decided = {"C1": "reproduced", "C2": "reproduced"}  # C2 decided in one triple of each split: 4 pairs agree
+    steady = _pool({"0-1-2": main, **{name: decided for name in ("3-4-5", "1-4-7", "0-4-8", "0-5-7")}}, nine=decided)
+    lines = seedpool.prediction(steady, main, ["C1"])
+    assert all("**held**" in line for line in lines), lines
+    assert "agree on every verdict: 4 did, **held**" in lines[2]
+    unchanged = _pool({"0-1-2": main}, nine=main)  # all twelve identical: prediction 3 (2 to 6) fails, 4 too
+    lines = seedpool.prediction(unchanged, main, ["C1"])
+    assert "12 did, **did not hold**" in lines[2] and "**did not hold** (none became decided)" in lines[3]
+    turned = _pool({"0-1-2": main}, nine={"C1": "not reproduced", "C2": "inconclusive"})
+    assert "(turned: C1)" in seedpool.prediction(turned, main, ["C1"])[3]
+
+
+def _copy_report(tmp_path: Path) -> Path:
+    folder = tmp_path / "seeds-0-1-2"
+    shutil.copytree(REPORT / "results", folder / "results")
+    return folder
+
+
+def test_snapshot_keeps_every_claim_and_refuses_mixed_seeds_or_a_dirty_tree(tmp_path):
+    folder = _copy_report(tmp_path)
+    snap = seedpool.snapshot(folder)
+    recorded = claims.recorded_claims(REPORT)
+    assert {cid: e["verdict"] for cid, e in snap["claims"].items()} == {cid: e["verdict"] for cid, e in recorded.items()}
+    assert snap["seeds"] == recorded["C1"]["seeds"]
+    part = next(p for p in snap["claims"]["C1"]["parts"] if "interval" in p)
+    assert set(part["interval"]) == {"estimate", "low", "high"}
+    (folder / "figures").mkdir()
+    (folder / "figures" / "manifest.json").write_text(json.dumps({"a.png": {"dirty": True, "changed": ["x.py"],
+                                                                             "git_commit": "abc"}}))
+    with pytest.raises(ValueError, match=r"dirty tree \(changed: x.py\)"):
+        seedpool.snapshot(folder)
+    (folder / "figures" / "manifest.json").unlink()
+    data = json.loads((folder / "results" / "02.json").read_text())
+    data["seeds"] = [7, 8, 9]
+    (folder / "results" / "02.json").write_text(json.dumps(data))
+    with pytest.raises(ValueError, match="ran with different seeds"):
+        seedpool.snapshot(folder)
+
+
+def test_collect_names_the_missing_seed_set(tmp_path):
+    _copy_report(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"seed set 3-4-5 has no results in .*seeds-3-4-5"):
+        seedpool.collect(tmp_path, path=tmp_path / "pool.json")
+
+
+def test_run_skips_finished_sets_and_writes_each_into_its_own_folder(tmp_path, monkeypatch):
+    calls = []
+
+    def fake_call(cmd, env, stdout, stderr):
+        calls.append((cmd[cmd.index("--seeds") + 1:], env["COLORLIB_REPORT"]))
+        (Path(env["COLORLIB_REPORT"])).mkdir(parents=True, exist_ok=True)
+        (Path(env["COLORLIB_REPORT"]) / "timings.json").write_text("{}")
+        return 0
+
+    monkeypatch.setattr(seedpool.subprocess, "call", fake_call)
+    (tmp_path / "seeds-0-1-2").mkdir()
+    (tmp_path / "seeds-0-1-2" / "timings.json").write_text("{}")
+    assert seedpool.run(tmp_path) == 0
+    assert len(calls) == 12 and ["0", "1", "2"] not in [c for c, _ in calls]
+    assert calls[0] == (["3", "4", "5"], str(tmp_path / "seeds-3-4-5"))
+    assert calls[-1][0] == [str(s) for s in range(9)]
+
+
+@pytest.mark.skipif(not seedpool.POOL_JSON.exists(), reason="no seed pool committed")
+def test_committed_pool_is_in_sync_with_the_report():
+    """The committed pool's triple 0, 1, 2 gives the committed report's verdicts (same code and runs), and
+    report/seed_pool.md and the README's block are what ``write`` and ``readme`` make of the JSON."""
+    pool = json.loads(seedpool.POOL_JSON.read_text())
+    main = seedpool.main_verdicts()
+    committed = seedpool.committed_set()
+    rerun = subprocess.run(["git", "status", "--porcelain", "report/results"], cwd=REPO_DIR, capture_output=True,
+                           text=True).stdout.strip()
+    if not rerun:  # after a `make report` here the report is this machine's, not the one the pool was made with
+        assert {cid: e["verdict"] for cid, e in pool["sets"][committed]["claims"].items()} == main
+    assert seedpool.POOL_MD.read_text() == seedpool.markdown(pool, main, seedpool.kept_agreement(), committed)
+    assert seedpool.summary(pool, main, committed) in (REPO_DIR / "README.md").read_text()  # the README's block too
