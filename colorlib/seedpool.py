@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -203,6 +204,39 @@ def kept_agreement(report=REPO_DIR / "report") -> list[str]:
     return [cid for cid, found in across["claims"].items() if len({e["verdict"] for e in found.values()}) == 1]
 
 
+def coverage(pool: dict) -> tuple[int, int, list[str]]:
+    """How often a triple's 95 % interval of a part contains the nine-seed estimate of the same part: (covered,
+    parts x triples compared, "C8 transfer, LAB - RGB (1-4-7)" for each miss). Parts without a bounded interval
+    are left out."""
+    nine = all_seeds(pool)
+    if nine is None:
+        return 0, 0, []
+    covered, total, misses = 0, 0, []
+    for name, snap in triples_of(pool).items():
+        for cid, entry in snap["claims"].items():
+            ref = {p["name"]: p for p in nine["claims"].get(cid, {}).get("parts", []) if "interval" in p}
+            for part in entry["parts"]:
+                iv = part.get("interval")
+                if not iv or part["name"] not in ref or not all(map(math.isfinite, (iv["low"], iv["high"]))):
+                    continue
+                total += 1
+                if iv["low"] <= ref[part["name"]]["interval"]["estimate"] <= iv["high"]:
+                    covered += 1
+                else:
+                    misses.append(f"{cid} {part['name']} ({name})")
+    return covered, total, misses
+
+
+def expected_coverage(k: int = 3, n: int = 9, confidence: float = claims.CONFIDENCE) -> float:
+    """The share of ``k``-seed intervals (Student's t, k - 1 degrees of freedom) that contain the mean over ``n``
+    seeds of which they are ``k``, for a quantity measured once per seed with normal seed-to-seed noise: the triple's
+    mean minus the pool's has variance (1/k - 1/n) sigma^2, not sigma^2/k, and is independent of the triple's sd."""
+    from scipy.stats import t
+
+    q = float(t.ppf(0.5 + confidence / 2, k - 1))
+    return float(2 * t.cdf(q / math.sqrt(1 - k / n), k - 1) - 1)
+
+
 # ================================================================================================ writing
 def _share(count: Counter, verdict: str) -> str:
     return f"{count.get(verdict, 0)} of {sum(count.values())}"
@@ -235,6 +269,36 @@ def prediction(pool: dict, main: dict[str, str], stable: Sequence[str]) -> list[
                      + (f" (turned: {', '.join(turned)})" if turned else "")
                      + (f" (decided now: {', '.join(decided)})" if decided else " (none became decided)") + ".")
     return lines
+
+
+def _nine_section(pool: dict, main: dict[str, str], committed: str) -> list[str]:
+    """The verdicts of the report with every seed of the pool that differ from the committed report's."""
+    nine, n = all_seeds(pool), len(pool["seeds"])
+    if nine is None:
+        return []
+    changed = [cid for cid, e in nine["claims"].items() if e["verdict"] != main.get(cid)]
+    return ["", f"## All {n} seeds together", "",
+            f"Intervals over {n} seeds use Student's t with {n - 1} degrees of freedom instead of 2, so they are "
+            "narrower for two reasons: more seeds, and a better-known spread. Claims whose verdict differs from the "
+            f"committed report's: {', '.join(changed) or 'none'}.", "",
+            *(f"- {cid}: {wording(main.get(cid, '-'), True)} with seeds {committed.replace('-', ', ')}, "
+              f"{wording(nine['claims'][cid]['verdict'], True)} with all {n}: "
+              + "; ".join(f"{p['name']} {wording(p['verdict'], True)}, {p['text']}" for p in nine["claims"][cid]["parts"])
+              for cid in changed)]
+
+
+def _coverage_section(pool: dict) -> list[str]:
+    """Whether the triples' intervals hold the nine-seed estimates (``coverage``) as often as they should."""
+    covered, total, misses = coverage(pool)
+    if not total:
+        return []
+    return ["", "## Do three seeds' intervals hold?", "",
+            f"A triple's 95 % interval of a part contains the nine-seed estimate of that part in **{covered} of "
+            f"{total}** cases ({100 * covered / total:.1f} %). If the intervals are right, about "
+            f"{100 * expected_coverage(3, len(pool['seeds'])):.1f} % is expected for a part measured once per seed "
+            "(above 95 %: a triple shares a third of its seeds with the nine); intervals too narrow would show as a "
+            "share well below 95 %. (The nine-seed estimate is not the truth, so this checks consistency, not "
+            "calibration against a known value.)" + (" Missed: " + "; ".join(misses) + "." if misses else "")]
 
 
 def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), committed: str = "0-1-2") -> str:
@@ -277,18 +341,7 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
         for a, b, ids, differ in pairs:
             if {a, b} <= names:
                 lines.append(f"| {k} | {a} | {b} | {len(ids) - len(differ)} of {len(ids)} | {', '.join(differ) or '-'} |")
-    if nine:
-        changed = [cid for cid, e in nine["claims"].items() if e["verdict"] != main.get(cid)]
-        lines += ["", f"## All {len(pool['seeds'])} seeds together", "",
-                  f"Intervals over {len(pool['seeds'])} seeds use Student's t with {len(pool['seeds']) - 1} degrees of "
-                  "freedom instead of 2, so they are narrower for two reasons: more seeds, and a better-known spread. "
-                  f"Claims whose verdict differs from the committed report's: {', '.join(changed) or 'none'}.", ""]
-        for cid in changed:
-            e = nine["claims"][cid]
-            lines.append(f"- {cid}: {wording(main.get(cid, '-'), True)} with seeds {committed.replace('-', ', ')}, "
-                         f"{wording(e['verdict'], True)} "
-                         f"with all {len(pool['seeds'])}: " + "; ".join(f"{p['name']} {wording(p['verdict'], True)}, "
-                                                                         f"{p['text']}" for p in e["parts"]))
+    lines += _nine_section(pool, main, committed) + _coverage_section(pool)
     if stable:
         lines += ["", "## The prediction committed before the runs finished", "", *prediction(pool, main, stable)]
     return "\n".join(lines) + "\n"
@@ -307,6 +360,13 @@ def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2") -> str:
             f"{sum(len(d) for *_, d in pairs) / max(1, len(pairs)):.1f} claims). Claims whose verdict "
             f"varies between triples: {'; '.join(varied) or 'none'}. Reproduced in one triple and not reproduced in "
             f"another: {len({c for c, *_ in flips(pool)})} claims.")
+    covered, total, _ = coverage(pool)
+    if total:
+        text += (f" A triple's 95 % interval holds the nine-seed estimate in {covered} of {total} parts x triples "
+                 f"({100 * covered / total:.1f} %; about {100 * expected_coverage(3, len(pool['seeds'])):.1f} % expected "
+                 "if the intervals are right)" + (": the differences come from verdicts near their thresholds, not "
+                                                  "from intervals that claim too much." if covered / total >= 0.95
+                                                  else ": fewer than 95 %, so the intervals claim too much."))
     if nine:
         changed = [f"{cid} {wording(e['verdict'], True)}" for cid, e in nine["claims"].items() if e["verdict"] != main.get(cid)]
         text += (f" With all {len(nine['seeds'])} seeds, the verdicts that differ from the committed report's: "

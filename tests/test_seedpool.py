@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import shutil
 import subprocess
 from pathlib import Path
@@ -153,3 +154,34 @@ def test_committed_pool_is_in_sync_with_the_report():
         assert {cid: e["verdict"] for cid, e in pool["sets"][committed]["claims"].items()} == main
     assert seedpool.POOL_MD.read_text() == seedpool.markdown(pool, main, seedpool.kept_agreement(), committed)
     assert seedpool.summary(pool, main, committed) in (REPO_DIR / "README.md").read_text()  # the README's block too
+
+
+def test_expected_coverage_matches_a_simulation_of_nested_seed_sets():
+    """``expected_coverage``: 3-seed t intervals containing the mean over 9 seeds they are part of, simulated."""
+    import numpy as np
+    from scipy.stats import t
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(size=(40000, 9))
+    triple = values[:, :3]
+    half = t.ppf(0.975, 2) * triple.std(axis=1, ddof=1) / np.sqrt(3)
+    simulated = np.mean(np.abs(triple.mean(axis=1) - values.mean(axis=1)) <= half)
+    assert abs(seedpool.expected_coverage(3, 9) - simulated) < 0.005
+    assert seedpool.expected_coverage(3, 10 ** 9) == pytest.approx(0.95, abs=1e-6)  # a huge pool: the true mean
+
+
+def test_coverage_counts_triples_whose_interval_holds_the_nine_seed_estimate():
+    pool = _pool({"0-1-2": {"C1": "reproduced"}}, nine={"C1": "reproduced"})
+    for name, snap in pool["sets"].items():
+        low = 0.5 if name == "0-3-6" else -1.0  # only 0-3-6 misses the nine-seed estimate 0.0
+        estimate = 0.0 if len(snap["seeds"]) == 9 else 1.0
+        snap["claims"]["C1"]["parts"] = [{"name": "a", "verdict": "reproduced", "text": "",
+                                          "interval": {"estimate": estimate, "low": low, "high": 2.0}},
+                                         {"name": "b", "verdict": "inconclusive", "text": "",  # unbounded: left out
+                                          "interval": {"estimate": 1.0, "low": -math.inf, "high": math.inf}}]
+    assert seedpool.coverage(pool) == (11, 12, ["C1 a (0-3-6)"])
+    assert "fewer than 95 %, so the intervals claim too much" in seedpool.summary(pool, {"C1": "reproduced"})
+    assert "contains the nine-seed estimate of that part in **11 of 12** cases (91.7 %)" in seedpool.markdown(
+        pool, {"C1": "reproduced"})
+    pool["sets"]["0-3-6"]["claims"]["C1"]["parts"][0]["interval"]["low"] = -1.0
+    assert "not from intervals that claim too much" in seedpool.summary(pool, {"C1": "reproduced"})
