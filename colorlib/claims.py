@@ -624,8 +624,11 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
         agree = across_text(cid, across) if cid in across["claims"] else "-"
         lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**' if a and b and cid not in apart else '-'} "
                      f"| {agree} | {_cell(parts)} |")
+    pool = ["", "How often another three seeds give each verdict, over twelve triples of the nine seeds of the one-thread "
+                "seed sets: [seed_pool.md](seed_pool.md) (`colorlib.seedpool`)."] \
+        if (main_results.folder / "seed_pool.md").exists() else []
     return "\n".join(lines + _differences_section(across) + _kept_section(main_results, kept)
-                     + _pairs_section([main_results, other_results, *(folder for folder, _ in kept)])
+                     + _pairs_section([main_results, other_results, *(folder for folder, _ in kept)]) + pool
                      + _transfer_by_seed(main_results, other_results)) + "\n"
 
 

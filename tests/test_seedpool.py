@@ -185,3 +185,13 @@ def test_coverage_counts_triples_whose_interval_holds_the_nine_seed_estimate():
         pool, {"C1": "reproduced"})
     pool["sets"]["0-3-6"]["claims"]["C1"]["parts"][0]["interval"]["low"] = -1.0
     assert "not from intervals that claim too much" in seedpool.summary(pool, {"C1": "reproduced"})
+
+
+def test_stability_table_points_to_the_seed_pool_when_there_is_one(tmp_path):
+    main = tmp_path / "report"
+    shutil.copytree(REPORT / "results", main / "results")
+    shutil.copytree(REPORT / "stability" / "seeds-3-4-5" / "results", main / "stability" / "seeds-3-4-5" / "results")
+    other = main / "stability" / "seeds-3-4-5"
+    assert "seed_pool.md" not in claims.stability_markdown(main, other)
+    (main / "seed_pool.md").write_text("# pool\n")
+    assert "[seed_pool.md](seed_pool.md) (`colorlib.seedpool`)" in claims.stability_markdown(main, other)
