@@ -255,8 +255,7 @@ def prediction(pool: dict, main: dict[str, str], stable: Sequence[str]) -> list[
     lines = [f"1. The {len(stable)} claims whose verdict was the same in every kept report keep the committed verdict in "
              f"every triple: " + ("**held**." if not moved else "**did not hold**: " + "; ".join(
                  f"{cid} ({_counts_cell(counts[cid])}; committed {wording(main[cid], True)})" for cid in moved) + "."),
-             f"2. No claim goes from reproduced to not reproduced or back in any pair of triples: "
-             + ("**held**." if not flips(pool) else f"**did not hold** ({len(flips(pool))} flips)."),
+             _prediction_two(pool, main, stable),
              f"3. Between 2 and 6 of the {len(pairs)} pairs of disjoint triples agree on every verdict: {agree} did, "
              + ("**held**." if 2 <= agree <= 6 else "**did not hold**.")]
     if nine:
@@ -269,6 +268,19 @@ def prediction(pool: dict, main: dict[str, str], stable: Sequence[str]) -> list[
                      + (f" (turned: {', '.join(turned)})" if turned else "")
                      + (f" (decided now: {', '.join(decided)})" if decided else " (none became decided)") + ".")
     return lines
+
+
+def _prediction_two(pool: dict, main: dict[str, str], stable: Sequence[str]) -> str:
+    """Prediction 2: the claims that differed between kept reports (all but ``stable``) differ between triples too,
+    and no claim is reproduced in one triple and not reproduced in another. Both halves must hold."""
+    counts, flipped = verdict_counts(pool), flips(pool)
+    varied = sorted((cid for cid in main if cid not in stable), key=claims._order)
+    steady = [cid for cid in varied if len(counts.get(cid, {})) < 2]
+    found = ["one verdict in every triple for " + ", ".join(f"{c} ({_counts_cell(counts[c])})" for c in steady)
+             if steady else "", f"{len(flipped)} flips" if flipped else ""]
+    return (f"2. The claims that differed between kept reports ({', '.join(varied) or 'none'}) differ between triples "
+            "too, and no claim goes from reproduced to not reproduced or back in any pair of triples: "
+            + ("**held**." if not steady and not flipped else "**did not hold**: " + "; ".join(f for f in found if f) + "."))
 
 
 def _nine_section(pool: dict, main: dict[str, str], committed: str) -> list[str]:

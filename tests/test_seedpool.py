@@ -68,7 +68,8 @@ def test_counts_pairs_and_flips_over_the_triples():
     assert "| 1 | 0-1-2 | 3-4-5 | 1 of 2 | S2 |" in text
     assert "1. The 1 claims whose verdict was the same in every kept report keep the committed verdict in every " \
            "triple: **did not hold**: C1 (reproduced 11, **not reproduced** 1; committed reproduced)." in text
-    assert "2. No claim goes from reproduced to not reproduced or back in any pair of triples: **did not hold** (11" in text
+    assert "2. The claims that differed between kept reports (S2) differ between triples too, and no claim goes from " \
+           "reproduced to not reproduced or back in any pair of triples: **did not hold**: 11 flips." in text
     assert "- S2: **not reproduced** with seeds 0, 1, 2, inconclusive with all 9" in text
     line = seedpool.summary(pool, main)
     assert "**9 of the 11** triples other than the committed one give every verdict" in line
@@ -86,6 +87,7 @@ def test_prediction_holds_only_when_every_part_of_it_does():
     unchanged = _pool({"0-1-2": main}, nine=main)  # all twelve identical: prediction 3 (2 to 6) fails, 4 too
     lines = seedpool.prediction(unchanged, main, ["C1"])
     assert "12 did, **did not hold**" in lines[2] and "**did not hold** (none became decided)" in lines[3]
+    assert "**did not hold**: one verdict in every triple for C2 (inconclusive 12)." in lines[1]  # C2 varied before
     turned = _pool({"0-1-2": main}, nine={"C1": "not reproduced", "C2": "inconclusive"})
     assert "(turned: C1)" in seedpool.prediction(turned, main, ["C1"])[3]
 
