@@ -55,9 +55,17 @@ def design(seeds: Sequence[int] = SEEDS) -> list[list[tuple[int, ...]]]:
     return [rows, *sloped]  # m = 0: the columns
 
 
+def windows(seeds: Sequence[int] = SEEDS, size: int = 4) -> list[tuple[int, ...]]:
+    """The ``len(seeds)`` cyclic windows of ``size`` consecutive seeds (0-1-2-3, 1-2-3-4, ..., 8-0-1-2): with nine
+    seeds and four per window, each window is disjoint from the two that start four and five seeds later."""
+    n = len(seeds)
+    return [tuple(seeds[(i + j) % n] for j in range(size)) for i in range(n)]
+
+
 def seed_sets(seeds: Sequence[int] = SEEDS) -> list[tuple[int, ...]]:
-    """Every seed set of the pool: the twelve triples of ``design``, then all nine seeds."""
-    return [t for group in design(seeds) for t in group] + [tuple(seeds)]
+    """Every seed set of the pool: the twelve triples of ``design``, the nine windows of four seeds (``windows``),
+    then all nine seeds."""
+    return [t for group in design(seeds) for t in group] + windows(seeds, 4) + [tuple(seeds)]
 
 
 def name_of(seeds: Sequence[int]) -> str:
@@ -139,9 +147,14 @@ def collect(out: Path, seeds: Sequence[int] = SEEDS, path: Path = POOL_JSON) -> 
 
 
 # ================================================================================================ counting
+def sets_of_size(pool: dict, size: int) -> dict[str, dict]:
+    """The pool's seed sets of ``size`` seeds (name -> snapshot), in the order they were run."""
+    return {name: s for name, s in pool["sets"].items() if len(s["seeds"]) == size}
+
+
 def triples_of(pool: dict) -> dict[str, dict]:
     """The pool's three-seed sets (name -> snapshot), in the design's order."""
-    return {name: s for name, s in pool["sets"].items() if len(s["seeds"]) == 3}
+    return sets_of_size(pool, 3)
 
 
 def all_seeds(pool: dict) -> dict | None:
@@ -158,9 +171,10 @@ def verdict_counts(pool: dict) -> dict[str, Counter]:
     return out
 
 
-def disjoint_pairs(pool: dict) -> list[tuple[str, str, list[str], list[str]]]:
-    """Every pair of disjoint triples: (name, name, the claims both measured, those whose verdict differs)."""
-    sets = triples_of(pool)
+def disjoint_pairs(pool: dict, size: int = 3) -> list[tuple[str, str, list[str], list[str]]]:
+    """Every pair of disjoint seed sets of ``size`` seeds (triples unless told): (name, name, the claims both
+    measured, those whose verdict differs)."""
+    sets = sets_of_size(pool, size)
     out = []
     for a, b in itertools.combinations(sets, 2):
         if set(sets[a]["seeds"]) & set(sets[b]["seeds"]):
@@ -170,10 +184,10 @@ def disjoint_pairs(pool: dict) -> list[tuple[str, str, list[str], list[str]]]:
     return out
 
 
-def flips(pool: dict) -> list[tuple[str, str, str]]:
-    """(claim, triple, triple) for every pair of triples, disjoint or not, in which a claim is reproduced in one
-    and not reproduced in the other: what the rule must never produce."""
-    sets = triples_of(pool)
+def flips(pool: dict, size: int = 3) -> list[tuple[str, str, str]]:
+    """(claim, set, set) for every pair of seed sets of ``size`` seeds, disjoint or not, in which a claim is
+    reproduced in one and not reproduced in the other: what the rule must never produce."""
+    sets = sets_of_size(pool, size)
     return [(cid, a, b) for a, b in itertools.combinations(sets, 2) for cid in sets[a]["claims"]
             if cid in sets[b]["claims"]
             and OPPOSITE.get(sets[a]["claims"][cid]["verdict"]) == sets[b]["claims"][cid]["verdict"]]
@@ -267,7 +281,7 @@ def prediction(pool: dict, main: dict[str, str], stable: Sequence[str]) -> list[
                      + ("**held**" if not turned and decided else "**did not hold**")
                      + (f" (turned: {', '.join(turned)})" if turned else "")
                      + (f" (decided now: {', '.join(decided)})" if decided else " (none became decided)") + ".")
-    return lines
+    return lines + _prediction_more_seeds(pool)
 
 
 def _prediction_two(pool: dict, main: dict[str, str], stable: Sequence[str]) -> str:
@@ -281,6 +295,59 @@ def _prediction_two(pool: dict, main: dict[str, str], stable: Sequence[str]) -> 
     return (f"2. The claims that differed between kept reports ({', '.join(varied) or 'none'}) differ between triples "
             "too, and no claim goes from reproduced to not reproduced or back in any pair of triples: "
             + ("**held**." if not steady and not flipped else "**did not hold**: " + "; ".join(f for f in found if f) + "."))
+
+
+def sizes(pool: dict) -> list[dict]:
+    """For each number of seeds per report with at least two disjoint sets in the pool: how many sets and pairs
+    of disjoint sets, the pairs with every verdict identical, the mean number of claims that differ per pair, the
+    flips (``flips``), and the sets with every verdict of the report over all seeds."""
+    nine, out = all_seeds(pool), []
+    for size in sorted({len(s["seeds"]) for s in pool["sets"].values()}):
+        pairs = disjoint_pairs(pool, size)
+        if not pairs:
+            continue
+        sets = sets_of_size(pool, size)
+        as_nine = [n for n, snap in sets.items() if nine and all(nine["claims"].get(c, {}).get("verdict") == e["verdict"]
+                                                                  for c, e in snap["claims"].items())]
+        out.append({"size": size, "sets": len(sets), "pairs": len(pairs), "agree": sum(1 for *_, d in pairs if not d),
+                    "differ": sum(len(d) for *_, d in pairs) / len(pairs), "flips": len(flips(pool, size)),
+                    "as_all": len(as_nine)})
+    return out
+
+
+def _sizes_section(pool: dict) -> list[str]:
+    """The table of ``sizes``: does a report with more seeds give the same verdicts as one with other seeds?"""
+    rows = sizes(pool)
+    if len(rows) < 2:
+        return []
+    n = len(pool["seeds"])
+    return ["", "## More seeds per report", "",
+            "The same comparison with other numbers of seeds per report (four: the cyclic windows of four consecutive "
+            f"seeds of the {n}):", "",
+            "| seeds per report | reports | pairs of disjoint reports | pairs with every verdict identical | claims that "
+            f"differ per pair (mean) | flips | reports with every verdict of the {n}-seed report |", "|---|---|---|---|---|---|---|",
+            *(f"| {r['size']} | {r['sets']} | {r['pairs']} | {r['agree']} of {r['pairs']} | {r['differ']:.2f} | "
+              f"{r['flips']} | {r['as_all']} of {r['sets']} |" for r in rows),
+            "", *(f"- {r['size']} seeds, the claims that differ in each pair of disjoint reports: " + "; ".join(
+                f"{a} / {b}: {', '.join(d) or 'none'}" for a, b, _, d in disjoint_pairs(pool, r["size"])) + "."
+                  for r in rows if r["size"] != 3)]
+
+
+def _prediction_more_seeds(pool: dict) -> list[str]:
+    """Predictions 5 and 6 (README, commit e54a3f5): with four seeds per report, a larger share of disjoint pairs
+    agree on every verdict than with three, but not all; fewer claims differ per pair; no flip."""
+    rows = {r["size"]: r for r in sizes(pool)}
+    if 3 not in rows or 4 not in rows:
+        return []
+    three, four = rows[3], rows[4]
+    share = lambda r: r["agree"] / r["pairs"]
+    held5 = share(four) > share(three) and four["agree"] < four["pairs"]
+    held6 = four["differ"] < three["differ"] and four["flips"] == 0
+    return [f"5. With four seeds per report a larger share of disjoint pairs agree on every verdict than with three, "
+            f"but not all: {four['agree']} of {four['pairs']} against {three['agree']} of {three['pairs']}, "
+            + ("**held**." if held5 else "**did not hold**."),
+            f"6. Fewer claims differ per disjoint pair with four seeds than with three, and no flip: {four['differ']:.2f} "
+            f"against {three['differ']:.2f}, {four['flips']} flips, " + ("**held**." if held6 else "**did not hold**.")]
 
 
 def _nine_section(pool: dict, main: dict[str, str], committed: str) -> list[str]:
@@ -353,9 +420,9 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
         for a, b, ids, differ in pairs:
             if {a, b} <= names:
                 lines.append(f"| {k} | {a} | {b} | {len(ids) - len(differ)} of {len(ids)} | {', '.join(differ) or '-'} |")
-    lines += _nine_section(pool, main, committed) + _coverage_section(pool)
+    lines += _sizes_section(pool) + _nine_section(pool, main, committed) + _coverage_section(pool)
     if stable:
-        lines += ["", "## The prediction committed before the runs finished", "", *prediction(pool, main, stable)]
+        lines += ["", "## The predictions committed before the runs finished", "", *prediction(pool, main, stable)]
     return "\n".join(lines) + "\n"
 
 
@@ -372,6 +439,11 @@ def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2") -> str:
             f"{sum(len(d) for *_, d in pairs) / max(1, len(pairs)):.1f} claims). Claims whose verdict "
             f"varies between triples: {'; '.join(varied) or 'none'}. Reproduced in one triple and not reproduced in "
             f"another: {len({c for c, *_ in flips(pool)})} claims.")
+    more = [r for r in sizes(pool) if r["size"] > 3]
+    if more:
+        text += " With more seeds per report: " + "; ".join(
+            f"{r['size']} seeds, {r['agree']} of {r['pairs']} pairs of disjoint reports agree on every verdict "
+            f"({r['differ']:.1f} claims differ per pair)" for r in more) + "."
     covered, total, _ = coverage(pool)
     if total:
         text += (f" A triple's 95 % interval holds the nine-seed estimate in {covered} of {total} parts x triples "

@@ -26,7 +26,10 @@ def test_design_splits_nine_seeds_four_ways_and_every_pair_shares_one_triple():
     for a, b in itertools.combinations(range(10, 19), 2):
         assert sum({a, b} <= t for t in triples) == 1, (a, b)
     assert groups[0] == [(10, 11, 12), (13, 14, 15), (16, 17, 18)]  # the three one-thread seed sets come first
-    assert seedpool.seed_sets()[-1] == tuple(range(9)) and len(seedpool.seed_sets()) == 13
+    assert seedpool.seed_sets()[-1] == tuple(range(9)) and len(seedpool.seed_sets()) == 12 + 9 + 1
+    quads = seedpool.windows(range(9), 4)
+    assert quads[0] == (0, 1, 2, 3) and quads[8] == (8, 0, 1, 2)
+    assert all(sum(not set(a) & set(b) for b in quads) == 2 for a in quads)  # disjoint from two windows each
     with pytest.raises(ValueError, match="nine different seeds"):
         seedpool.design([0, 1, 2, 3, 4, 5, 6, 7, 7])
 
@@ -80,7 +83,8 @@ def test_counts_pairs_and_flips_over_the_triples():
 def test_prediction_holds_only_when_every_part_of_it_does():
     main = {"C1": "reproduced", "C2": "inconclusive"}
     decided = {"C1": "reproduced", "C2": "reproduced"}  # C2 decided in one triple of each split: 4 pairs agree
-    steady = _pool({"0-1-2": main, **{name: decided for name in ("3-4-5", "1-4-7", "0-4-8", "0-5-7")}}, nine=decided)
+    steady = _pool({"0-1-2": main, **{name: decided for name in ("3-4-5", "1-4-7", "0-4-8", "0-5-7", "0-1-2-3")}},
+                   nine=decided)  # and in one window of four: 7 of its 9 pairs agree
     lines = seedpool.prediction(steady, main, ["C1"])
     assert all("**held**" in line for line in lines), lines
     assert "agree on every verdict: 4 did, **held**" in lines[2]
@@ -138,7 +142,7 @@ def test_run_skips_finished_sets_and_writes_each_into_its_own_folder(tmp_path, m
     (tmp_path / "seeds-0-1-2").mkdir()
     (tmp_path / "seeds-0-1-2" / "timings.json").write_text("{}")
     assert seedpool.run(tmp_path) == 0
-    assert len(calls) == 12 and ["0", "1", "2"] not in [c for c, _ in calls]
+    assert len(calls) == 12 + 9 and ["0", "1", "2"] not in [c for c, _ in calls]
     assert calls[0] == (["3", "4", "5"], str(tmp_path / "seeds-3-4-5"))
     assert calls[-1][0] == [str(s) for s in range(9)]
 
@@ -197,3 +201,20 @@ def test_stability_table_points_to_the_seed_pool_when_there_is_one(tmp_path):
     assert "seed_pool.md" not in claims.stability_markdown(main, other)
     (main / "seed_pool.md").write_text("# pool\n")
     assert "[seed_pool.md](seed_pool.md) (`colorlib.seedpool`)" in claims.stability_markdown(main, other)
+
+
+def test_more_seeds_per_report_are_compared_pair_by_pair_too():
+    main = {"C1": "reproduced", "C2": "inconclusive"}
+    other = {"C1": "reproduced", "C2": "reproduced"}
+    pool = _pool({"0-1-2": main, "3-4-5": other, "0-1-2-3": other}, nine=other)
+    rows = {r["size"]: r for r in seedpool.sizes(pool)}
+    assert set(rows) == {3, 4}  # nine seeds: one report, no pair
+    assert rows[3] == {"size": 3, "sets": 12, "pairs": 12, "agree": 10, "differ": 2 / 12, "flips": 0, "as_all": 1}
+    assert rows[4] == {"size": 4, "sets": 9, "pairs": 9, "agree": 7, "differ": 2 / 9, "flips": 0, "as_all": 1}
+    text = seedpool.markdown(pool, main)
+    assert "| 4 | 9 | 9 | 7 of 9 | 0.22 | 0 | 1 of 9 |" in text
+    assert "With more seeds per report: 4 seeds, 7 of 9 pairs of disjoint reports agree on every verdict (0.2 claims " \
+           "differ per pair)." in seedpool.summary(pool, main)
+    lines = seedpool.prediction(pool, main, ["C1"])
+    assert "7 of 9 against 10 of 12, **did not hold**." in lines[4]  # 78 % is not more than 83 %
+    assert "0.22 against 0.17, 0 flips, **did not hold**." in lines[5]
