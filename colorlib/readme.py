@@ -216,7 +216,7 @@ def block_seed_pool() -> str:
         return "Not run yet: `python -m colorlib.seedpool run OUT`, then `collect OUT` (see `colorlib.seedpool`)."
     main = seedpool.main_verdicts(REPORT)
     return "\n".join([seedpool.summary(pool, main, seedpool.committed_set(REPORT)), "",
-                      "The prediction above, checked by `colorlib.seedpool.prediction`:", "",
+                      "The predictions above, checked by `colorlib.seedpool.prediction`:", "",
                       *seedpool.prediction(pool, main, seedpool.kept_agreement(REPORT))])
 
 
