@@ -309,18 +309,24 @@ def block_data() -> str:
 
 
 def block_claims() -> str:
+    from colorlib import seedpool
+
     across = claims.verdicts_across(REPORT, claims.kept_reports(REPORT))
-    lines = ["| claim | verdict here (profile, seeds) | over every report kept | measured: mean +- sd over seeds; "
-             "effect [95 % interval] |", "|---|---|---|---|"]
+    pool = _json(REPORT / "seed_pool.json")
+    robust = (lambda cid, v: f" | {seedpool.claim_cell(pool, cid, v)}") if pool else (lambda cid, v: "")
+    lines = ["| claim | verdict here (profile, seeds) | over every report kept | "
+             + ("three-seed sets of the seed pool giving this verdict; all nine seeds | " if pool else "")
+             + "measured: mean +- sd over seeds; effect [95 % interval] |", "|---|---|---|---|" + ("---|" if pool else "")]
     for cid, (nb, text) in claims.CLAIMS.items():
         r = _json(REPORT / "results" / f"{nb}.json") or {}
         entry = r.get("claims", {}).get(cid)
         if entry is None or "verdict" not in entry:
-            lines.append(f"| {cid}: {text} | not measured | | |")
+            lines.append(f"| {cid}: {text} | not measured | |{' |' if pool else ''} |")
         else:
             seeds = ", ".join(map(str, r.get("seeds") or [])) or "?"
             lines.append(f"| {cid}: {text} | {claims.wording(entry['verdict'], markdown=True)} ({r.get('profile')}, "
-                         f"seeds {seeds}) | {claims.across_text(cid, across)} | {entry['measured'].replace('|', '/')} |")
+                         f"seeds {seeds}) | {claims.across_text(cid, across)}{robust(cid, entry['verdict'])} | "
+                         f"{entry['measured'].replace('|', '/')} |")
     left_out = [f"`{label}/` ({why})" for label, why in across["left_out"].items()]
     return "\n".join(lines + ["", claims.AGREEMENT + (" Left out here: " + "; ".join(left_out) + "." if left_out else "")])
 

@@ -211,6 +211,16 @@ def committed_set(report=REPO_DIR / "report") -> str:
     return name_of(claims.seeds_of(report).split(", "))
 
 
+def claim_cell(pool: dict, cid: str, verdict: str) -> str:
+    """One claim's robustness for a table: "11 of 12 triples; 9 seeds: inconclusive" (how many triples give
+    ``verdict``, and the verdict over all seeds)."""
+    count, nine = verdict_counts(pool).get(cid), all_seeds(pool)
+    if not count:
+        return "not in the seed pool"
+    nine_v = nine["claims"].get(cid, {}).get("verdict") if nine else None
+    return (f"{_share(count, verdict)} triples" + (f"; {len(nine['seeds'])} seeds: {wording(nine_v, True)}" if nine_v else ""))
+
+
 def kept_agreement(report=REPO_DIR / "report") -> list[str]:
     """The claims whose verdict is the same in the main report and every report kept under report/stability/ that
     measured it the same way (``claims.verdicts_across``)."""

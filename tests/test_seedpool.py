@@ -74,6 +74,8 @@ def test_counts_pairs_and_flips_over_the_triples():
     assert "2. The claims that differed between kept reports (S2) differ between triples too, and no claim goes from " \
            "reproduced to not reproduced or back in any pair of triples: **did not hold**: 11 flips." in text
     assert "- S2: **not reproduced** with seeds 0, 1, 2, inconclusive with all 9" in text
+    assert seedpool.claim_cell(pool, "S2", "not reproduced") == "11 of 12 triples; 9 seeds: inconclusive"
+    assert seedpool.claim_cell(pool, "C9", "reproduced") == "not in the seed pool"
     line = seedpool.summary(pool, main)
     assert "**9 of the 11** triples other than the committed one give every verdict" in line
     assert "on average two disjoint triples differ on 0.3 claims" in line  # S2 in two pairs, C1 in two: 4 / 12 and "C1 (reproduced 11, **not reproduced** 1)" in line
@@ -159,7 +161,9 @@ def test_committed_pool_is_in_sync_with_the_report():
     if not rerun:  # after a `make report` here the report is this machine's, not the one the pool was made with
         assert {cid: e["verdict"] for cid, e in pool["sets"][committed]["claims"].items()} == main
     assert seedpool.POOL_MD.read_text() == seedpool.markdown(pool, main, seedpool.kept_agreement(), committed)
-    assert seedpool.summary(pool, main, committed) in (REPO_DIR / "README.md").read_text()  # the README's block too
+    readme_text = (REPO_DIR / "README.md").read_text()
+    assert seedpool.summary(pool, main, committed) in readme_text  # the README's blocks too
+    assert f"| {seedpool.claim_cell(pool, 'C3', main['C3'])} |" in readme_text
 
 
 def test_expected_coverage_matches_a_simulation_of_nested_seed_sets():
