@@ -198,6 +198,9 @@ def test_front_page(report):
     assert f"| C1: {claims.CLAIMS['C1'][1]} | {claims.wording('not reproduced', True)} | PSNR 1 vs 2 |" in part
     assert "| S9: A further claim. | reproduced | x 1 |" in part
     assert "(chapters/02_unet_baseline.md)" in part
+    assert "seed_pool.md" not in page and "stability.md" not in page
+    (report / "seed_pool.md").write_text("# pool\n")
+    assert "on other machines: [seed_pool.md](seed_pool.md)." in chapters.front_page()
     assert "| C2: " in page.split("## 03 ·")[1] and "| not measured |" in page.split("## 03 ·")[1]
     assert "No chapter yet: `python -m colorlib.report --only 03`" in page
     assert "| 02_unet_baseline | `smoke` | 0, 1 | `abc1234` (uncommitted changes) | 2026-01-02T03:04:05+00:00 |" in page
