@@ -450,7 +450,8 @@ def recorded_claims(report) -> dict[str, dict]:
             for nb, data in read_results(report).notebooks.items() for cid, entry in data.get("claims", {}).items()}
 
 
-def _order(cid: str) -> tuple:
+def claim_order(cid: str) -> tuple:
+    """Sort key of claim ids: C1..C9 first, then S1, S2, ..., S10 by number."""
     return (cid[0] != "C", int(cid[1:]) if cid[1:].isdigit() else 0, cid)
 
 
@@ -520,7 +521,7 @@ def compare_verdicts(main_folder, other_folder, first_rule: bool = False) -> tup
     check_same_code(main_folder, other_folder)
     main, other = recorded_claims(main_folder), recorded_claims(other_folder)
     for folder, entries in ((main_folder, main), (other_folder, other)):
-        if stale := sorted((cid for cid, e in entries.items() if _stale(e)), key=_order):
+        if stale := sorted((cid for cid, e in entries.items() if _stale(e)), key=claim_order):
             raise ValueError(f"claims {', '.join(stale)} in {folder.folder.name}/ were recorded before the correction "
                              f"of 'best' and could change under it: run that seed set's report again")
     for cid in trained_differently(main_folder, other_folder):  # designs, not seeds: see stability_markdown
@@ -530,7 +531,7 @@ def compare_verdicts(main_folder, other_folder, first_rule: bool = False) -> tup
 
 def _compare(main: dict, other: dict, verdict=lambda entry: entry["verdict"]) -> tuple[list[str], list[str]]:
     """(the ids measured in both, those whose verdict is the same in both)."""
-    ids = sorted(set(main) & set(other), key=_order)
+    ids = sorted(set(main) & set(other), key=claim_order)
     return ids, [cid for cid in ids if verdict(main[cid]) == verdict(other[cid])]
 
 
@@ -538,7 +539,7 @@ def measured_in_one(main_folder, other_folder) -> list[str]:
     """The claim ids that only one of two reports measured (a run that stopped before its last notebooks)."""
     main_folder, other_folder = read_results(main_folder), read_results(other_folder)
     main, other = recorded_claims(main_folder), recorded_claims(other_folder)
-    return sorted((set(main) ^ set(other)) - set(trained_differently(main_folder, other_folder)), key=_order)
+    return sorted((set(main) ^ set(other)) - set(trained_differently(main_folder, other_folder)), key=claim_order)
 
 
 def uncorrected_verdict(entry: dict) -> str:
@@ -604,7 +605,7 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
              f"**{len(same)} of {len(ids)} verdicts are identical** (seeds {main_seeds} vs {other_seeds}); "
              f"{len(same_first)} of {len(ids)} under the rule as first written, without the correction of \"best "
              f"of K\" added after looking." + (f" Measured under one seed set only: {', '.join(one)}." if one else "")
-             + "".join(f" Not compared, trained differently: {', '.join(sorted((c for c in apart if apart[c] == why), key=_order))} ({why})."
+             + "".join(f" Not compared, trained differently: {', '.join(sorted((c for c in apart if apart[c] == why), key=claim_order))} ({why})."
                        for why in dict.fromkeys(apart.values())),
              "",
              *([f"Machines: seeds {main_seeds} on {machines(main_manifest)}; seeds {other_seeds} on "
@@ -616,7 +617,7 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
     if across["left_out"]:
         lines.insert(-2, "Left out of the verdict over every report: " + "; ".join(
             f"`{label}/` ({why})" for label, why in across["left_out"].items()) + ".\n")
-    for cid in sorted(set(main) | set(other), key=_order):
+    for cid in sorted(set(main) | set(other), key=claim_order):
         a, b = main.get(cid), other.get(cid)
         va, vb = (wording(x["verdict"], True) if x else "not measured" for x in (a, b))
         parts = "; ".join(f"{p['name']}: {p['verdict']} / {q['verdict']}" for p, q in
@@ -711,7 +712,7 @@ def _differences_section(across: dict) -> list[str]:
     """For every claim whose verdict differs between the reports compared (``verdicts_across``): each part whose
     verdict differs, with its interval in every report, so a reader sees how near its threshold each one was."""
     lines = []
-    for cid in sorted(across["claims"], key=_order):
+    for cid in sorted(across["claims"], key=claim_order):
         found = across["claims"][cid]
         if len(found) < 2 or len({json.dumps([p["verdict"] for p in e.get("parts", [])]) for e in found.values()}) < 2:
             continue
@@ -956,7 +957,7 @@ def comparison(main_folder, other_folder) -> dict:
         ids, same = compare_verdicts(main_folder, other_folder)
         return {**found, "ids": ids, "same": same, "same_first": compare_verdicts(main_folder, other_folder, True)[1],
                 "one": measured_in_one(main_folder, other_folder),
-                "apart": sorted(trained_differently(main_folder, other_folder), key=_order)}
+                "apart": sorted(trained_differently(main_folder, other_folder), key=claim_order)}
     except ValueError as err:
         return {**found, "error": str(err)}
 
@@ -988,7 +989,7 @@ def _kept_section(main_folder, kept: Sequence) -> list[str]:
     if compared:
         lines += ["", "| claim | main report | " + " | ".join(w for w, _ in compared) + " |",
                   "|---|---|" + "---|" * len(compared)]
-        for cid in sorted(set(main).union(*(set(c) for _, c in compared)), key=_order):
+        for cid in sorted(set(main).union(*(set(c) for _, c in compared)), key=claim_order):
             cells = [wording(c[cid]["verdict"], True) if cid in c else "not measured" for c in (main, *(c for _, c in compared))]
             lines.append(f"| {cid} | " + " | ".join(cells) + " |")
     return lines

@@ -124,7 +124,7 @@ def snapshot(folder) -> dict:
             "machine": claims.machines(claims.report_manifest(folder)),
             "claims": {cid: {"notebook": e["notebook"], "verdict": e["verdict"],
                              "parts": [part(p) for p in e.get("parts", [])]}
-                       for cid, e in sorted(found.items(), key=lambda kv: claims._order(kv[0]))}}
+                       for cid, e in sorted(found.items(), key=lambda kv: claims.claim_order(kv[0]))}}
 
 
 def collect(out: Path, seeds: Sequence[int] = SEEDS, path: Path = POOL_JSON) -> Path:
@@ -298,7 +298,7 @@ def _prediction_two(pool: dict, main: dict[str, str], stable: Sequence[str]) -> 
     """Prediction 2: the claims that differed between kept reports (all but ``stable``) differ between triples too,
     and no claim is reproduced in one triple and not reproduced in another. Both halves must hold."""
     counts, flipped = verdict_counts(pool), flips(pool)
-    varied = sorted((cid for cid in main if cid not in stable), key=claims._order)
+    varied = sorted((cid for cid in main if cid not in stable), key=claims.claim_order)
     steady = [cid for cid in varied if len(counts.get(cid, {})) < 2]
     found = ["one verdict in every triple for " + ", ".join(f"{c} ({_counts_cell(counts[c])})" for c in steady)
              if steady else "", f"{len(flipped)} flips" if flipped else ""]
@@ -419,7 +419,7 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
              "", "## Each claim over the twelve triples", "",
              f"| claim | committed ({committed.replace('-', ', ')}) | the twelve triples | triples giving the committed verdict | "
              f"all {len(pool['seeds'])} seeds |", "|---|---|---|---|---|"]
-    for cid in sorted(counts, key=claims._order):
+    for cid in sorted(counts, key=claims.claim_order):
         nine_v = wording(nine["claims"][cid]["verdict"], True) if nine and cid in nine["claims"] else "-"
         lines.append(f"| {cid} | {wording(main[cid], True) if cid in main else '-'} | {_counts_cell(counts[cid])} | "
                      f"{_share(counts[cid], main.get(cid, '-'))} | {nine_v} |")
@@ -441,7 +441,7 @@ def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2") -> str:
     sets, pairs, nine = triples_of(pool), disjoint_pairs(pool), all_seeds(pool)
     counts = verdict_counts(pool)
     agree = sum(1 for *_, differ in pairs if not differ)
-    varied = [f"{cid} ({_counts_cell(counts[cid])})" for cid in sorted(counts, key=claims._order) if len(counts[cid]) > 1]
+    varied = [f"{cid} ({_counts_cell(counts[cid])})" for cid in sorted(counts, key=claims.claim_order) if len(counts[cid]) > 1]
     text = (f"Seed pool ([report/seed_pool.md](report/seed_pool.md)): the nine seeds regrouped into {len(sets)} triples; "
             f"**{len(same_as(pool, main, but=committed))} of the {len(sets) - (committed in sets)}** triples other "
             f"than the committed one give every verdict of the committed report, and **{agree} of {len(pairs)}** pairs "
