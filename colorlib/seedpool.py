@@ -409,8 +409,9 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
              f"{'; '.join(machines)}. Same code, data, photos, paintings and rule as the committed report "
              "(`colorlib.claims`); only the seeds differ."
              + (f" Each re-run took {min(seconds):.0f}-{max(seconds):.0f} s (the run cache's state, as the "
-                f"timings record it: {', '.join(f'{k} {n}' for k, n in sorted(states.items())) or 'not recorded'};"
-                " partial: some measurements were made anew)." if seconds else ""), "",
+                f"timings record it: {', '.join(f'{k} {n}' for k, n in sorted(states.items())) or 'not recorded'}"
+                + ("; partial: some measurements were made anew" if states.get("partial") else "") + ")."
+                if seconds else ""), "",
              f"- Other triples with every verdict identical to the committed report's ({committed.replace('-', ', ')}): "
              f"**{len(identical)} of {len(others)}**"
              + (f" ({', '.join(identical)})" if identical else "") + ".",
