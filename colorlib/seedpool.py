@@ -123,6 +123,7 @@ def snapshot(folder) -> dict:
             "cache": next((state for runs in timings.values() for state in runs), None),
             "machine": claims.machines(claims.report_manifest(folder)),
             "claims": {cid: {"notebook": e["notebook"], "verdict": e["verdict"],
+                             "text": claims.CLAIMS[cid][1] if cid in claims.CLAIMS else e.get("text", ""),
                              "parts": [part(p) for p in e.get("parts", [])]}
                        for cid, e in sorted(found.items(), key=lambda kv: claims.claim_order(kv[0]))}}
 
@@ -421,9 +422,10 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
              "", "## Each claim over the twelve triples", "",
              f"| claim | committed ({committed.replace('-', ', ')}) | the twelve triples | triples giving the committed verdict | "
              f"all {len(pool['seeds'])} seeds |", "|---|---|---|---|---|"]
+    texts = {cid: e.get("text", "") for snap in sets.values() for cid, e in snap["claims"].items()}
     for cid in sorted(counts, key=claims.claim_order):
         nine_v = wording(nine["claims"][cid]["verdict"], True) if nine and cid in nine["claims"] else "-"
-        lines.append(f"| {cid} | {wording(main[cid], True) if cid in main else '-'} | {_counts_cell(counts[cid])} | "
+        lines.append(f"| {cid}{': ' + texts[cid].replace('|', '/') if texts.get(cid) else ''} | {wording(main[cid], True) if cid in main else '-'} | {_counts_cell(counts[cid])} | "
                      f"{_share(counts[cid], main.get(cid, '-'))} | {nine_v} |")
     lines += ["", "## Pairs of disjoint triples", "",
               "| split | triple | triple | identical verdicts | different |", "|---|---|---|---|---|"]

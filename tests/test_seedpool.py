@@ -110,6 +110,8 @@ def test_snapshot_keeps_every_claim_and_refuses_mixed_seeds_or_a_dirty_tree(tmp_
     recorded = claims.recorded_claims(REPORT)
     assert {cid: e["verdict"] for cid, e in snap["claims"].items()} == {cid: e["verdict"] for cid, e in recorded.items()}
     assert snap["seeds"] == recorded["C1"]["seeds"]
+    assert snap["claims"]["C1"]["text"] == claims.CLAIMS["C1"][1]
+    assert all(e["text"] for cid, e in snap["claims"].items() if cid.startswith("S"))  # the further studies' own
     part = next(p for p in snap["claims"]["C1"]["parts"] if "interval" in p)
     assert set(part["interval"]) == {"estimate", "low", "high"}
     (folder / "figures").mkdir()
