@@ -217,7 +217,7 @@ def block_seed_pool() -> str:
     main = seedpool.main_verdicts(REPORT)
     return "\n".join([seedpool.summary(pool, main, seedpool.committed_set(REPORT)), "",
                       "The predictions above, checked by `colorlib.seedpool.prediction`:", "",
-                      *seedpool.prediction(pool, main, seedpool.kept_agreement(REPORT))])
+                      *seedpool.prediction(pool, main, seedpool.PREDICTED_STEADY)])
 
 
 def block_video() -> str:
