@@ -11,7 +11,10 @@ rows, columns, diagonals and anti-diagonals. Every pair of seeds lies in exactly
 into four ways of splitting the nine seeds into three disjoint triples, so there are twelve pairs of disjoint
 seed sets, each one like the stability run of issue 15. One more report uses all nine seeds together.
 
-    python -m colorlib.seedpool run OUT          # the warm re-runs into OUT/seeds-.../ (needs the pooled cache)
+    make report                                  # seeds 0, 1, 2 into the run cache (.cache/colorlib)
+    python -m colorlib.report --stability 3 4 5  # seeds 3-5 and 6-8 into the same cache (about 47 min each)
+    python -m colorlib.report --stability 6 7 8
+    python -m colorlib.seedpool run OUT          # the warm re-runs into OUT/seeds-.../ (about a minute each)
     python -m colorlib.seedpool collect OUT      # report/seed_pool.json: each seed set's claims, parts, verdicts
     python -m colorlib.seedpool write            # report/seed_pool.md from it (python -m colorlib.readme: README)
 
