@@ -442,8 +442,7 @@ def block_goals() -> str:
         from colorlib import seedpool
 
         committed = seedpool.committed_set(REPORT)
-        same = seedpool.same_as(pool, seedpool.main_verdicts(REPORT), but=committed)
-        others = [name for name in seedpool.triples_of(pool) if name != committed]
+        same, others = seedpool.others_agreeing(pool, seedpool.main_verdicts(REPORT), committed)
         rows.append({"what": "verdicts of every other triple of the nine pooled seeds, against the committed report",
                      "today": "-", "goal": "every verdict identical (issue 15)", "met": len(same) == len(others),
                      "measured": f"{len(same)} of {len(others)} triples identical (report/seed_pool.md)"})

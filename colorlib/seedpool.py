@@ -208,6 +208,11 @@ def same_as(pool: dict, main: dict, but: str | None = None) -> list[str]:
             and all(main[cid] == e["verdict"] for cid, e in snap["claims"].items())]
 
 
+def others_agreeing(pool: dict, main: dict, committed: str) -> tuple[list[str], list[str]]:
+    """(the triples other than the committed one that give every verdict of ``main``, all triples other than it)."""
+    return same_as(pool, main, but=committed), [name for name in triples_of(pool) if name != committed]
+
+
 def main_verdicts(report=REPO_DIR / "report") -> dict[str, str]:
     """The committed report's verdicts (claim id -> verdict)."""
     return {cid: e["verdict"] for cid, e in claims.recorded_claims(report).items()}
@@ -395,7 +400,7 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
     disjoint triples, and the prediction's outcome."""
     sets, counts, pairs, nine = triples_of(pool), verdict_counts(pool), disjoint_pairs(pool), all_seeds(pool)
     seeds = ", ".join(map(str, pool["seeds"]))
-    identical, others = same_as(pool, main, but=committed), [n for n in sets if n != committed]
+    identical, others = others_agreeing(pool, main, committed)
     agree = [(a, b) for a, b, _, differ in pairs if not differ]
     machines = sorted({s["machine"] for s in pool["sets"].values()})
     seconds = [s["seconds"] for s in pool["sets"].values() if s.get("seconds") is not None]
@@ -442,11 +447,11 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
 def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2") -> str:
     """The README's lines: how many triples and disjoint pairs agree, flips, and the nine-seed verdicts' changes."""
     sets, pairs, nine = triples_of(pool), disjoint_pairs(pool), all_seeds(pool)
-    counts = verdict_counts(pool)
+    counts, (identical, others) = verdict_counts(pool), others_agreeing(pool, main, committed)
     agree = sum(1 for *_, differ in pairs if not differ)
     varied = [f"{cid} ({_counts_cell(counts[cid])})" for cid in sorted(counts, key=claims.claim_order) if len(counts[cid]) > 1]
     text = (f"Seed pool ([report/seed_pool.md](report/seed_pool.md)): the nine seeds regrouped into {len(sets)} triples; "
-            f"**{len(same_as(pool, main, but=committed))} of the {len(sets) - (committed in sets)}** triples other "
+            f"**{len(identical)} of the {len(others)}** triples other "
             f"than the committed one give every verdict of the committed report, and **{agree} of {len(pairs)}** pairs "
             f"of disjoint triples agree on every verdict (on average two disjoint triples differ on "
             f"{sum(len(d) for *_, d in pairs) / max(1, len(pairs)):.1f} claims). Claims whose verdict "
