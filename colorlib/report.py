@@ -379,6 +379,15 @@ def run_report(todo: list[Path], params: dict, timed: bool, jobs: int = 1,
     return status, total, entries
 
 
+def elsewhere_env(folder: Path) -> dict[str, str]:
+    """The environment that sends a report run with other seeds wholly into ``folder``: its results, its figures
+    and its shipped models (notebook 13 writes ``models/``, which would otherwise overwrite the checkout's shipped
+    weights and model cards with another seed set's)."""
+    folder = Path(folder)
+    return {"COLORLIB_REPORT": str(folder), "COLORLIB_FIGURES": str(folder / "figures"),
+            "COLORLIB_MODELS": str(folder / "models")}
+
+
 def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = False, run: bool = True,
               jobs: int = 1) -> int:
     """The report again with other training seeds, into ``report/stability/seeds-<...>/`` (its figures in a
@@ -387,7 +396,7 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
     main_report = report_dir()
     alt = main_report / "stability" / ("seeds-" + "-".join(map(str, seeds)))
     if run:
-        env = {"COLORLIB_REPORT": str(alt), "COLORLIB_FIGURES": str(alt / "figures")}
+        env = elsewhere_env(alt)
         old = {k: os.environ.get(k) for k in env}
         os.environ.update(env)
         try:

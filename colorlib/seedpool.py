@@ -38,6 +38,7 @@ from typing import Sequence
 from colorlib import claims, files
 from colorlib.claims import VERDICTS, wording
 from colorlib.paths import REPO_DIR
+from colorlib.report import elsewhere_env
 
 POOL_JSON = REPO_DIR / "report" / "seed_pool.json"
 POOL_MD = REPO_DIR / "report" / "seed_pool.md"
@@ -91,7 +92,7 @@ def run(out: Path, seeds: Sequence[int] = SEEDS, jobs: int = 2, profile: str = "
         if (folder / "timings.json").exists():
             print(f"[{i}/{len(sets)}] seeds {name_of(chosen)}: already run, skipped", flush=True)
             continue
-        env = {**os.environ, "COLORLIB_REPORT": str(folder), "COLORLIB_FIGURES": str(folder / "figures")}
+        env = {**os.environ, **elsewhere_env(folder)}
         started = time.perf_counter()
         with open(out / f"seeds-{name_of(chosen)}.log", "w") as log:
             status = subprocess.call([sys.executable, "-m", "colorlib.report", "--profile", profile, "--jobs", str(jobs),

@@ -224,6 +224,24 @@ def test_stability_compare_only_runs_nothing_and_reads_the_folders_timings(tmp_p
     assert report.main(["--compare-only"]) == 2
 
 
+def test_stability_run_writes_results_figures_and_shipped_models_into_its_own_folder(tmp_path, monkeypatch):
+    """Notebook 13 ships models into ``models/``: a run with other seeds must not overwrite the checkout's."""
+    monkeypatch.setenv("COLORLIB_REPORT", str(tmp_path / "report"))
+    monkeypatch.setenv("COLORLIB_MODELS", str(tmp_path / "models"))
+    seen = {}
+
+    def fake_run(todo, params, timed, jobs=1):
+        seen.update({k: os.environ.get(k) for k in ("COLORLIB_REPORT", "COLORLIB_FIGURES", "COLORLIB_MODELS")})
+        return 1, 0.0, {}
+
+    monkeypatch.setattr(report, "run_report", fake_run)
+    report.stability("report", [3, 4, 5], [])
+    alt = tmp_path / "report" / "stability" / "seeds-3-4-5"
+    assert seen == {"COLORLIB_REPORT": str(alt), "COLORLIB_FIGURES": str(alt / "figures"),
+                    "COLORLIB_MODELS": str(alt / "models")}
+    assert os.environ["COLORLIB_MODELS"] == str(tmp_path / "models")  # restored after
+
+
 def test_readme_precision_block_quotes_the_benchmark(tmp_path, monkeypatch):
     monkeypatch.setattr(readme, "PRECISION_BENCHMARK", tmp_path / "precision.json")
     assert "Not measured yet" in readme.block_precision()

@@ -138,6 +138,7 @@ def test_run_skips_finished_sets_and_writes_each_into_its_own_folder(tmp_path, m
 
     def fake_call(cmd, env, stdout, stderr):
         calls.append((cmd[cmd.index("--seeds") + 1:], env["COLORLIB_REPORT"]))
+        assert env["COLORLIB_MODELS"] == str(Path(env["COLORLIB_REPORT"]) / "models")  # never the checkout's
         (Path(env["COLORLIB_REPORT"])).mkdir(parents=True, exist_ok=True)
         (Path(env["COLORLIB_REPORT"]) / "timings.json").write_text("{}")
         return 0
