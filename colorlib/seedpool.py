@@ -9,12 +9,15 @@ training there is deterministic (a run trained again has bit-identical weights),
 The triples are the twelve lines of the 3 x 3 grid of the nine seeds (the affine plane of order 3, ``design``):
 rows, columns, diagonals and anti-diagonals. Every pair of seeds lies in exactly one triple, and the twelve fall
 into four ways of splitting the nine seeds into three disjoint triples, so there are twelve pairs of disjoint
-seed sets, each one like the stability run of issue 15. One more report uses all nine seeds together.
+seed sets, each one like the stability run of issue 15. One more report uses all nine seeds together, and the
+nine windows of four consecutive seeds (mod 9) ask whether a fourth seed helps. Two more seeds, 9 and 10, make
+eleven, whose eleven windows of five consecutive seeds (mod 11) give eleven pairs of disjoint five-seed reports.
 
     make report                                  # seeds 0, 1, 2 into the run cache (.cache/colorlib)
     python -m colorlib.report --stability 3 4 5  # seeds 3-5 and 6-8 into the same cache (about 47 min each)
     python -m colorlib.report --stability 6 7 8
-    python -m colorlib.seedpool run OUT          # the warm re-runs into OUT/seeds-.../ (about a minute each)
+    python -m colorlib.seedpool run OUT          # the warm re-runs into OUT/seeds-.../ (about a minute each; the
+                                                 # set seeds-9-10 trains seeds 9 and 10 first, about 35 min)
     python -m colorlib.seedpool collect OUT      # report/seed_pool.json: each seed set's claims, parts, verdicts
     python -m colorlib.seedpool write            # report/seed_pool.md from it (python -m colorlib.readme: README)
 
@@ -43,10 +46,16 @@ from colorlib.report import elsewhere_env
 POOL_JSON = REPO_DIR / "report" / "seed_pool.json"
 POOL_MD = REPO_DIR / "report" / "seed_pool.md"
 SEEDS = tuple(range(9))
+# Two more seeds, trained later (a report run with seeds 9 and 10 into the same run cache), so that eleven seeds
+# give eleven cyclic windows of five and eleven pairs of disjoint five-seed reports (predictions 7-9).
+EXTRA_SEEDS = (9, 10)
 OPPOSITE = {"reproduced": "not reproduced", "not reproduced": "reproduced"}
 # The claims whose verdict was the same in all six kept reports when the pool's first prediction was committed
 # (595f296): the prediction is checked against this list, not against whatever the kept reports say later.
 PREDICTED_STEADY = ("C1", "C2", "C3", "C4", "C5", "C6", "C9", "S1", "S3", "S4", "S5", "S6", "S8", "S9", "S10")
+# The claims that varied between triples or changed with nine seeds, named by prediction 9 (75588b8) as the only
+# ones that may differ between two disjoint five-seed reports.
+PREDICTED_NEAR = ("C2", "C4", "C8", "S2", "S7", "S10")
 
 
 # ================================================================================================ the design
@@ -69,10 +78,18 @@ def windows(seeds: Sequence[int] = SEEDS, size: int = 4) -> list[tuple[int, ...]
     return [tuple(seeds[(i + j) % n] for j in range(size)) for i in range(n)]
 
 
-def seed_sets(seeds: Sequence[int] = SEEDS) -> list[tuple[int, ...]]:
+def seed_sets(seeds: Sequence[int] = SEEDS, extra: Sequence[int] = EXTRA_SEEDS) -> list[tuple[int, ...]]:
     """Every seed set of the pool: the twelve triples of ``design``, the nine windows of four seeds (``windows``),
-    then all nine seeds."""
-    return [t for group in design(seeds) for t in group] + windows(seeds, 4) + [tuple(seeds)]
+    all nine seeds, then (with ``extra`` seeds) the windows of five of ``seeds + extra``."""
+    sets = [t for group in design(seeds) for t in group] + windows(seeds, 4) + [tuple(seeds)]
+    return sets + (windows(tuple(seeds) + tuple(extra), 5) if extra else [])
+
+
+def run_sets(seeds: Sequence[int] = SEEDS, extra: Sequence[int] = EXTRA_SEEDS) -> list[tuple[int, ...]]:
+    """What ``run`` runs, in order: the sets of the nine seeds (warm once their three seed sets are in the cache),
+    the ``extra`` seeds together (a cold run: it trains them, both side by side), then the windows of five."""
+    nine = seed_sets(seeds, ())
+    return nine + ([tuple(extra)] if extra else []) + seed_sets(seeds, extra)[len(nine):]
 
 
 def name_of(seeds: Sequence[int]) -> str:
@@ -81,12 +98,14 @@ def name_of(seeds: Sequence[int]) -> str:
 
 
 # ================================================================================================ running
-def run(out: Path, seeds: Sequence[int] = SEEDS, jobs: int = 2, profile: str = "report") -> int:
-    """Run the report once per seed set into ``out/seeds-<name>/`` (``COLORLIB_REPORT``; the committed report is
-    not touched), skipping a set whose results are complete (so a killed run resumes). Every training run must
-    already be in the run cache (``COLORLIB_CACHE``) for this to take minutes: a missing one is trained."""
+def run(out: Path, seeds: Sequence[int] = SEEDS, jobs: int = 2, profile: str = "report",
+        extra: Sequence[int] = EXTRA_SEEDS) -> int:
+    """Run the report once per seed set of ``run_sets`` into ``out/seeds-<name>/`` (results, figures and shipped
+    models there: ``colorlib.report.elsewhere_env``; the committed report is not touched), skipping a set whose
+    results are complete (so a killed run resumes). A set whose training runs are all in the run cache
+    (``COLORLIB_CACHE``) takes about a minute; a missing run is trained (the ``extra`` seeds: about 35 min)."""
     out = Path(out)
-    sets = seed_sets(seeds)
+    sets = run_sets(seeds, extra)
     for i, chosen in enumerate(sets, 1):
         folder = out / f"seeds-{name_of(chosen)}"
         if (folder / "timings.json").exists():
@@ -135,11 +154,11 @@ def snapshot(folder) -> dict:
                        for cid, e in sorted(found.items(), key=lambda kv: claims.claim_order(kv[0]))}}
 
 
-def collect(out: Path, seeds: Sequence[int] = SEEDS, path: Path = POOL_JSON) -> Path:
+def collect(out: Path, seeds: Sequence[int] = SEEDS, path: Path = POOL_JSON, extra: Sequence[int] = EXTRA_SEEDS) -> Path:
     """``report/seed_pool.json`` from the seed sets' folders under ``out`` (every set of ``seed_sets`` must be
-    there, all from one commit)."""
+    there, all from one commit; the run that trained the ``extra`` seeds is not one of them)."""
     sets = {}
-    for chosen in seed_sets(seeds):
+    for chosen in seed_sets(seeds, extra):
         folder = Path(out) / f"seeds-{name_of(chosen)}"
         if not (folder / "results").is_dir():
             raise FileNotFoundError(f"seed set {name_of(chosen)} has no results in {folder}: run "
@@ -150,7 +169,8 @@ def collect(out: Path, seeds: Sequence[int] = SEEDS, path: Path = POOL_JSON) -> 
     commits = {s["commit"] for s in sets.values()}
     if len(commits) != 1:
         raise ValueError(f"the seed sets ran at different commits ({sorted(map(str, commits))}): run them again at one")
-    files.write_text(path, json.dumps({"seeds": list(seeds), "commit": commits.pop(), "sets": sets}, indent=1) + "\n")
+    files.write_text(path, json.dumps({"seeds": list(seeds), "extra_seeds": list(extra), "commit": commits.pop(),
+                                       "sets": sets}, indent=1) + "\n")
     return path
 
 
@@ -336,10 +356,14 @@ def _sizes_section(pool: dict) -> list[str]:
     rows = sizes(pool)
     if len(rows) < 2:
         return []
-    n = len(pool["seeds"])
+    n, extra = len(pool["seeds"]), pool.get("extra_seeds", [])
+    every = [*pool["seeds"], *extra]
+    five = (f"; five: the cyclic windows of five consecutive seeds of the {len(every)} seeds "
+            f"{every[0]}-{every[-1]}, seeds {', '.join(map(str, extra))} trained later for them, each window disjoint "
+            "from the one that starts five seeds later" if any(r["size"] == 5 for r in rows) else "")
     return ["", "## More seeds per report", "",
             "The same comparison with other numbers of seeds per report (four: the cyclic windows of four consecutive "
-            f"seeds of the {n}):", "",
+            f"seeds of the {n}{five}):", "",
             "| seeds per report | reports | pairs of disjoint reports | pairs with every verdict identical | claims that "
             f"differ per pair (mean) | flips | reports with every verdict of the {n}-seed report |", "|---|---|---|---|---|---|---|",
             *(f"| {r['size']} | {r['sets']} | {r['pairs']} | {r['agree']} of {r['pairs']} | {r['differ']:.2f} | "
@@ -349,21 +373,39 @@ def _sizes_section(pool: dict) -> list[str]:
                   for r in rows if r["size"] != 3)]
 
 
+def _more_seeds_than(more: dict, fewer: dict, first: int) -> list[str]:
+    """Two predictions comparing ``more`` seeds per report with ``fewer`` (rows of ``sizes``), numbered from
+    ``first``: a larger share of disjoint pairs agree on every verdict, but not all; fewer claims differ per pair,
+    and no flip."""
+    words = {3: "three", 4: "four", 5: "five"}
+    n, m = words.get(more["size"], more["size"]), words.get(fewer["size"], fewer["size"])
+    share = lambda r: r["agree"] / r["pairs"]
+    held_share = share(more) > share(fewer) and more["agree"] < more["pairs"]
+    held_differ = more["differ"] < fewer["differ"] and more["flips"] == 0
+    return [f"{first}. With {n} seeds per report a larger share of disjoint pairs agree on every verdict than with "
+            f"{m}, but not all: {more['agree']} of {more['pairs']} against {fewer['agree']} of {fewer['pairs']}, "
+            + ("**held**." if held_share else "**did not hold**."),
+            f"{first + 1}. Fewer claims differ per disjoint pair with {n} seeds than with {m}, and no flip: "
+            f"{more['differ']:.2f} against {fewer['differ']:.2f}, {more['flips']} flips, "
+            + ("**held**." if held_differ else "**did not hold**.")]
+
+
 def _prediction_more_seeds(pool: dict) -> list[str]:
-    """Predictions 5 and 6 (README, commit e54a3f5): with four seeds per report, a larger share of disjoint pairs
-    agree on every verdict than with three, but not all; fewer claims differ per pair; no flip."""
+    """Predictions 5 and 6 (README, commit e54a3f5): four seeds per report against three; 7 and 8 (75588b8): five
+    against four, in the same words; 9: the claims that differ between disjoint five-seed reports are all among
+    ``PREDICTED_NEAR``."""
     rows = {r["size"]: r for r in sizes(pool)}
     if 3 not in rows or 4 not in rows:
         return []
-    three, four = rows[3], rows[4]
-    share = lambda r: r["agree"] / r["pairs"]
-    held5 = share(four) > share(three) and four["agree"] < four["pairs"]
-    held6 = four["differ"] < three["differ"] and four["flips"] == 0
-    return [f"5. With four seeds per report a larger share of disjoint pairs agree on every verdict than with three, "
-            f"but not all: {four['agree']} of {four['pairs']} against {three['agree']} of {three['pairs']}, "
-            + ("**held**." if held5 else "**did not hold**."),
-            f"6. Fewer claims differ per disjoint pair with four seeds than with three, and no flip: {four['differ']:.2f} "
-            f"against {three['differ']:.2f}, {four['flips']} flips, " + ("**held**." if held6 else "**did not hold**.")]
+    lines = _more_seeds_than(rows[4], rows[3], 5)
+    if 5 in rows:
+        lines += _more_seeds_than(rows[5], rows[4], 7)
+        differ = sorted({c for *_, d in disjoint_pairs(pool, 5) for c in d}, key=claims.claim_order)
+        others = [c for c in differ if c not in PREDICTED_NEAR]
+        lines.append(f"9. Every claim that differs between two disjoint five-seed reports is one of "
+                     f"{', '.join(PREDICTED_NEAR)}: {', '.join(differ) or 'none'} differ, "
+                     + ("**held**." if not others else f"**did not hold** ({', '.join(others)})."))
+    return lines
 
 
 def _nine_section(pool: dict, main: dict[str, str], committed: str) -> list[str]:

@@ -26,7 +26,12 @@ def test_design_splits_nine_seeds_four_ways_and_every_pair_shares_one_triple():
     for a, b in itertools.combinations(range(10, 19), 2):
         assert sum({a, b} <= t for t in triples) == 1, (a, b)
     assert groups[0] == [(10, 11, 12), (13, 14, 15), (16, 17, 18)]  # the three one-thread seed sets come first
-    assert seedpool.seed_sets()[-1] == tuple(range(9)) and len(seedpool.seed_sets()) == 12 + 9 + 1
+    assert seedpool.seed_sets(extra=())[-1] == tuple(range(9)) and len(seedpool.seed_sets(extra=())) == 12 + 9 + 1
+    assert seedpool.seed_sets()[22:] == seedpool.windows(range(11), 5) and len(seedpool.seed_sets()) == 22 + 11
+    fives = seedpool.windows(range(11), 5)
+    assert fives[0] == (0, 1, 2, 3, 4) and fives[10] == (10, 0, 1, 2, 3)
+    assert all(sum(not set(a) & set(b) for b in fives) == 2 for a in fives)  # 11 disjoint pairs in all
+    assert seedpool.run_sets()[22] == (9, 10) and seedpool.run_sets()[23:] == fives  # trained before the windows
     quads = seedpool.windows(range(9), 4)
     assert quads[0] == (0, 1, 2, 3) and quads[8] == (8, 0, 1, 2)
     assert all(sum(not set(a) & set(b) for b in quads) == 2 for a in quads)  # disjoint from two windows each
@@ -34,18 +39,19 @@ def test_design_splits_nine_seeds_four_ways_and_every_pair_shares_one_triple():
         seedpool.design([0, 1, 2, 3, 4, 5, 6, 7, 7])
 
 
-def _pool(verdicts: dict[str, dict[str, str]], nine: dict[str, str] | None = None) -> dict:
-    """A pool whose triple ``name`` gives ``verdicts[name]`` (triples not named: the first one's)."""
+def _pool(verdicts: dict[str, dict[str, str]], nine: dict[str, str] | None = None, extra=()) -> dict:
+    """A pool whose triple ``name`` gives ``verdicts[name]`` (triples not named: the first one's); with ``extra``
+    seeds, windows of five too."""
     first = next(iter(verdicts.values()))
     entry = lambda v: {"notebook": "02", "verdict": v, "parts": [{"name": "a", "verdict": v, "text": "1 [0, 2]"}]}
     sets = {}
-    for t in seedpool.seed_sets():
+    for t in seedpool.seed_sets(extra=extra):
         name = seedpool.name_of(t)
         chosen = nine if len(t) == 9 else verdicts.get(name, first)
         if chosen is not None:
             sets[name] = {"seeds": list(t), "commit": "abc1234", "machine": "a CPU",
                           "claims": {cid: entry(v) for cid, v in chosen.items()}}
-    return {"seeds": list(range(9)), "commit": "abc1234", "sets": sets}
+    return {"seeds": list(range(9)), "extra_seeds": list(extra), "commit": "abc1234", "sets": sets}
 
 
 def test_counts_pairs_and_flips_over_the_triples():
@@ -147,9 +153,10 @@ def test_run_skips_finished_sets_and_writes_each_into_its_own_folder(tmp_path, m
     (tmp_path / "seeds-0-1-2").mkdir()
     (tmp_path / "seeds-0-1-2" / "timings.json").write_text("{}")
     assert seedpool.run(tmp_path) == 0
-    assert len(calls) == 12 + 9 and ["0", "1", "2"] not in [c for c, _ in calls]
+    assert len(calls) == 12 + 9 + 1 + 11 and ["0", "1", "2"] not in [c for c, _ in calls]
     assert calls[0] == (["3", "4", "5"], str(tmp_path / "seeds-3-4-5"))
-    assert calls[-1][0] == [str(s) for s in range(9)]
+    assert calls[20][0] == [str(s) for s in range(9)] and calls[21][0] == ["9", "10"]
+    assert calls[-1][0] == ["10", "0", "1", "2", "3"]
 
 
 @pytest.mark.skipif(not seedpool.POOL_JSON.exists(), reason="no seed pool committed")
@@ -225,3 +232,26 @@ def test_more_seeds_per_report_are_compared_pair_by_pair_too():
     lines = seedpool.prediction(pool, main, ["C1"])
     assert "7 of 9 against 10 of 12, **did not hold**." in lines[4]  # 78 % is not more than 83 %
     assert "0.22 against 0.17, 0 flips, **did not hold**." in lines[5]
+
+
+def test_five_seed_windows_are_compared_and_predictions_7_to_9_checked():
+    main = {"C1": "reproduced", "C2": "inconclusive", "S2": "inconclusive"}
+    other = {"C1": "reproduced", "C2": "reproduced", "S2": "inconclusive"}
+    five = {"C1": "reproduced", "C2": "reproduced", "S2": "not reproduced"}
+    pool = _pool({"3-4-5": other, "0-1-2": main, "0-1-2-3": main, "0-1-2-3-4": five}, nine=other,
+                 extra=(9, 10))  # the sets not named: other
+    rows = {r["size"]: r for r in seedpool.sizes(pool)}
+    # window 0-1-2-3-4 differs (on S2) from its two disjoint windows 5-6-7-8-9 and 6-7-8-9-10: 9 of 11 agree
+    assert rows[5] == {"size": 5, "sets": 11, "pairs": 11, "agree": 9, "differ": 2 / 11, "flips": 0, "as_all": 10}
+    text = seedpool.markdown(pool, main)
+    assert "five: the cyclic windows of five consecutive seeds of the 11 seeds 0-10, seeds 9, 10 trained later" in text
+    assert "| 5 | 11 | 11 | 9 of 11 | 0.18 | 0 | 10 of 11 |" in text
+    lines = seedpool.prediction(pool, main, ["C1"])
+    assert lines[6].startswith("7. With five seeds per report") and "9 of 11 against 7 of 9, **held**." in lines[6]
+    assert "0.18 against 0.22, 0 flips, **held**." in lines[7]
+    assert lines[8] == "9. Every claim that differs between two disjoint five-seed reports is one of C2, C4, C8, S2, " \
+                       "S7, S10: S2 differ, **held**."
+    pool["sets"]["5-6-7-8-9"]["claims"]["C1"]["verdict"] = "not reproduced"  # a flip, on a claim not named
+    lines = seedpool.prediction(pool, main, ["C1"])
+    assert "**did not hold**." in lines[7] and lines[8].endswith("**did not hold** (C1).")
+    assert "5 seeds" in seedpool.summary(pool, main)
