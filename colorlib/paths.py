@@ -62,3 +62,12 @@ def models_dir() -> Path:
     """Folder of the shipped models (``models/`` of the checkout; ``COLORLIB_MODELS`` overrides); not created here:
     an absent folder means nothing is shipped."""
     return Path(os.environ.get("COLORLIB_MODELS", REPO_DIR / "models")).expanduser()
+
+
+def elsewhere_env(folder) -> dict[str, str]:
+    """The environment that sends a report run with other seeds wholly into ``folder``: its results, its figures
+    and its shipped models (notebook 13 writes ``models_dir()``, which would otherwise overwrite the checkout's
+    shipped weights and model cards with another seed set's)."""
+    folder = Path(folder)
+    return {"COLORLIB_REPORT": str(folder), "COLORLIB_FIGURES": str(folder / "figures"),
+            "COLORLIB_MODELS": str(folder / "models")}

@@ -30,7 +30,7 @@ import time
 from pathlib import Path
 
 from colorlib import chapters, claims, files, profiles
-from colorlib.paths import REPO_DIR, cache_dir, figures_dir, report_dir
+from colorlib.paths import REPO_DIR, cache_dir, elsewhere_env, figures_dir, report_dir
 
 NOTEBOOKS_DIR = REPO_DIR / "notebooks"
 
@@ -377,15 +377,6 @@ def run_report(todo: list[Path], params: dict, timed: bool, jobs: int = 1,
                        total, params["seeds"], jobs)
     write_manifest(entries)
     return status, total, entries
-
-
-def elsewhere_env(folder: Path) -> dict[str, str]:
-    """The environment that sends a report run with other seeds wholly into ``folder``: its results, its figures
-    and its shipped models (notebook 13 writes ``models/``, which would otherwise overwrite the checkout's shipped
-    weights and model cards with another seed set's)."""
-    folder = Path(folder)
-    return {"COLORLIB_REPORT": str(folder), "COLORLIB_FIGURES": str(folder / "figures"),
-            "COLORLIB_MODELS": str(folder / "models")}
 
 
 def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = False, run: bool = True,

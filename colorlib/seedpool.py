@@ -40,8 +40,7 @@ from typing import Sequence
 
 from colorlib import claims, files
 from colorlib.claims import VERDICTS, wording
-from colorlib.paths import REPO_DIR
-from colorlib.report import elsewhere_env
+from colorlib.paths import REPO_DIR, elsewhere_env
 
 POOL_JSON = REPO_DIR / "report" / "seed_pool.json"
 POOL_MD = REPO_DIR / "report" / "seed_pool.md"
@@ -101,7 +100,7 @@ def name_of(seeds: Sequence[int]) -> str:
 def run(out: Path, seeds: Sequence[int] = SEEDS, jobs: int = 2, profile: str = "report",
         extra: Sequence[int] = EXTRA_SEEDS) -> int:
     """Run the report once per seed set of ``run_sets`` into ``out/seeds-<name>/`` (results, figures and shipped
-    models there: ``colorlib.report.elsewhere_env``; the committed report is not touched), skipping a set whose
+    models there: ``colorlib.paths.elsewhere_env``; the committed report is not touched), skipping a set whose
     results are complete (so a killed run resumes). A set whose training runs are all in the run cache
     (``COLORLIB_CACHE``) takes about a minute; a missing run is trained (the ``extra`` seeds: about 35 min)."""
     out = Path(out)
