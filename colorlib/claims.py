@@ -570,9 +570,16 @@ def machines(manifest_path) -> str:
         return "not recorded"
 
     # Records from before the report profile's precision="auto" have no "precision": those runs trained in fp32.
+    # Records from before the thread count was recorded have no "threads": nothing is said about it (not guessed).
+    def threads(e: dict) -> str:
+        if "threads" not in e:
+            return ""
+        return ", torch's default threads per run" if e["threads"] is None else \
+            f", {e['threads']} thread{'s' if e['threads'] != 1 else ''} per run"
+
     seen = sorted({f"{m.get('cpu', '?')} ({m.get('cpu_capability', '?')}, {m.get('cpus', '?')} cores, torch "
                    f"{m.get('torch', '?')}{', ' + m['cuda'] if m.get('cuda') else ''}; training in "
-                   f"{e.get('precision', 'fp32')})"
+                   f"{e.get('precision', 'fp32')}{threads(e)})"
                    for e in _records(json.loads(path.read_text()), "machine") if (m := e["machine"])})
     return "; ".join(seen) or "not recorded"
 

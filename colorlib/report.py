@@ -83,6 +83,12 @@ def training_precision(profile: str) -> str:
     return profiles.resolve(profile).precision
 
 
+def training_threads(profile: str) -> int | None:
+    """CPU threads each training run of ``profile`` uses (None: torch's default, one per core). It changes the
+    order of sums, so two reports that differ in it differ like two seed sets (report/stability.md)."""
+    return profiles.resolve(profile).threads
+
+
 # Notebooks that time things (the picker's latency): they run alone, after the others, also with --jobs.
 RUN_ALONE = ("12_style_picker",)
 
@@ -259,7 +265,7 @@ def record_timings(profile: str, state: str, times: dict, total: float, seeds: l
     path = report_dir() / "timings.json"
     timings = json.loads(path.read_text()) if path.exists() else {}
     times = {**times, "total": round(total, 1), "seeds": seeds, "jobs": jobs, "precision": training_precision(profile),
-             "machine": machine(),
+             "threads": training_threads(profile), "machine": machine(),
              "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
              "load_average": round(os.getloadavg()[0], 2)}  # other processes sharing the CPU inflate times
     timings.setdefault(profile, {})[state] = times
@@ -367,7 +373,7 @@ def run_report(todo: list[Path], params: dict, timed: bool, jobs: int = 1,
               f"are recorded as made from a dirty tree (never commit them)", file=sys.stderr)
     provenance = {"git_commit": state["commit"], "dirty": state["dirty"], "changed": state["changed"],
                   "seeds": params["seeds"], "precision": training_precision(params["profile"]),
-                  "machine": machine()}
+                  "threads": training_threads(params["profile"]), "machine": machine()}
     caches_before = cache_snapshot()
     started = time.perf_counter()
     status, times, entries = _run_all(todo, params, provenance, jobs, keep_going)

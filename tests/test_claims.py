@@ -212,6 +212,11 @@ def test_machines_reads_a_stability_folders_timings(tmp_path):
     assert claims.machines(path) == ("AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in bf16); "
                                      "AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in fp32)")
     assert claims.machines(tmp_path / "absent.json") == "not recorded"
+    path.write_text(json.dumps({"report": {"cold": {"total": 1.0, "machine": zen4, "precision": "bf16", "threads": 1},
+                                           "warm": {"total": 1.0, "machine": zen4, "threads": None}}}))
+    assert claims.machines(path) == ("AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in bf16, 1 thread per run); "
+                                     "AMD EPYC (AVX512, 2 cores, torch 2.13.0+cpu; training in fp32, torch's default "
+                                     "threads per run)")
 
 
 def test_stability_table_shows_the_transfer_of_each_seed_when_measured(tmp_path, monkeypatch):

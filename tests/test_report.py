@@ -343,6 +343,7 @@ def test_only_a_complete_run_records_timings(tmp_path, monkeypatch):
     report.run_report(todo, params, timed=True)
     recorded = json.loads((tmp_path / "report" / "timings.json").read_text())["smoke"]
     assert [state["01_data"] for state in recorded.values()] == [1.0]  # under cold, partial or warm
+    assert [state["threads"] for state in recorded.values()] == [report.training_threads("smoke")]  # the machine line
 
 
 def test_readme_goals_give_the_stability_runs_verdicts_met_or_not(tmp_path, monkeypatch):
