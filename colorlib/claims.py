@@ -384,6 +384,16 @@ def _seeds(entry: dict) -> str:
     return ", ".join(map(str, seeds)) if seeds else "?"
 
 
+def _robustness_links() -> list[str]:
+    """A paragraph pointing to the tables that say how each verdict fares under other seeds, where they exist
+    beside this claims.md (the main report has them; a stability or seed-pool run's folder does not)."""
+    found = [f"[{name}]({name}) ({what})" for name, what in (
+        ("stability.md", "every verdict under a disjoint seed set, and over every report kept"),
+        ("seed_pool.md", "every claim over many other seed sets regrouped from the same runs"))
+        if (report_dir() / name).exists()]
+    return [f"Whether a verdict survives other training seeds: {' and '.join(found)}.", ""] if found else []
+
+
 def claims_markdown(profile: str) -> str:
     """``report/claims.md``: every claim with its notebook, profile, seeds, verdict and measurement; a claim
     whose notebook has not run (or recorded no verdict) says so."""
@@ -395,6 +405,7 @@ def claims_markdown(profile: str) -> str:
         "",
         RULE,
         "",
+        *_robustness_links(),
         DEVIATION,
         "",
         "| claim | notebook | profile (seeds) | verdict | measured here (estimate [95 % interval]) |",

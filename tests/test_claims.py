@@ -171,6 +171,10 @@ def test_claims_table_says_what_was_not_measured(tmp_path, monkeypatch):
     assert "## Further studies" in text and "| S3: dull in, dull out | 08 | smoke (0) | **not reproduced** | x |" not in text
     assert "| S3: dull in, dull out | 08 | smoke (0) | **not reproduced** | PSNR 1 \\| 2 |" in text
     assert claims.RULE in text
+    assert "Whether a verdict survives" not in text  # no stability or seed-pool table beside it
+    (tmp_path / "seed_pool.md").write_text("# pool\n")
+    assert "Whether a verdict survives other training seeds: [seed_pool.md](seed_pool.md) (every claim over many " \
+           "other seed sets" in claims.write_claims("smoke").read_text()
 
 
 def test_stability_table_counts_identical_verdicts(tmp_path, monkeypatch):
