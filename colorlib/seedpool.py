@@ -441,7 +441,7 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
     """``report/seed_pool.md``: each claim's verdicts over the twelve triples and with all nine seeds, the pairs of
     disjoint triples, and the prediction's outcome."""
     sets, counts, pairs, nine = triples_of(pool), verdict_counts(pool), disjoint_pairs(pool), all_seeds(pool)
-    seeds = ", ".join(map(str, pool["seeds"]))
+    seeds, extra = ", ".join(map(str, pool["seeds"])), pool.get("extra_seeds", [])
     identical, others = others_agreeing(pool, main, committed)
     agree = [(a, b) for a, b, _, differ in pairs if not differ]
     machines = sorted({s["machine"] for s in pool["sets"].values()})
@@ -452,8 +452,10 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
              "colorlib.seedpool run` and `collect`); edit the notebooks, not this file.", "",
              f"The report re-run warm, at commit {pool['commit']}, from the run caches of the three one-thread seed sets "
              f"(seeds {seeds}) with each triple of a balanced design (every pair of seeds in exactly one triple), "
-             f"with each window of four consecutive seeds, and once with all {len(pool['seeds'])} seeds; machine: "
-             f"{'; '.join(machines)}. Same code, data, photos, paintings and rule as the committed report "
+             f"with each window of four consecutive seeds, and once with all {len(pool['seeds'])} seeds"
+             + (f"; then, with seeds {', '.join(map(str, extra))} trained later into the same cache, with each window "
+                f"of five consecutive seeds of the {len(pool['seeds']) + len(extra)}" if extra else "")
+             + f"; machine: {'; '.join(machines)}. Same code, data, photos, paintings and rule as the committed report "
              "(`colorlib.claims`); only the seeds differ."
              + (f" Each re-run took {min(seconds):.0f}-{max(seconds):.0f} s (the run cache's state, as the "
                 f"timings record it: {', '.join(f'{k} {n}' for k, n in sorted(states.items())) or 'not recorded'}"

@@ -245,6 +245,8 @@ def test_five_seed_windows_are_compared_and_predictions_7_to_9_checked():
     assert rows[5] == {"size": 5, "sets": 11, "pairs": 11, "agree": 9, "differ": 2 / 11, "flips": 0, "as_all": 10}
     text = seedpool.markdown(pool, main)
     assert "five: the cyclic windows of five consecutive seeds of the 11 seeds 0-10, seeds 9, 10 trained later" in text
+    assert "then, with seeds 9, 10 trained later into the same cache, with each window of five consecutive seeds of " \
+           "the 11; machine: a CPU." in text
     assert "| 5 | 11 | 11 | 9 of 11 | 0.18 | 0 | 10 of 11 |" in text
     lines = seedpool.prediction(pool, main, ["C1"])
     assert lines[6].startswith("7. With five seeds per report") and "9 of 11 against 7 of 9, **held**." in lines[6]
