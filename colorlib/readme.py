@@ -446,6 +446,11 @@ def block_goals() -> str:
         rows.append({"what": "verdicts of every other triple of the nine pooled seeds, against the committed report",
                      "today": "-", "goal": "every verdict identical (issue 15)", "met": len(same) == len(others),
                      "measured": f"{len(same)} of {len(others)} triples identical (report/seed_pool.md)"})
+        for r in seedpool.sizes(pool):  # the stability run's question, asked of every disjoint pair in the pool
+            rows.append({"what": f"pairs of disjoint {r['size']}-seed reports of the seed pool", "today": "-",
+                         "goal": "every verdict identical in every pair (issue 15)", "met": r["agree"] == r["pairs"],
+                         "measured": f"{r['agree']} of {r['pairs']} pairs identical, {r['differ']:.2f} claims differ "
+                                     f"per pair, {r['flips']} flips (report/seed_pool.md)"})
     lines = ["| what | before (issue 11) | goal | measured here | met? |", "|---|---|---|---|---|"]
     for g in rows:
         met = "not measured" if g.get("met") is None else "met" if g["met"] else "**NOT met**"

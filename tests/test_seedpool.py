@@ -174,6 +174,11 @@ def test_committed_pool_is_in_sync_with_the_report():
     readme_text = (REPO_DIR / "README.md").read_text()
     assert seedpool.summary(pool, main, committed) in readme_text  # the README's blocks too
     assert f"| {seedpool.claim_cell(pool, 'C3', main['C3'])} |" in readme_text
+    for r in seedpool.sizes(pool):  # the goals table asks the stability run's question of every disjoint pair
+        assert (f"| pairs of disjoint {r['size']}-seed reports of the seed pool | - | every verdict identical in every "
+                f"pair (issue 15) | {r['agree']} of {r['pairs']} pairs identical, {r['differ']:.2f} claims differ per "
+                f"pair, {r['flips']} flips (report/seed_pool.md) | {'met' if r['agree'] == r['pairs'] else '**NOT met**'} |"
+                in readme_text)
 
 
 def test_expected_coverage_matches_a_simulation_of_nested_seed_sets():
