@@ -98,13 +98,14 @@ def name_of(seeds: Sequence[int]) -> str:
 
 # ================================================================================================ running
 def run(out: Path, seeds: Sequence[int] = SEEDS, jobs: int = 2, profile: str = "report",
-        extra: Sequence[int] = EXTRA_SEEDS) -> int:
+        extra: Sequence[int] = EXTRA_SEEDS, size: int | None = None) -> int:
     """Run the report once per seed set of ``run_sets`` into ``out/seeds-<name>/`` (results, figures and shipped
     models there: ``colorlib.paths.elsewhere_env``; the committed report is not touched), skipping a set whose
     results are complete (so a killed run resumes). A set whose training runs are all in the run cache
-    (``COLORLIB_CACHE``) takes about a minute; a missing run is trained (the ``extra`` seeds: about 35 min)."""
+    (``COLORLIB_CACHE``) takes about a minute; a missing run is trained (the ``extra`` seeds: about 35 min).
+    ``size``: only the sets of that many seeds (the rest can follow in a second call)."""
     out = Path(out)
-    sets = run_sets(seeds, extra)
+    sets = [t for t in run_sets(seeds, extra) if size is None or len(t) == size]
     for i, chosen in enumerate(sets, 1):
         folder = out / f"seeds-{name_of(chosen)}"
         if (folder / "timings.json").exists():
@@ -533,6 +534,7 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("run", help="re-run the report with every seed set of the pool into OUT/seeds-.../")
     r.add_argument("out", type=Path)
     r.add_argument("--jobs", type=int, default=2, help="notebooks at a time (default 2: the runs are warm)")
+    r.add_argument("--size", type=int, default=None, help="only the seed sets of this many seeds (default: all)")
     c = sub.add_parser("collect", help="write report/seed_pool.json from OUT/seeds-.../")
     c.add_argument("out", type=Path)
     sub.add_parser("write", help="write report/seed_pool.md from report/seed_pool.json")
@@ -544,7 +546,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "run":
             args.out.mkdir(parents=True, exist_ok=True)
-            return run(args.out, jobs=args.jobs)
+            return run(args.out, jobs=args.jobs, size=args.size)
         if args.command == "collect":
             print(f"wrote {collect(args.out)}")
         print(f"wrote {write()}")

@@ -157,6 +157,9 @@ def test_run_skips_finished_sets_and_writes_each_into_its_own_folder(tmp_path, m
     assert calls[0] == (["3", "4", "5"], str(tmp_path / "seeds-3-4-5"))
     assert calls[20][0] == [str(s) for s in range(9)] and calls[21][0] == ["9", "10"]
     assert calls[-1][0] == ["10", "0", "1", "2", "3"]
+    calls.clear()
+    assert seedpool.main(["run", str(tmp_path / "again"), "--size", "5"]) == 0
+    assert [c for c, _ in calls] == [list(map(str, w)) for w in seedpool.windows(range(11), 5)]
 
 
 @pytest.mark.skipif(not seedpool.POOL_JSON.exists(), reason="no seed pool committed")
