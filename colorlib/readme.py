@@ -215,7 +215,7 @@ def block_seed_pool() -> str:
     if pool is None:
         return "Not run yet: `python -m colorlib.seedpool run OUT`, then `collect OUT` (see `colorlib.seedpool`)."
     main = seedpool.main_verdicts(REPORT)
-    return "\n".join([seedpool.summary(pool, main, seedpool.committed_set(REPORT)), "",
+    return "\n".join([seedpool.summary(pool, main, seedpool.committed_set(REPORT), seedpool.cold_seconds(REPORT)), "",
                       "The predictions above, checked by `colorlib.seedpool.prediction`:", "",
                       *seedpool.prediction(pool, main, seedpool.PREDICTED_STEADY)])
 

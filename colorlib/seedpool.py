@@ -169,9 +169,25 @@ def collect(out: Path, seeds: Sequence[int] = SEEDS, path: Path = POOL_JSON, ext
     commits = {s["commit"] for s in sets.values()}
     if len(commits) != 1:
         raise ValueError(f"the seed sets ran at different commits ({sorted(map(str, commits))}): run them again at one")
+    trained = training_cost(Path(out) / f"seeds-{name_of(extra)}") if extra else None
     files.write_text(path, json.dumps({"seeds": list(seeds), "extra_seeds": list(extra), "commit": commits.pop(),
-                                       "sets": sets}, indent=1) + "\n")
+                                       **({"extra_training": trained} if trained else {}), "sets": sets}, indent=1) + "\n")
     return path
+
+
+def training_cost(folder) -> dict | None:
+    """What the run that trained the extra seeds cost, from its ``timings.json``: its seeds, wall seconds,
+    notebooks at a time, the run cache's state and the machine (None when it did not finish or is not there)."""
+    path = Path(folder) / "timings.json"
+    if not path.exists():
+        return None
+    found = [(state, r) for runs in json.loads(path.read_text()).values() for state, r in runs.items()
+             if isinstance(r, dict) and "total" in r]
+    if not found:
+        return None
+    state, r = found[0]
+    return {"seeds": r.get("seeds"), "seconds": r["total"], "jobs": r.get("jobs"), "cache": state,
+            "machine": claims.machines(path)}
 
 
 # ================================================================================================ counting
@@ -390,6 +406,32 @@ def _more_seeds_than(more: dict, fewer: dict, first: int) -> list[str]:
             + ("**held**." if held_differ else "**did not hold**.")]
 
 
+def five_seed_cost(pool: dict, cold_seconds: float | None) -> tuple[float, float] | None:
+    """(minutes the extra seeds' run took, minutes a cold report with the pool's three seeds plus the extra ones
+    would take by adding that run to the committed report's cold run): an estimate from two runs, not one
+    measured run."""
+    trained = pool.get("extra_training")
+    if not trained or cold_seconds is None:
+        return None
+    return trained["seconds"] / 60, (trained["seconds"] + cold_seconds) / 60
+
+
+def _cost_section(pool: dict, cold_seconds: float | None) -> list[str]:
+    """What the extra seeds cost to train, against the committed report's cold run and the 90-minute goal."""
+    trained, cost = pool.get("extra_training"), five_seed_cost(pool, cold_seconds)
+    if not trained:
+        return []
+    seeds = ", ".join(map(str, trained["seeds"] or []))
+    text = (f"Training seeds {seeds} (side by side, {trained['jobs']} notebooks at a time, with the data and the other "
+            f"seeds already in the run cache; cache state as recorded: {trained['cache']}) took "
+            f"**{trained['seconds'] / 60:.1f} min** on {trained['machine']}.")
+    if cost:
+        text += (f" With the committed report's cold run of three seeds ({cold_seconds / 60:.1f} min), a cold report "
+                 f"with five seeds would take about **{cost[1]:.0f} min** (the sum of the two runs, not one measured "
+                 f"run), against the 90-minute goal of issue 15.")
+    return ["", "### What the extra seeds cost", "", text]
+
+
 def _prediction_more_seeds(pool: dict) -> list[str]:
     """Predictions 5 and 6 (README, commit e54a3f5): four seeds per report against three; 7 and 8 (75588b8): five
     against four, in the same words; 9: the claims that differ between disjoint five-seed reports are all among
@@ -438,9 +480,11 @@ def _coverage_section(pool: dict) -> list[str]:
             "calibration against a known value.)" + (" Missed: " + "; ".join(misses) + "." if misses else "")]
 
 
-def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), committed: str = "0-1-2") -> str:
+def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), committed: str = "0-1-2",
+             cold_seconds: float | None = None) -> str:
     """``report/seed_pool.md``: each claim's verdicts over the twelve triples and with all nine seeds, the pairs of
-    disjoint triples, and the prediction's outcome."""
+    disjoint triples, more seeds per report and what they cost (``cold_seconds``: the committed report's cold
+    run), and the predictions' outcomes."""
     sets, counts, pairs, nine = triples_of(pool), verdict_counts(pool), disjoint_pairs(pool), all_seeds(pool)
     seeds, extra = ", ".join(map(str, pool["seeds"])), pool.get("extra_seeds", [])
     identical, others = others_agreeing(pool, main, committed)
@@ -483,13 +527,14 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
         for a, b, ids, differ in pairs:
             if {a, b} <= names:
                 lines.append(f"| {k} | {a} | {b} | {len(ids) - len(differ)} of {len(ids)} | {', '.join(differ) or '-'} |")
-    lines += _sizes_section(pool) + _nine_section(pool, main, committed) + _coverage_section(pool)
+    lines += _sizes_section(pool) + _cost_section(pool, cold_seconds) + _nine_section(pool, main, committed) \
+        + _coverage_section(pool)
     if stable:
         lines += ["", "## The predictions committed before the runs finished", "", *prediction(pool, main, stable)]
     return "\n".join(lines) + "\n"
 
 
-def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2") -> str:
+def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2", cold_seconds: float | None = None) -> str:
     """The README's lines: how many triples and disjoint pairs agree, flips, and the nine-seed verdicts' changes."""
     sets, pairs, nine = triples_of(pool), disjoint_pairs(pool), all_seeds(pool)
     counts, (identical, others) = verdict_counts(pool), others_agreeing(pool, main, committed)
@@ -507,6 +552,9 @@ def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2") -> str:
         text += " With more seeds per report: " + "; ".join(
             f"{r['size']} seeds, {r['agree']} of {r['pairs']} pairs of disjoint reports agree on every verdict "
             f"({r['differ']:.1f} claims differ per pair)" for r in more) + "."
+        if cost := five_seed_cost(pool, cold_seconds):
+            text += (f" Training the two extra seeds took {cost[0]:.0f} min, so a cold five-seed report would take about "
+                     f"{cost[1]:.0f} min (the committed cold run plus that one).")
     covered, total, _ = coverage(pool)
     if total:
         text += (f" A triple's 95 % interval holds the nine-seed estimate in {covered} of {total} parts x triples "
@@ -521,10 +569,18 @@ def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2") -> str:
     return text
 
 
+def cold_seconds(report=REPO_DIR / "report") -> float | None:
+    """The committed report's cold run under the report profile, in seconds (``timings.json``; None if absent)."""
+    path = Path(report) / "timings.json"
+    cold = json.loads(path.read_text()).get("report", {}).get("cold") if path.exists() else None
+    return cold.get("total") if cold else None
+
+
 def write(path: Path = POOL_MD, pool_json: Path = POOL_JSON, report=REPO_DIR / "report") -> Path:
     """Write ``report/seed_pool.md`` from ``report/seed_pool.json``."""
     pool = json.loads(Path(pool_json).read_text())
-    files.write_text(path, markdown(pool, main_verdicts(report), PREDICTED_STEADY, committed_set(report)))
+    files.write_text(path, markdown(pool, main_verdicts(report), PREDICTED_STEADY, committed_set(report),
+                                    cold_seconds(report)))
     return path
 
 

@@ -173,9 +173,10 @@ def test_committed_pool_is_in_sync_with_the_report():
                            text=True).stdout.strip()
     if not rerun:  # after a `make report` here the report is this machine's, not the one the pool was made with
         assert {cid: e["verdict"] for cid, e in pool["sets"][committed]["claims"].items()} == main
-    assert seedpool.POOL_MD.read_text() == seedpool.markdown(pool, main, seedpool.PREDICTED_STEADY, committed)
+    cold = seedpool.cold_seconds()
+    assert seedpool.POOL_MD.read_text() == seedpool.markdown(pool, main, seedpool.PREDICTED_STEADY, committed, cold)
     readme_text = (REPO_DIR / "README.md").read_text()
-    assert seedpool.summary(pool, main, committed) in readme_text  # the README's blocks too
+    assert seedpool.summary(pool, main, committed, cold) in readme_text  # the README's blocks too
     assert f"| {seedpool.claim_cell(pool, 'C3', main['C3'])} |" in readme_text
     for r in seedpool.sizes(pool):  # the goals table asks the stability run's question of every disjoint pair
         assert (f"| pairs of disjoint {r['size']}-seed reports of the seed pool | - | every verdict identical in every "
@@ -265,3 +266,22 @@ def test_five_seed_windows_are_compared_and_predictions_7_to_9_checked():
     lines = seedpool.prediction(pool, main, ["C1"])
     assert "**did not hold**." in lines[7] and lines[8].endswith("**did not hold** (C1).")
     assert "5 seeds" in seedpool.summary(pool, main)
+
+
+def test_the_extra_seeds_cost_is_read_from_their_runs_timings(tmp_path):
+    assert seedpool.training_cost(tmp_path / "seeds-9-10") is None
+    folder = tmp_path / "seeds-9-10"
+    folder.mkdir()
+    machine = {"cpu": "a CPU", "cpu_capability": "AVX512", "cpus": 2, "torch": "2.13.0+cpu"}
+    (folder / "timings.json").write_text(json.dumps({"report": {"partial": {
+        "total": 2961.4, "seeds": [9, 10], "jobs": 2, "precision": "bf16", "threads": 1, "machine": machine}}}))
+    cost = seedpool.training_cost(folder)
+    assert cost == {"seeds": [9, 10], "seconds": 2961.4, "jobs": 2, "cache": "partial",
+                    "machine": "a CPU (AVX512, 2 cores, torch 2.13.0+cpu; training in bf16, 1 thread per run)"}
+    pool = _pool({"0-1-2": {"C1": "reproduced"}}, nine={"C1": "reproduced"}, extra=(9, 10))
+    assert seedpool.five_seed_cost(pool, 2815.5) is None  # no record of the extra seeds' training
+    pool["extra_training"] = cost
+    assert seedpool.five_seed_cost(pool, 2815.5) == pytest.approx((49.36, 96.28), abs=0.01)
+    text = seedpool.markdown(pool, {"C1": "reproduced"}, cold_seconds=2815.5)
+    assert "took **49.4 min** on a CPU" in text and "would take about **96 min**" in text
+    assert "a cold five-seed report would take about 96 min" in seedpool.summary(pool, {"C1": "reproduced"}, "0-1-2", 2815.5)
