@@ -281,7 +281,9 @@ def test_the_extra_seeds_cost_is_read_from_their_runs_timings(tmp_path):
     pool = _pool({"0-1-2": {"C1": "reproduced"}}, nine={"C1": "reproduced"}, extra=(9, 10))
     assert seedpool.five_seed_cost(pool, 2815.5) is None  # no record of the extra seeds' training
     pool["extra_training"] = cost
-    assert seedpool.five_seed_cost(pool, 2815.5) == pytest.approx((49.36, 96.28), abs=0.01)
+    assert seedpool.five_seed_cost(pool, 2815.5) == pytest.approx((49.36, 96.28, 78.21), abs=0.01)
     text = seedpool.markdown(pool, {"C1": "reproduced"}, cold_seconds=2815.5)
-    assert "took **49.4 min** on a CPU" in text and "would take about **96 min**" in text
-    assert "a cold five-seed report would take about 96 min" in seedpool.summary(pool, {"C1": "reproduced"}, "0-1-2", 2815.5)
+    assert "took **49.4 min** on a CPU" in text and "would take about **96 min** as the sum" in text
+    assert "or about **78 min** by scaling" in text
+    assert "a cold five-seed report would take about 96 min (the committed cold run plus that one) or 78 min" in \
+        seedpool.summary(pool, {"C1": "reproduced"}, "0-1-2", 2815.5)
