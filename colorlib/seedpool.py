@@ -206,10 +206,10 @@ def all_seeds(pool: dict) -> dict | None:
     return next((s for s in pool["sets"].values() if len(s["seeds"]) == len(pool["seeds"])), None)
 
 
-def verdict_counts(pool: dict) -> dict[str, Counter]:
-    """Claim -> how many of the triples gave each verdict."""
+def verdict_counts(pool: dict, size: int = 3) -> dict[str, Counter]:
+    """Claim -> how many of the seed sets of ``size`` seeds (triples unless told) gave each verdict."""
     out = {}
-    for snap in triples_of(pool).values():
+    for snap in sets_of_size(pool, size).values():
         for cid, entry in snap["claims"].items():
             out.setdefault(cid, Counter())[entry["verdict"]] += 1
     return out
@@ -490,6 +490,7 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
     run), and the predictions' outcomes."""
     sets, counts, pairs, nine = triples_of(pool), verdict_counts(pool), disjoint_pairs(pool), all_seeds(pool)
     seeds, extra = ", ".join(map(str, pool["seeds"])), pool.get("extra_seeds", [])
+    fives, counts5 = sets_of_size(pool, 5), verdict_counts(pool, 5)
     identical, others = others_agreeing(pool, main, committed)
     agree = [(a, b) for a, b, _, differ in pairs if not differ]
     machines = sorted({s["machine"] for s in pool["sets"].values()})
@@ -517,12 +518,14 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
              f"- Claims reproduced in one triple and not reproduced in another: **{len({c for c, *_ in flips(pool)})}**.",
              "", "## Each claim over the twelve triples", "",
              f"| claim | committed ({committed.replace('-', ', ')}) | the twelve triples | triples giving the committed verdict | "
-             f"all {len(pool['seeds'])} seeds |", "|---|---|---|---|---|"]
+             f"all {len(pool['seeds'])} seeds |" + (f" the {len(fives)} five-seed windows |" if fives else ""),
+             "|---|---|---|---|---|" + ("---|" if fives else "")]
     texts = {cid: e.get("text", "") for snap in sets.values() for cid, e in snap["claims"].items()}
     for cid in sorted(counts, key=claims.claim_order):
         nine_v = wording(nine["claims"][cid]["verdict"], True) if nine and cid in nine["claims"] else "-"
         lines.append(f"| {cid}{': ' + texts[cid].replace('|', '/') if texts.get(cid) else ''} | {wording(main[cid], True) if cid in main else '-'} | {_counts_cell(counts[cid])} | "
-                     f"{_share(counts[cid], main.get(cid, '-'))} | {nine_v} |")
+                     f"{_share(counts[cid], main.get(cid, '-'))} | {nine_v} |"
+                     + (f" {_counts_cell(counts5.get(cid, Counter())) or '-'} |" if fives else ""))
     lines += ["", "## Pairs of disjoint triples", "",
               "| split | triple | triple | identical verdicts | different |", "|---|---|---|---|---|"]
     for k, group in enumerate(design(pool["seeds"]), 1):
