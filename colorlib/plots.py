@@ -286,3 +286,53 @@ def metric_columns(rows: Sequence[Mapping], labels: Sequence[str], keys: Sequenc
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
     return fig
+
+
+VERDICT_COLOURS = {"reproduced": "#2e7d32", "partly": "#f9a825", "inconclusive": "#bdbdbd",
+                   "not reproduced": "#c62828"}
+
+
+def verdict_shares(cells: Mapping[str, Mapping[str, Mapping[str, int]]], agree: Mapping[str, tuple[int, int]],
+                   title: str | None = None):
+    """How often each verdict came out, claim by claim (rows) and seed-set size by size (columns): each cell a
+    bar split by the share of the reports giving each verdict (``cells[claim][column][verdict]`` = count); beside
+    it, the share of pairs of disjoint reports with every verdict identical (``agree[column]`` = (pairs agreeing,
+    pairs))."""
+    claims_, columns = list(cells), list(next(iter(cells.values()), {}))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(2.0 + 1.7 * len(columns) + 2.6, 0.9 + 0.42 * len(claims_)),
+                                 gridspec_kw={"width_ratios": [len(columns), 1.3]})
+    for i, cid in enumerate(claims_):
+        for j, column in enumerate(columns):
+            count = cells[cid].get(column, {})
+            total, left = sum(count.values()), j * 1.15
+            for verdict, colour in VERDICT_COLOURS.items():
+                if count.get(verdict):
+                    width = count[verdict] / total
+                    ax.barh(i, width, left=left, height=0.7, color=colour, edgecolor="white", linewidth=0.5)
+                    left += width
+    ax.set_yticks(range(len(claims_)), claims_)
+    ax.invert_yaxis()
+    ax.set_xticks([j * 1.15 + 0.5 for j in range(len(columns))], columns)
+    ax.set_xlim(-0.05, len(columns) * 1.15 - 0.1)
+    ax.tick_params(length=0)
+    for side in ("top", "right", "bottom", "left"):
+        ax.spines[side].set_visible(False)
+    ax.set_title("share of reports giving each verdict", fontsize=10)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in VERDICT_COLOURS.values()]
+    ax.legend(handles, list(VERDICT_COLOURS), loc="upper center", bbox_to_anchor=(0.5, -0.08 - 0.3 / max(1, len(claims_))),
+              ncol=len(VERDICT_COLOURS), frameon=False, fontsize=8)
+    names = list(agree)
+    shares = [agree[n][0] / agree[n][1] for n in names]
+    bx.bar(range(len(names)), shares, color="#1565c0")
+    for k, n in enumerate(names):
+        bx.text(k, shares[k] + 0.02, f"{agree[n][0]} of {agree[n][1]}", ha="center", fontsize=8)
+    bx.set_xticks(range(len(names)), names)
+    bx.set_ylim(0, 1.1)
+    bx.set_ylabel("pairs with every verdict identical")
+    bx.set_title("disjoint pairs agreeing", fontsize=10)
+    for side in ("top", "right"):
+        bx.spines[side].set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig

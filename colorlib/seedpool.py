@@ -44,6 +44,7 @@ from colorlib.paths import REPO_DIR, elsewhere_env
 
 POOL_JSON = REPO_DIR / "report" / "seed_pool.json"
 POOL_MD = REPO_DIR / "report" / "seed_pool.md"
+FIGURE = REPO_DIR / "report" / "seed_pool.png"  # beside seed_pool.md, which links it by name
 SEEDS = tuple(range(9))
 # Two more seeds, trained later (a report run with seeds 9 and 10 into the same run cache), so that eleven seeds
 # give eleven cyclic windows of five and eleven pairs of disjoint five-seed reports (predictions 7-9).
@@ -304,6 +305,12 @@ def expected_coverage(k: int = 3, n: int = 9, confidence: float = claims.CONFIDE
 
 
 # ================================================================================================ writing
+def _and(items: Sequence) -> str:
+    """"3, 4, 5 and 9"."""
+    words = [str(i) for i in items]
+    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+
+
 def _share(count: Counter, verdict: str) -> str:
     return f"{count.get(verdict, 0)} of {sum(count.values())}"
 
@@ -483,6 +490,17 @@ def _coverage_section(pool: dict) -> list[str]:
             "calibration against a known value.)" + (" Missed: " + "; ".join(misses) + "." if misses else "")]
 
 
+def _figure_lines(pool: dict) -> list[str]:
+    """The link to ``write_figure``'s figure and its caption (nothing when there is no figure to draw)."""
+    if not all(figure_data(pool)):
+        return []
+    return ["", f"![The claims whose verdict varies: the share of reports giving each verdict with "
+                f"{_and(sorted({len(x['seeds']) for x in pool['sets'].values()}))} seeds per report, and the share "
+                f"of disjoint pairs agreeing on every verdict]({FIGURE.name})",
+            "", "The claims whose verdict is not the same in every report of the pool, by the number of seeds per "
+                "report (left), and how often two disjoint reports agree on every verdict (right)."]
+
+
 def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), committed: str = "0-1-2",
              cold_seconds: float | None = None) -> str:
     """``report/seed_pool.md``: each claim's verdicts over the twelve triples and with all nine seeds, the pairs of
@@ -516,6 +534,7 @@ def markdown(pool: dict, main: dict[str, str], stable: Sequence[str] = (), commi
              f"- Pairs of disjoint triples (like the stability run) with every verdict identical: **{len(agree)} of "
              f"{len(pairs)}**" + (f" ({'; '.join(f'{a} and {b}' for a, b in agree)})" if agree else "") + ".",
              f"- Claims reproduced in one triple and not reproduced in another: **{len({c for c, *_ in flips(pool)})}**.",
+             *_figure_lines(pool),
              "", "## Each claim over the twelve triples", "",
              f"| claim | committed ({committed.replace('-', ', ')}) | the twelve triples | triples giving the committed verdict | "
              f"all {len(pool['seeds'])} seeds |" + (f" the {len(fives)} five-seed windows |" if fives else ""),
@@ -583,9 +602,38 @@ def cold_seconds(report=REPO_DIR / "report") -> float | None:
     return cold.get("total") if cold else None
 
 
+def figure_data(pool: dict) -> tuple[dict, dict]:
+    """What ``plots.verdict_shares`` draws: for every claim whose verdict is not the same in all the pool's
+    reports, the verdict counts per number of seeds per report; and per number of seeds with disjoint pairs, the
+    pairs agreeing on every verdict."""
+    sizes_ = sorted({len(s["seeds"]) for s in pool["sets"].values()})
+    label = lambda n: f"{n} seeds, {len(sets_of_size(pool, n))} report{'s' if len(sets_of_size(pool, n)) != 1 else ''}"
+    counts = {n: verdict_counts(pool, n) for n in sizes_}
+    varied = sorted({cid for n in sizes_ for cid in counts[n]
+                     if len({v for m in sizes_ for v in counts[m].get(cid, {})}) > 1}, key=claims.claim_order)
+    cells = {cid: {label(n): dict(counts[n].get(cid, {})) for n in sizes_} for cid in varied}
+    agree = {f"{r['size']} seeds": (r["agree"], r["pairs"]) for r in sizes(pool)}
+    return cells, agree
+
+
+def write_figure(pool: dict, path: Path) -> Path | None:
+    """``report/seed_pool.png``: ``figure_data`` drawn (None, and nothing written, when no claim varies)."""
+    from colorlib import plots
+
+    cells, agree = figure_data(pool)
+    if not cells or not agree:
+        return None
+    fig = plots.verdict_shares(cells, agree)
+    with files.atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png", metadata={"Software": None})
+    plots.plt.close(fig)
+    return Path(path)
+
+
 def write(path: Path = POOL_MD, pool_json: Path = POOL_JSON, report=REPO_DIR / "report") -> Path:
-    """Write ``report/seed_pool.md`` from ``report/seed_pool.json``."""
+    """Write ``report/seed_pool.md`` and its figure (``write_figure``) from ``report/seed_pool.json``."""
     pool = json.loads(Path(pool_json).read_text())
+    write_figure(pool, Path(path).with_name(FIGURE.name))
     files.write_text(path, markdown(pool, main_verdicts(report), PREDICTED_STEADY, committed_set(report),
                                     cold_seconds(report)))
     return path

@@ -290,3 +290,33 @@ def test_the_extra_seeds_cost_is_read_from_their_runs_timings(tmp_path):
     assert "or about **78 min** by scaling" in text
     assert "a cold five-seed report would take about 96 min (the committed cold run plus that one) or 78 min" in \
         seedpool.summary(pool, {"C1": "reproduced"}, "0-1-2", 2815.5)
+
+
+def test_the_figure_shows_only_claims_that_vary_and_is_written_beside_the_markdown(tmp_path):
+    main = {"C1": "reproduced", "C2": "inconclusive"}
+    other = {"C1": "reproduced", "C2": "reproduced"}
+    pool = _pool({"0-1-2": main, "3-4-5": other}, nine=other)
+    cells, agree = seedpool.figure_data(pool)
+    assert list(cells) == ["C2"]  # C1 is reproduced in every report
+    assert cells["C2"]["3 seeds, 12 reports"] == {"inconclusive": 11, "reproduced": 1}
+    assert cells["C2"]["9 seeds, 1 report"] == {"reproduced": 1}
+    assert agree == {"3 seeds": (10, 12), "4 seeds": (9, 9)}
+    (tmp_path / "pool.json").write_text(json.dumps(pool))
+    (tmp_path / "report" / "results").mkdir(parents=True)
+    for nb in ("02", "03"):  # the committed report's verdicts that the tables compare with
+        (tmp_path / "report" / "results" / f"{nb}.json").write_text(json.dumps(
+            {"seeds": [0, 1, 2], "claims": {f"C{int(nb) - 1}": {"verdict": main[f"C{int(nb) - 1}"]}}}))
+    md = seedpool.write(tmp_path / "out" / "seed_pool.md", tmp_path / "pool.json", tmp_path / "report")
+    assert (md.parent / "seed_pool.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "with 3, 4 and 9 seeds per report, and the share of disjoint pairs agreeing on every verdict](seed_pool.png)" \
+        in md.read_text()
+    steady = _pool({"0-1-2": main}, nine=main)
+    assert seedpool.figure_data(steady)[0] == {} and "seed_pool.png" not in seedpool.markdown(steady, main)
+    assert seedpool.write_figure(steady, tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
+
+
+def test_the_committed_figure_is_there_when_seed_pool_md_links_it():
+    if not seedpool.POOL_MD.exists() or "(seed_pool.png)" not in seedpool.POOL_MD.read_text():
+        pytest.skip("report/seed_pool.md links no figure")
+    assert seedpool.FIGURE.exists() and seedpool.FIGURE.stat().st_size > 10_000
+    assert "(report/seed_pool.png)" in (REPO_DIR / "README.md").read_text()  # the README shows it too
