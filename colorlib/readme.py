@@ -315,7 +315,7 @@ def block_claims() -> str:
     pool = _json(REPORT / "seed_pool.json")
     robust = (lambda cid, v: f" | {seedpool.claim_cell(pool, cid, v)}") if pool else (lambda cid, v: "")
     lines = ["| claim | verdict here (profile, seeds) | over every report kept | "
-             + ("three-seed sets of the seed pool giving this verdict; all nine seeds | " if pool else "")
+             + ("seed-pool reports giving this verdict (three seeds; five); all nine seeds | " if pool else "")
              + "measured: mean +- sd over seeds; effect [95 % interval] |", "|---|---|---|---|" + ("---|" if pool else "")]
     for cid, (nb, text) in claims.CLAIMS.items():
         r = _json(REPORT / "results" / f"{nb}.json") or {}

@@ -262,13 +262,15 @@ def committed_set(report=REPO_DIR / "report") -> str:
 
 
 def claim_cell(pool: dict, cid: str, verdict: str) -> str:
-    """One claim's robustness for a table: "11 of 12 triples; 9 seeds: inconclusive" (how many triples give
-    ``verdict``, and the verdict over all seeds)."""
-    count, nine = verdict_counts(pool).get(cid), all_seeds(pool)
+    """One claim's robustness for a table: "11 of 12 triples; 10 of 11 five-seed windows; 9 seeds: inconclusive"
+    (how many triples, and five-seed windows where the pool has them, give ``verdict``, and the verdict over all
+    nine seeds)."""
+    count, five, nine = verdict_counts(pool).get(cid), verdict_counts(pool, 5).get(cid), all_seeds(pool)
     if not count:
         return "not in the seed pool"
     nine_v = nine["claims"].get(cid, {}).get("verdict") if nine else None
-    return (f"{_share(count, verdict)} triples" + (f"; {len(nine['seeds'])} seeds: {wording(nine_v, True)}" if nine_v else ""))
+    return (f"{_share(count, verdict)} triples" + (f"; {_share(five, verdict)} five-seed windows" if five else "")
+            + (f"; {len(nine['seeds'])} seeds: {wording(nine_v, True)}" if nine_v else ""))
 
 
 def coverage(pool: dict) -> tuple[int, int, list[str]]:

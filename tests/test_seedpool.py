@@ -260,6 +260,8 @@ def test_five_seed_windows_are_compared_and_predictions_7_to_9_checked():
     assert "| all 9 seeds | the 11 five-seed windows |" in text
     assert "| S2 | inconclusive | inconclusive 12 | 12 of 12 | inconclusive | inconclusive 10, **not reproduced** 1 |" in text
     assert seedpool.verdict_counts(pool, 5)["S2"] == {"inconclusive": 10, "not reproduced": 1}
+    assert seedpool.claim_cell(pool, "S2", "inconclusive") == ("12 of 12 triples; 10 of 11 five-seed windows; "
+                                                               "9 seeds: inconclusive")
     lines = seedpool.prediction(pool, main, ["C1"])
     assert lines[6].startswith("7. With five seeds per report") and "9 of 11 against 7 of 9, **held**." in lines[6]
     assert "0.18 against 0.22, 0 flips, **held**." in lines[7]
