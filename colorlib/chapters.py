@@ -367,8 +367,8 @@ def front_page() -> str:
              "Each section gives a notebook's question, its key figure, the verdicts of the claims it checks and a "
              "link to its whole chapter (prose, code, printed outputs and every figure, exported from the executed "
              "notebook). Every claim in one table: [claims.md](claims.md). " + claims.RULE, ""]
-    held = [f"[{name}]({name})" for name in ("stability.md", "seed_pool.md") if (report_dir() / name).exists()]
-    if held:  # written by --stability and colorlib.seedpool, not by every run
+    held = [f"[{name}]({name})" for name in claims.robustness_tables()]
+    if held:
         intro += ["Whether the verdicts hold under other training seeds and on other machines: " + " and ".join(held)
                   + ".", ""]
     body = "\n".join(section(path) for path in notebooks)

@@ -384,13 +384,21 @@ def _seeds(entry: dict) -> str:
     return ", ".join(map(str, seeds)) if seeds else "?"
 
 
+# The tables that say how the verdicts fare under other seeds (written by --stability and colorlib.seedpool, not by
+# every run), with what each holds.
+ROBUSTNESS_TABLES = {"stability.md": "every verdict under a disjoint seed set, and over every report kept",
+                     "seed_pool.md": "every claim over many other seed sets regrouped from the same runs"}
+
+
+def robustness_tables() -> list[str]:
+    """The names of ``ROBUSTNESS_TABLES`` that exist in the report folder (the main report has them; a stability
+    or seed-pool run's folder does not)."""
+    return [name for name in ROBUSTNESS_TABLES if (report_dir() / name).exists()]
+
+
 def _robustness_links() -> list[str]:
-    """A paragraph pointing to the tables that say how each verdict fares under other seeds, where they exist
-    beside this claims.md (the main report has them; a stability or seed-pool run's folder does not)."""
-    found = [f"[{name}]({name}) ({what})" for name, what in (
-        ("stability.md", "every verdict under a disjoint seed set, and over every report kept"),
-        ("seed_pool.md", "every claim over many other seed sets regrouped from the same runs"))
-        if (report_dir() / name).exists()]
+    """A paragraph of claims.md pointing to ``robustness_tables``, each with what it holds."""
+    found = [f"[{name}]({name}) ({ROBUSTNESS_TABLES[name]})" for name in robustness_tables()]
     return [f"Whether a verdict survives other training seeds: {' and '.join(found)}.", ""] if found else []
 
 

@@ -144,10 +144,8 @@ def snapshot(folder) -> dict:
     part = lambda p: {"name": p["name"], "verdict": p["verdict"], "text": p.get("text", ""),
                       **({"interval": {k: p["interval"][k] for k in ("estimate", "low", "high")}}
                          if "interval" in p else {})}
-    timings = json.loads((folder / "timings.json").read_text()) if (folder / "timings.json").exists() else {}
-    run = next((r for runs in timings.values() for r in runs.values() if isinstance(r, dict) and "total" in r), {})
-    return {"seeds": list(seeds.pop()), "commit": made.get("git_commit"), "seconds": run.get("total"),
-            "cache": next((state for runs in timings.values() for state in runs), None),
+    state, run = timed_run(folder) or (None, {})
+    return {"seeds": list(seeds.pop()), "commit": made.get("git_commit"), "seconds": run.get("total"), "cache": state,
             "machine": claims.machines(claims.report_manifest(folder)),
             "claims": {cid: {"notebook": e["notebook"], "verdict": e["verdict"],
                              "text": claims.CLAIMS[cid][1] if cid in claims.CLAIMS else e.get("text", ""),
@@ -176,19 +174,23 @@ def collect(out: Path, seeds: Sequence[int] = SEEDS, path: Path = POOL_JSON, ext
     return path
 
 
-def training_cost(folder) -> dict | None:
-    """What the run that trained the extra seeds cost, from its ``timings.json``: its seeds, wall seconds,
-    notebooks at a time, the run cache's state and the machine (None when it did not finish or is not there)."""
+def timed_run(folder) -> tuple[str, dict] | None:
+    """The complete run a report folder's ``timings.json`` records: (the run cache's state, its record with the
+    wall seconds as "total"), or None when no run finished there."""
     path = Path(folder) / "timings.json"
-    if not path.exists():
+    timings = json.loads(path.read_text()) if path.exists() else {}
+    return next(((state, r) for runs in timings.values() for state, r in runs.items()
+                 if isinstance(r, dict) and "total" in r), None)
+
+
+def training_cost(folder) -> dict | None:
+    """What the run that trained the extra seeds cost (``timed_run``): its seeds, wall seconds, notebooks at a
+    time, the run cache's state and the machine (None when it did not finish or is not there)."""
+    if (found := timed_run(folder)) is None:
         return None
-    found = [(state, r) for runs in json.loads(path.read_text()).values() for state, r in runs.items()
-             if isinstance(r, dict) and "total" in r]
-    if not found:
-        return None
-    state, r = found[0]
+    state, r = found
     return {"seeds": r.get("seeds"), "seconds": r["total"], "jobs": r.get("jobs"), "cache": state,
-            "machine": claims.machines(path)}
+            "machine": claims.machines(Path(folder) / "timings.json")}
 
 
 # ================================================================================================ counting
