@@ -322,3 +322,42 @@ def test_the_committed_figure_is_there_when_seed_pool_md_links_it():
         pytest.skip("report/seed_pool.md links no figure")
     assert seedpool.FIGURE.exists() and seedpool.FIGURE.stat().st_size > 10_000
     assert "(report/seed_pool.png)" in (REPO_DIR / "README.md").read_text()  # the README shows it too
+
+
+def test_a_cold_run_is_recorded_with_its_time_and_checked_against_the_warm_run_of_its_seeds(tmp_path):
+    folder = tmp_path / f"{seedpool.COLD}0-1-2"
+    shutil.copytree(REPORT / "results", folder / "results")
+    warm = seedpool.snapshot(folder)
+    assert seedpool.cold_run(folder, warm) is None  # no finished run recorded
+    machine = {"cpu": "a CPU", "cpu_capability": "AVX512", "cpus": 2, "torch": "2.13.0+cpu"}
+    record = {"total": 4700.0, "seeds": [0, 1, 2], "jobs": 1, "precision": "bf16", "threads": 1, "machine": machine}
+    (folder / "timings.json").write_text(json.dumps({"report": {"warm": record}}))
+    assert seedpool.cold_run(folder, warm) is None  # warm: it says nothing about what a cold report costs
+    (folder / "timings.json").write_text(json.dumps({"report": {"cold": record}}))
+    run = seedpool.cold_run(folder, warm)
+    assert run["seconds"] == 4700.0 and run["cache"] == "cold" and run["differ_from_warm"] == []
+    assert seedpool.cold_run(folder, None)["differ_from_warm"] is None  # no warm run of those seeds to compare
+    data = json.loads((folder / "results" / "02.json").read_text())
+    part = next(p for p in data["claims"]["C1"]["parts"] if "interval" in p)
+    part["interval"]["low"] -= 1e-9  # one interval a hair wider is a difference too
+    (folder / "results" / "02.json").write_text(json.dumps(data))
+    assert seedpool.cold_run(folder, warm)["differ_from_warm"] == ["C1"]
+
+    pool = _pool({"0-1-2": {"C1": "reproduced"}}, nine={"C1": "reproduced"}, extra=(9, 10))
+    pool["extra_training"] = {"seeds": [9, 10], "seconds": 2961.4, "jobs": 2, "cache": "partial", "machine": "a CPU"}
+    assert seedpool.measured_cold(pool, 5) is None
+    pool["cold_runs"] = {"0-1-2-3-4": {**run, "seeds": [0, 1, 2, 3, 4], "seconds": 5580.0, "commit": "1b95abd0",
+                                       "machine": "a CPU", "differ_from_warm": ["S2"]}}
+    assert seedpool.measured_cold(pool, 5)[0] == "0-1-2-3-4"
+    text = seedpool.markdown(pool, {"C1": "reproduced"}, cold_seconds=2815.5)
+    assert "A cold report with seeds 0, 1, 2, 3, 4 (a fresh clone, empty caches, 1 notebook at a time, commit " \
+           "1b95abd) took **93.0 min**, measured on a CPU: over the 90-minute goal" in text
+    assert "differ from the warm re-run's of the same seeds in: S2." in text
+    assert "would take about **96 min** as the sum" in text  # the estimates made before stay beside it
+    summary = seedpool.summary(pool, {"C1": "reproduced"}, "0-1-2", 2815.5)
+    assert "took 93.0 min, measured" in summary and "not measured as one run" not in summary
+    pool["cold_runs"]["0-1-2-3-4"].update(seconds=4000.0, differ_from_warm=[])
+    assert "within the 90-minute goal" in seedpool.summary(pool, {"C1": "reproduced"}, "0-1-2", 2815.5)
+    assert "part for part and interval for interval" in seedpool.summary(pool, {"C1": "reproduced"}, "0-1-2", 2815.5)
+    # the estimates scale from the committed report's own number of seeds
+    assert seedpool.five_seed_cost(pool, 2815.5, committed_seeds=4)[2] == pytest.approx(2815.5 * 6 / 4 / 60)
