@@ -465,6 +465,28 @@ def measured_cold(pool: dict, size: int) -> tuple[str, dict] | None:
     return next(((name, r) for name, r in pool.get("cold_runs", {}).items() if len(r.get("seeds") or ()) == size), None)
 
 
+GOAL_MINUTES = 90  # issue 15: the report's cold run on this 2-core machine
+
+
+def five_seed_decision(pool: dict, committed_seeds: int = 3) -> str | None:
+    """The rule written before the five-seed runs (README, 75588b8), applied: the report moves to five seeds only
+    if every pair of disjoint five-seed reports agrees on every verdict and a cold five-seed report is measured
+    within ``GOAL_MINUTES``; otherwise it keeps its seeds. None until the pool has extra seeds and pairs of them."""
+    more = committed_seeds + len(pool.get("extra_seeds", []))
+    row = next((r for r in sizes(pool) if r["size"] == more), None)
+    if row is None or more == committed_seeds:
+        return None
+    measured = measured_cold(pool, more)
+    agree = row["agree"] == row["pairs"]
+    fits = measured is not None and measured[1]["seconds"] / 60 <= GOAL_MINUTES
+    cold = (f"{measured[1]['seconds'] / 60:.1f} min, {'yes' if fits else 'no'}" if measured else "not measured")
+    return (f"Decided before the {_word(more)}-seed runs: the report moves to {_word(more)} seeds only if every pair "
+            f"of disjoint {_word(more)}-seed reports agrees on every verdict ({row['agree']} of {row['pairs']}: "
+            f"{'yes' if agree else 'no'}) and a cold {_word(more)}-seed report is measured within {GOAL_MINUTES} min "
+            f"({cold}). So the report {'moves to ' + _word(more) if agree and fits else 'keeps ' + _word(committed_seeds)} "
+            "seeds.")
+
+
 def _cold_text(name: str, run: dict, markdown: bool = True) -> str:
     """One sentence: a measured cold run's time against the 90-minute goal, and whether its claims are the
     warm window's."""
@@ -473,7 +495,7 @@ def _cold_text(name: str, run: dict, markdown: bool = True) -> str:
     text = (f"A cold report with seeds {', '.join(map(str, run['seeds']))} (a fresh clone, empty caches, "
             f"{run['jobs']} notebook{'s' if run['jobs'] != 1 else ''} at a time, commit {str(run['commit'])[:7]}) "
             f"took {'**' if markdown else ''}{minutes:.1f} min{'**' if markdown else ''}, measured on "
-            f"{run['machine']}: {'within' if minutes <= 90 else 'over'} the 90-minute goal of issue 15.")
+            f"{run['machine']}: {'within' if minutes <= GOAL_MINUTES else 'over'} the {GOAL_MINUTES}-minute goal of issue 15.")
     if same is not None:
         text += (f" Its claims are the warm re-run's of seeds {name.replace('-', ', ')}, part for part and interval "
                  "for interval." if not same else
@@ -497,7 +519,9 @@ def _cost_section(pool: dict, cold_seconds: float | None, committed_seeds: int =
                  f"**{cost[1]:.0f} min** as the sum of the two runs, or about **{cost[2]:.0f} min** by scaling the "
                  "committed run by the seeds (estimates). The goal of issue 15 is 90 min.")
     measured = measured_cold(pool, committed_seeds + len(trained["seeds"] or []))
-    return ["", "### What the extra seeds cost", "", text] + (["", _cold_text(*measured)] if measured else [])
+    decision = five_seed_decision(pool, committed_seeds)
+    return ["", "### What the extra seeds cost", "", text] + (["", _cold_text(*measured)] if measured else []) \
+        + (["", decision] if decision else [])
 
 
 def _prediction_more_seeds(pool: dict) -> list[str]:
@@ -644,6 +668,8 @@ def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2", cold_sec
             text += (f" Training the two extra seeds took {cost[0]:.0f} min, so a cold five-seed report would take "
                      f"about {cost[1]:.0f} min (the committed cold run plus that one) or {cost[2]:.0f} min (the cold "
                      "run scaled by the seeds); not measured as one run.")
+        if decision := five_seed_decision(pool, seeds):
+            text += " " + decision
     covered, total, _ = coverage(pool)
     if total:
         text += (f" A triple's 95 % interval holds the nine-seed estimate in {covered} of {total} parts x triples "

@@ -361,3 +361,19 @@ def test_a_cold_run_is_recorded_with_its_time_and_checked_against_the_warm_run_o
     assert "part for part and interval for interval" in seedpool.summary(pool, {"C1": "reproduced"}, "0-1-2", 2815.5)
     # the estimates scale from the committed report's own number of seeds
     assert seedpool.five_seed_cost(pool, 2815.5, committed_seeds=4)[2] == pytest.approx(2815.5 * 6 / 4 / 60)
+
+
+def test_the_five_seed_decision_needs_every_pair_to_agree_and_a_measured_cold_run_within_the_goal():
+    pool = _pool({"0-1-2": {"C1": "reproduced"}}, nine={"C1": "reproduced"}, extra=(9, 10))
+    decide = lambda: seedpool.five_seed_decision(pool)
+    assert "11 of 11: yes" in decide() and "(not measured)" in decide() and decide().endswith("keeps three seeds.")
+    cold = {"seeds": [0, 1, 2, 3, 4], "seconds": 4159.9, "jobs": 1, "cache": "cold", "machine": "a CPU",
+            "commit": "abc1234", "differ_from_warm": []}
+    pool["cold_runs"] = {"0-1-2-3-4": cold}
+    assert "(69.3 min, yes)" in decide() and decide().endswith("moves to five seeds.")
+    cold["seconds"] = 91 * 60
+    assert "(91.0 min, no)" in decide() and decide().endswith("keeps three seeds.")
+    cold["seconds"] = 4159.9
+    pool["sets"]["5-6-7-8-9"]["claims"]["C1"]["verdict"] = "inconclusive"  # one pair of disjoint windows differs
+    assert ": no)" in decide() and decide().endswith("keeps three seeds.")
+    assert seedpool.five_seed_decision(_pool({"0-1-2": {"C1": "reproduced"}})) is None  # no five-seed windows
