@@ -183,6 +183,11 @@ def test_committed_pool_is_in_sync_with_the_report():
                 f"pair (issue 15) | {r['agree']} of {r['pairs']} pairs identical, {r['differ']:.2f} claims differ per "
                 f"pair, {r['flips']} flips (report/seed_pool.md) | {'met' if r['agree'] == r['pairs'] else '**NOT met**'} |"
                 in readme_text)
+    for name, run in pool.get("cold_runs", {}).items():  # a measured cold run has its goals row
+        assert (f"| `make report` from empty caches with {len(run['seeds'])} seeds (the seed pool's, not the committed "
+                f"report) | - | <= 90.0 min (issue 15) | {run['seconds'] / 60:.1f} min (seeds {name.replace('-', ', ')}, "
+                f"a fresh clone of {run['commit'][:7]}") in readme_text
+        assert f"{'**NOT met**' if run['seconds'] > 90 * 60 else 'met'} |" in readme_text.split(f"{run['seconds'] / 60:.1f} min (seeds")[1].splitlines()[0]
 
 
 def test_expected_coverage_matches_a_simulation_of_nested_seed_sets():
