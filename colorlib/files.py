@@ -26,6 +26,20 @@ from pathlib import Path
 from typing import Any, Callable, Container, Iterator
 
 TMP_SUFFIX = ".tmp"
+# mkstemp makes its file readable by its owner only (0600), and a rename keeps that mode: without a chmod every
+# figure, model and coloured photo written here would be private to whoever wrote it. Read once, at import.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+def _chmod_as_open(tmp: str | os.PathLike, replacing: Path | None = None) -> None:
+    """Give ``tmp`` the mode a plain ``open(path, "w")`` would leave: that of the file it replaces
+    (``replacing``, where there is one), else 0666 less the umask."""
+    mode = 0o666 & ~_UMASK
+    if replacing is not None:
+        with contextlib.suppress(OSError):  # nothing there yet, or a dangling symlink (replaced, not followed)
+            mode = os.stat(replacing).st_mode & 0o7777
+    os.chmod(tmp, mode)
 
 
 @contextlib.contextmanager
@@ -37,6 +51,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        _chmod_as_open(tmp, path)
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, path)
@@ -87,6 +102,7 @@ def write_new(path: str | os.PathLike, write: Callable[[Path], None], overwrite:
     tmp = Path(name)
     try:
         write(tmp)
+        _chmod_as_open(tmp, path if overwrite else None)  # a new name otherwise
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
         for i, candidate in enumerate(numbered(path)):

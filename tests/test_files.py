@@ -42,6 +42,24 @@ def test_write_replaces_a_symlink_instead_of_following_it(tmp_path):
     assert not link.is_symlink() and json.loads(link.read_text()) == {"a": 1}
 
 
+def test_written_files_get_the_mode_a_plain_open_would_give_not_mkstemps_private_one(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    usual = 0o666 & ~umask  # what open("w") gives a new file; mkstemp alone gives 0600
+    assert usual != 0o600, "a umask of 077 cannot tell the two apart"
+    files.write_text(tmp_path / "figure.txt", "x")
+    assert os.stat(tmp_path / "figure.txt").st_mode & 0o777 == usual
+    new = files.write_new(tmp_path / "photo.png", lambda p: p.write_bytes(b"png"))
+    assert os.stat(new).st_mode & 0o777 == usual
+    os.chmod(tmp_path / "figure.txt", 0o640)  # rewriting a file keeps its mode, as open("w") does
+    files.write_text(tmp_path / "figure.txt", "y")
+    assert os.stat(tmp_path / "figure.txt").st_mode & 0o777 == 0o640
+    os.chmod(new, 0o600)
+    again = files.write_new(new, lambda p: p.write_bytes(b"png2"), overwrite=True)
+    assert again == new and os.stat(new).st_mode & 0o777 == 0o600
+    assert os.stat(files.write_new(new, lambda p: p.write_bytes(b"png3"))).st_mode & 0o777 == usual  # photo-1.png
+
+
 def test_write_creates_the_folder_and_writes_text_exactly(tmp_path):
     files.write_text(tmp_path / "a" / "b.txt", "x\ny")
     assert (tmp_path / "a" / "b.txt").read_text() == "x\ny"
