@@ -26,7 +26,7 @@ endif
 help:
 	@echo "make report     regenerate every figure and report/claims.md (profile: $(PROFILE))"
 	@echo "make test       run the test suite (installs Debian's chromium for the browser test when root)"
-	@echo "make benchmark  print training/inference speed of the final model and the style picker's latency"
+	@echo "make benchmark  print training/inference speed of the final model, the style picker's latency and the first colour's time"
 
 # Every extra, at the exact versions of the report (constraints.txt; pyproject.toml only gives ranges).
 $(VENV)/.installed: pyproject.toml constraints.txt
@@ -71,6 +71,7 @@ benchmark: install
 	$(PY) benchmarks/bench_speed.py --json benchmarks/results.json
 	$(PY) benchmarks/bench_picker.py
 	$(PY) benchmarks/bench_video.py --json benchmarks/video.json
+	$(PY) benchmarks/bench_first_colour.py --json benchmarks/first_colour.json
 	$(PY) -m colorlib.readme
 
 clean-notebooks: install

@@ -31,6 +31,10 @@ from types import SimpleNamespace
 
 from colorlib.config import TrainConfig
 
+REPORT_GOALS = {"cold": 90 * 60, "warm": 3 * 60}
+"""Time goals of the report, in seconds: the first run with the report profile's three seeds (issue 15 let it
+grow from 60 min for one seed to 90 min for three) and a re-run with warm caches (issue 4)."""
+
 TRAINING_FIELDS = ("source", "size", "limit", "val_limit", "style_limit", "epochs", "batch_size", "lr", "seed",
                    "device", "compile", "channels_last", "num_workers", "precision", "threads")
 """The ``TrainConfig`` fields a profile sets. Their common values are TrainConfig's defaults (the report

@@ -47,7 +47,7 @@ from typing import Sequence
 from colorlib import claims, files
 from colorlib.claims import VERDICTS, wording
 from colorlib.paths import REPO_DIR, elsewhere_env
-from colorlib.readme import REPORT_GOALS  # readme imports this module only inside its functions
+from colorlib.profiles import REPORT_GOALS
 
 POOL_JSON = REPO_DIR / "report" / "seed_pool.json"
 POOL_MD = REPO_DIR / "report" / "seed_pool.md"

@@ -46,3 +46,22 @@ def test_bench_video_runs_and_writes_what_the_readme_quotes(tmp_path, monkeypatc
     monkeypatch.setattr(readme, "VIDEO_BENCHMARK", out)
     block = readme.block_video()
     assert result["origin"] in block and "frames/s with one latent" in block and result["env"]["cpu"] in block
+
+
+def test_bench_first_colour_times_the_cli_with_the_shipped_models_and_the_readme_quotes_it(tmp_path, monkeypatch):
+    from colorlib import readme
+
+    out = tmp_path / "first_colour.json"
+    assert _load(BENCH.with_name("bench_first_colour.py")).main(["--reps", "1", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert [r["command"] for r in result["rows"]] == ["automatic colours", "in a painting's style"]
+    assert all(len(r["seconds"]) == 1 and r["median_s"] > 0 for r in result["rows"]) and result["megapixels"] >= 0.9
+    monkeypatch.setattr(readme, "FIRST_COLOUR_BENCHMARK", out)
+    row = {"what": readme.FRESH_CLONE_ROW, "today": "", "goal": "seconds after install", "measured": "15 MB", "met": None}
+    quoted = readme._first_colour(row)
+    assert quoted["met"] == (max(r["median_s"] for r in result["rows"]) <= result["goal_s"])
+    assert "median of 1 new processes" in quoted["measured"] and quoted["measured"].startswith("15 MB; ")
+    assert readme._first_colour({**row, "what": "another goal"}) == {**row, "what": "another goal"}
+    result["rows"][0]["median_s"] = result["goal_s"] + 1  # one command over the goal misses it
+    out.write_text(json.dumps(result))
+    assert readme._first_colour(row)["met"] is False
