@@ -471,7 +471,7 @@ def block_goals() -> str:
                                  "not the committed report)", "today": "-",
                          "goal": f"<= {_minutes(REPORT_GOALS['cold'])} (issue 15)",
                          "met": run["seconds"] <= REPORT_GOALS["cold"],
-                         "measured": f"{_minutes(run['seconds'])} (seeds {name.replace('-', ', ')}, a fresh clone of "
+                         "measured": f"{_minutes(run['seconds'])} (seeds {name.replace('-', ', ')}, an empty run cache, commit "
                                      f"{str(run['commit'])[:7]}, {run['jobs']} notebook(s) at a time; report/seed_pool.md)"})
     lines = ["| what | before (issue 11) | goal | measured here | met? |", "|---|---|---|---|---|"]
     for g in rows:

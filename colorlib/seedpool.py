@@ -493,7 +493,7 @@ def _cold_text(name: str, run: dict, markdown: bool = True) -> str:
     warm window's."""
     minutes = run["seconds"] / 60
     same = run.get("differ_from_warm")
-    text = (f"A cold report with seeds {', '.join(map(str, run['seeds']))} (a fresh clone, empty caches, "
+    text = (f"A cold report with seeds {', '.join(map(str, run['seeds']))} (from an empty run cache, "
             f"{run['jobs']} notebook{'s' if run['jobs'] != 1 else ''} at a time, commit {str(run['commit'])[:7]}) "
             f"took {'**' if markdown else ''}{minutes:.1f} min{'**' if markdown else ''}, measured on "
             f"{run['machine']}: {'within' if minutes <= GOAL_MINUTES else 'over'} the {GOAL_MINUTES}-minute goal of issue 15.")

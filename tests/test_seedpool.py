@@ -186,7 +186,7 @@ def test_committed_pool_is_in_sync_with_the_report():
     for name, run in pool.get("cold_runs", {}).items():  # a measured cold run has its goals row
         assert (f"| `make report` from empty caches with {len(run['seeds'])} seeds (the seed pool's, not the committed "
                 f"report) | - | <= 90.0 min (issue 15) | {run['seconds'] / 60:.1f} min (seeds {name.replace('-', ', ')}, "
-                f"a fresh clone of {run['commit'][:7]}") in readme_text
+                f"an empty run cache, commit {run['commit'][:7]}") in readme_text
         assert f"{'**NOT met**' if run['seconds'] > 90 * 60 else 'met'} |" in readme_text.split(f"{run['seconds'] / 60:.1f} min (seeds")[1].splitlines()[0]
 
 
@@ -355,7 +355,7 @@ def test_a_cold_run_is_recorded_with_its_time_and_checked_against_the_warm_run_o
                                        "machine": "a CPU", "differ_from_warm": ["S2"]}}
     assert seedpool.measured_cold(pool, 5)[0] == "0-1-2-3-4"
     text = seedpool.markdown(pool, {"C1": "reproduced"}, cold_seconds=2815.5)
-    assert "A cold report with seeds 0, 1, 2, 3, 4 (a fresh clone, empty caches, 1 notebook at a time, commit " \
+    assert "A cold report with seeds 0, 1, 2, 3, 4 (from an empty run cache, 1 notebook at a time, commit " \
            "1b95abd) took **93.0 min**, measured on a CPU: over the 90-minute goal" in text
     assert "differ from the warm re-run's of the same seeds in: S2." in text
     assert "would take about **96 min** as the sum" in text  # the estimates made before stay beside it
