@@ -54,6 +54,7 @@ POOL_MD = REPO_DIR / "report" / "seed_pool.md"
 FIGURE = REPO_DIR / "report" / "seed_pool.png"  # beside seed_pool.md, which links it by name
 SEEDS = tuple(range(9))
 COLD = "cold-seeds-"  # OUT/cold-seeds-<name>/: a report with those seeds run cold (empty caches), timed
+GOAL_MINUTES = REPORT_GOALS["cold"] // 60  # issue 15: the report's cold run on this 2-core machine
 # Two more seeds, trained later (a report run with seeds 9 and 10 into the same run cache), so that eleven seeds
 # give eleven cyclic windows of five and eleven pairs of disjoint five-seed reports (predictions 7-9).
 EXTRA_SEEDS = (9, 10)
@@ -460,20 +461,22 @@ def five_seed_cost(pool: dict, cold_seconds: float | None, committed_seeds: int 
             cold_seconds * seeds / committed_seeds / 60)
 
 
+def with_extra(pool: dict, committed_seeds: int) -> int:
+    """Seeds per report with the pool's extra seeds added to the committed report's (3 + 2 = 5)."""
+    return committed_seeds + len(pool.get("extra_seeds", []))
+
+
 def measured_cold(pool: dict, size: int) -> tuple[str, dict] | None:
     """The pool's cold run with ``size`` seeds, measured (``cold_run``): (its seed set's name, its record), or
     None when there is none."""
     return next(((name, r) for name, r in pool.get("cold_runs", {}).items() if len(r.get("seeds") or ()) == size), None)
 
 
-GOAL_MINUTES = REPORT_GOALS["cold"] // 60  # issue 15: the report's cold run on this 2-core machine
-
-
 def five_seed_decision(pool: dict, committed_seeds: int = 3) -> str | None:
     """The rule written before the five-seed runs (README, 75588b8), applied: the report moves to five seeds only
     if every pair of disjoint five-seed reports agrees on every verdict and a cold five-seed report is measured
     within ``GOAL_MINUTES``; otherwise it keeps its seeds. None until the pool has extra seeds and pairs of them."""
-    more = committed_seeds + len(pool.get("extra_seeds", []))
+    more = with_extra(pool, committed_seeds)
     row = next((r for r in sizes(pool) if r["size"] == more), None)
     if row is None or more == committed_seeds:
         return None
@@ -516,10 +519,10 @@ def _cost_section(pool: dict, cold_seconds: float | None, committed_seeds: int =
             f"**{trained['seconds'] / 60:.1f} min** on {trained['machine']}.")
     if cost:
         text += (f" With the committed report's cold run of {_word(committed_seeds)} seeds ({cold_seconds / 60:.1f} "
-                 f"min), a cold report with {_word(committed_seeds + len(trained['seeds'] or []))} seeds would take about "
+                 f"min), a cold report with {_word(with_extra(pool, committed_seeds))} seeds would take about "
                  f"**{cost[1]:.0f} min** as the sum of the two runs, or about **{cost[2]:.0f} min** by scaling the "
-                 "committed run by the seeds (estimates). The goal of issue 15 is 90 min.")
-    measured = measured_cold(pool, committed_seeds + len(trained["seeds"] or []))
+                 f"committed run by the seeds (estimates). The goal of issue 15 is {GOAL_MINUTES} min.")
+    measured = measured_cold(pool, with_extra(pool, committed_seeds))
     decision = five_seed_decision(pool, committed_seeds)
     return ["", "### What the extra seeds cost", "", text] + (["", _cold_text(*measured)] if measured else []) \
         + (["", decision] if decision else [])
@@ -662,7 +665,7 @@ def summary(pool: dict, main: dict[str, str], committed: str = "0-1-2", cold_sec
             f"{r['size']} seeds, {r['agree']} of {r['pairs']} pairs of disjoint reports agree on every verdict "
             f"({r['differ']:.1f} claims differ per pair)" for r in more) + "."
         seeds = len(committed.split("-"))
-        measured = measured_cold(pool, seeds + len(pool.get("extra_seeds", [])))
+        measured = measured_cold(pool, with_extra(pool, seeds))
         if measured:
             text += " " + _cold_text(*measured, markdown=False)
         elif cost := five_seed_cost(pool, cold_seconds, seeds):
