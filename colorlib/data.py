@@ -33,7 +33,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 import warnings
 from collections import Counter
@@ -47,7 +46,7 @@ from PIL import Image, ImageCms, ImageOps
 
 from colorlib import hub
 from colorlib.color import luma_bt601
-from colorlib.files import atomic_path, write_json, write_text
+from colorlib.files import atomic_path, temporary_dir, write_json, write_text
 from colorlib.hub import HUB_SOURCES, HubUnavailable  # noqa: F401  (part of this module's API)
 from colorlib.paths import cache_dir
 
@@ -356,7 +355,7 @@ def prepare(source: str = "gcompris", force: bool = False, progress: bool = True
         "build_seconds": round(time.perf_counter() - start, 1),
     }
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}-", dir=dest.parent))
+    tmp = temporary_dir(f".{dest.name}-", dest.parent)
     try:
         ds.save_to_disk(str(tmp / "dataset"))
         _write_manifest(tmp / "manifest.csv", kept, report["duplicates"])

@@ -42,6 +42,14 @@ def _chmod_as_open(tmp: str | os.PathLike, replacing: Path | None = None) -> Non
     os.chmod(tmp, mode)
 
 
+def temporary_dir(prefix: str, parent: str | os.PathLike) -> Path:
+    """A new empty folder in ``parent`` to fill and then rename into place, with the mode ``os.mkdir`` would give
+    (0777 less the umask): mkdtemp's own 0700 would survive the rename and make the finished folder private."""
+    tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=parent))
+    os.chmod(tmp, 0o777 & ~_UMASK)
+    return tmp
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """A temporary path beside ``path`` to write to; renamed over ``path`` (after fsync) when the block succeeds."""

@@ -24,7 +24,6 @@ import re
 import shutil
 import struct
 import subprocess
-import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,6 +31,7 @@ from typing import Iterator
 
 from PIL import Image
 
+from colorlib.files import temporary_dir
 from colorlib.paths import cache_dir
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ def _extract_deb(deb: Path, dest: Path) -> Path:
     if shutil.which("dpkg") is None:
         raise GcomprisUnavailable(f"`dpkg` is needed to unpack {deb} and was not found. " + _alternatives())
     dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix="pkg-", dir=dest.parent))
+    tmp = temporary_dir("pkg-", dest.parent)
     try:
         run = subprocess.run(["dpkg", "-x", str(deb), str(tmp)], capture_output=True, text=True)
         if run.returncode != 0 or not _is_root(tmp):

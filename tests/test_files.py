@@ -60,6 +60,16 @@ def test_written_files_get_the_mode_a_plain_open_would_give_not_mkstemps_private
     assert os.stat(files.write_new(new, lambda p: p.write_bytes(b"png3"))).st_mode & 0o777 == usual  # photo-1.png
 
 
+def test_a_temporary_folder_renamed_into_place_gets_the_mode_mkdir_would_give(tmp_path):
+    umask = os.umask(0)
+    os.umask(umask)
+    assert 0o777 & ~umask != 0o700, "a umask of 077 cannot tell the two apart"
+    tmp = files.temporary_dir(".dataset-", tmp_path)
+    assert tmp.parent == tmp_path and tmp.name.startswith(".dataset-") and not any(tmp.iterdir())
+    tmp.rename(tmp_path / "dataset")
+    assert os.stat(tmp_path / "dataset").st_mode & 0o777 == 0o777 & ~umask  # mkdtemp alone gives 0700
+
+
 def test_write_creates_the_folder_and_writes_text_exactly(tmp_path):
     files.write_text(tmp_path / "a" / "b.txt", "x\ny")
     assert (tmp_path / "a" / "b.txt").read_text() == "x\ny"
