@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -49,6 +48,7 @@ import torch  # noqa: E402
 
 from colorlib import files, train  # noqa: E402
 from colorlib.models import ModelConfig, build_model, count_parameters  # noqa: E402
+from colorlib.report import machine  # noqa: E402
 
 BATCH = 16
 TRAIN_GOAL_IMG_S = 150.0  # at 64 px (raised from 100 by issue 11, before measuring)
@@ -337,7 +337,7 @@ def main(argv: list[str] | None = None) -> dict:
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "cpus": os.cpu_count(),
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": machine()["cpu"],  # the model name from /proc/cpuinfo (platform.processor() says only "x86_64")
         "parameters": count_parameters(build_model(ModelConfig.preset("final"))),
         "inprocess": inprocess,
         "memory_measure": "resource.getrusage ru_maxrss (peak RSS)",

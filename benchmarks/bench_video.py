@@ -68,10 +68,13 @@ def static_clip(path: Path, photo: Image.Image, frames: int, seed: int = 0) -> P
     return video.write_test_video(path, [Image.fromarray(f).convert("RGB") for f in noisy], fps=24, audio=True)
 
 
-def flicker(frames: list[np.ndarray]) -> float:
+def flicker(frames: list[np.ndarray]) -> tuple[float, float]:
+    """Mean a*b* change per pixel from one frame to the next, and the mean chroma C*ab of the frames: a more
+    colourful output moves more in absolute terms, so the two modes are compared by their ratio too."""
     lab = [color.rgb_to_lab(f.astype(np.float64) / 255) for f in frames]
     steps = [np.sqrt(((b[..., 1:] - a[..., 1:]) ** 2).sum(-1)).mean() for a, b in zip(lab, lab[1:])]
-    return float(np.mean(steps))
+    chroma = [np.sqrt((f[..., 1:] ** 2).sum(-1)).mean() for f in lab]
+    return float(np.mean(steps)), float(np.mean(chroma))
 
 
 def measure(cm, clip: Path, out: Path, latent_of) -> dict:
@@ -86,7 +89,8 @@ def measure(cm, clip: Path, out: Path, latent_of) -> dict:
     start = time.perf_counter()
     info = video.colorize_video(cm, clip, out, None, progress=False, colour=colour)
     seconds = time.perf_counter() - start
-    return {"frames": info["frames"], "fps": info["frames"] / seconds, "flicker": flicker(kept)}
+    moved, chroma = flicker(kept)
+    return {"frames": info["frames"], "fps": info["frames"] / seconds, "flicker": moved, "chroma": chroma}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -104,9 +108,10 @@ def main(argv: list[str] | None = None) -> int:
                 "per frame (own latent)": measure(cm, clip, Path(tmp) / "per.mp4", cm.style_latent)}
     print(f"{origin}, working size {cm.work_size} px, torch {torch.__version__}, {torch.get_num_threads()} "
           f"threads; static 640x480 shot, {args.frames} frames, noise sigma 2/255; {images}")
-    print(f"{'mode':<26}{'fps':>8}{'flicker (dE ab / frame)':>26}")
+    print(f"{'mode':<26}{'fps':>8}{'flicker (dE ab / frame)':>26}{'mean chroma':>13}{'flicker / chroma':>18}")
     for name, row in rows.items():
-        print(f"{name:<26}{row['fps']:>8.1f}{row['flicker']:>26.4f}")
+        print(f"{name:<26}{row['fps']:>8.1f}{row['flicker']:>26.4f}{row['chroma']:>13.2f}"
+              f"{row['flicker'] / row['chroma']:>18.5f}")
     if args.json:
         env = {"cpu": machine()["cpu"], "threads": torch.get_num_threads(), "torch": torch.__version__,
                "loadavg_1min": round(os.getloadavg()[0], 2), "frames": args.frames,

@@ -230,8 +230,18 @@ def block_video() -> str:
     return (f"Measured with {v['origin']} on {env.get('cpu', '?')} ({env.get('threads', '?')} threads, load average "
             f"{env.get('loadavg_1min', '?')}, {str(env.get('date', '?'))[:10]}; {one['frames']} frames): "
             f"{one['fps']:.1f} frames/s with one latent and {per['fps']:.1f} with a latent per frame (decode, "
-            f"colour, encode); flicker (mean CIELAB chroma change per frame) {one['flicker']:.4f} with one latent vs "
-            f"{per['flicker']:.4f} with each frame's own latent.")
+            f"colour, encode); flicker (mean CIELAB a*b* change per frame) {one['flicker']:.4f} with one latent vs "
+            f"{per['flicker']:.4f} with each frame's own latent" + _relative_flicker(one, per) + ".")
+
+
+def _relative_flicker(one: dict, per: dict) -> str:
+    """The two modes colour differently (a painting's colours against each frame's own guess), and a more colourful
+    output moves more in absolute terms: their flicker per unit of mean chroma, where the run recorded it."""
+    if "chroma" not in one or "chroma" not in per:
+        return ""
+    a, b = one["flicker"] / one["chroma"], per["flicker"] / per["chroma"]
+    return (f", at a mean chroma of {one['chroma']:.1f} vs {per['chroma']:.1f}: {a:.5f} vs {b:.5f} per unit of "
+            f"chroma, {'less' if a < b else 'more'} with one latent")
 
 
 def block_precision() -> str:
@@ -336,8 +346,9 @@ def block_benchmark() -> str:
     if not b:
         return "_(run `make benchmark` to fill this in)_"
     env = b.get("env", {})
-    note = (f"Measured with torch {env.get('torch')} on {env.get('cpus')} CPUs, 1-min load average "
-            f"{env.get('loadavg_1min_start')} at the start (`benchmarks/results.json`).")
+    load = env.get("loadavg_1min_start")
+    note = (f"Measured with torch {env.get('torch')} on {env.get('cpu')} ({env.get('cpus')} CPUs), 1-min load average "
+            f"{load if load is None else round(load, 2)} at the start (`benchmarks/results.json`).")
     return "```\n" + b.get("table", json.dumps(b.get("rows", b), indent=1)) + "\n```\n" + note
 
 
@@ -398,14 +409,27 @@ TRAIN_SPEED_GOAL = 150.0  # img/s, the final model at 64 px (issue 11)
 
 
 def _speed_row() -> dict:
-    """The training-speed goal from ``benchmarks/results.json``: the fastest 64 px training step measured."""
+    """The training-speed goal from ``benchmarks/results.json``. Issue 11's "today" (61-76 img/s) timed the model's
+    training step alone, so the goal is judged on the fastest step measured; the real training loop (the report's
+    Trainer: MSE + LPIPS loss and the data pipeline) is printed beside it, with its own verdict, because that is
+    what a report run gets."""
     rows = (_json(BENCHMARK) or {}).get("rows", [])
     speeds = {f"{r.get('variant')}, {r.get('precision', 'fp32')}": r["img_per_s"] for r in rows
-              if r.get("kind") in ("train", "trainer") and r.get("size") == 64 and "img_per_s" in r}
+              if r.get("kind") == "train" and r.get("size") == 64 and "img_per_s" in r}
+    loops = {r.get("precision", "fp32"): r["img_per_s"] for r in rows
+             if r.get("kind") == "trainer" and r.get("size") == 64 and "img_per_s" in r}
     if not speeds:
         return {"measured": "not measured yet (`make benchmark`)", "met": None}
     best = max(speeds, key=speeds.get)
-    return {"measured": f"{speeds[best]:.0f} img/s ({best}; `make benchmark`)", "met": speeds[best] >= TRAIN_SPEED_GOAL}
+    met = speeds[best] >= TRAIN_SPEED_GOAL
+    measured = f"{speeds[best]:.0f} img/s (training step, {best}; `make benchmark`)"
+    if not loops:
+        return {"measured": measured, "met": met}
+    loop = max(loops, key=loops.get)
+    measured += f"; the real training loop (Trainer: MSE + LPIPS, data): {loops[loop]:.0f} img/s ({loop})"
+    if met and loops[loop] < TRAIN_SPEED_GOAL:  # a split verdict, said as such
+        met = "met for the training step; **NOT met** for the training loop"
+    return {"measured": measured, "met": met}
 
 
 def _first_colour(row: dict) -> dict:
@@ -475,7 +499,8 @@ def block_goals() -> str:
                                      f"{str(run['commit'])[:7]}, {run['jobs']} notebook(s) at a time; report/seed_pool.md)"})
     lines = ["| what | before (issue 11) | goal | measured here | met? |", "|---|---|---|---|---|"]
     for g in rows:
-        met = "not measured" if g.get("met") is None else "met" if g["met"] else "**NOT met**"
+        met = ("not measured" if g.get("met") is None else g["met"] if isinstance(g["met"], str)
+               else "met" if g["met"] else "**NOT met**")
         lines.append(f"| {g['what']} | {g['today']} | {g['goal']} | {str(g['measured']).replace('|', '/')} | {met} |")
     return "\n".join(lines)
 

@@ -14,7 +14,7 @@ def _load(path: Path):
     return module
 
 
-def test_bench_speed_quick_runs(tmp_path, capsys):
+def test_bench_speed_quick_runs(tmp_path, capsys, monkeypatch):
     spec = importlib.util.spec_from_file_location("bench_speed", BENCH)
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
@@ -33,6 +33,13 @@ def test_bench_speed_quick_runs(tmp_path, capsys):
     assert train and all(row["flops_per_image"] > 0 and 0 < row["of_fp32_peak"] for row in train)
     text = capsys.readouterr().out
     assert "img/s" in text and "GFLOP/s" in text and "of fp32" in text
+    # the README names the CPU model (as the report's manifest does), not just the architecture
+    from colorlib import readme
+    from colorlib.report import machine
+
+    assert result["env"]["cpu"] == machine()["cpu"] and machine()["cpu"] in text
+    monkeypatch.setattr(readme, "BENCHMARK", out)
+    assert f"on {machine()['cpu']} (" in readme.block_benchmark()
 
 
 def test_bench_video_runs_and_writes_what_the_readme_quotes(tmp_path, monkeypatch):
@@ -42,10 +49,14 @@ def test_bench_video_runs_and_writes_what_the_readme_quotes(tmp_path, monkeypatc
     assert _load(BENCH.with_name("bench_video.py")).main(["--frames", "3", "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     assert set(result["rows"]) == {"one latent (painting)", "per frame (own latent)"}
-    assert all(r["frames"] == 3 and r["fps"] > 0 and r["flicker"] >= 0 for r in result["rows"].values())
+    assert all(r["frames"] == 3 and r["fps"] > 0 and r["flicker"] >= 0 and r["chroma"] > 0
+               for r in result["rows"].values())
     monkeypatch.setattr(readme, "VIDEO_BENCHMARK", out)
     block = readme.block_video()
     assert result["origin"] in block and "frames/s with one latent" in block and result["env"]["cpu"] in block
+    one, per = result["rows"].values()
+    less = one["flicker"] / one["chroma"] < per["flicker"] / per["chroma"]
+    assert f"per unit of chroma, {'less' if less else 'more'} with one latent." in block
 
 
 def test_bench_first_colour_times_the_cli_with_the_shipped_models_and_the_readme_quotes_it(tmp_path, monkeypatch):

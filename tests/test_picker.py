@@ -175,3 +175,25 @@ def test_bench_picker_script_runs(tmp_path, capsys, shared_cache):
     spec.loader.exec_module(bench)
     assert bench.main(["--reps", "1", "--size", "32", "--profile", "smoke", "--json", str(tmp_path / "b.json")]) == 0
     assert "median ms" in capsys.readouterr().out and (tmp_path / "b.json").exists()
+
+
+def test_bench_picker_falls_back_to_the_shipped_models(tmp_path, capsys, monkeypatch):
+    """A fresh clone has no trained report models: the benchmark times what its picker colours with, the shipped
+    models, not an untrained network."""
+    import importlib.util
+    import json
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_picker.py"
+    spec = importlib.util.spec_from_file_location("bench_picker", path)
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    def nothing_trained(*args, **kwargs):
+        raise inference.ModelNotFound("no trained model")
+
+    monkeypatch.setattr(bench.inference, "load_models", nothing_trained)
+    assert bench.main(["--reps", "1", "--size", "32", "--json", str(tmp_path / "b.json")]) == 0
+    written = json.loads((tmp_path / "b.json").read_text())
+    assert written["origin"].startswith("the shipped models (RGB, LAB, automatic")
+    assert {r["model"] for r in written["rows"]} == {"RGB", "LAB", "automatic"}
