@@ -22,9 +22,10 @@ ifneq ($(wildcard $(SHARED_WEIGHTS)/*.pth),)
 export TORCH_HOME := $(abspath .cache/torch)
 endif
 
-.PHONY: report test install data weights chromium benchmark clean-notebooks help
+.PHONY: report test install data weights chromium benchmark recheck clean-notebooks help
 help:
 	@echo "make report     regenerate every figure and report/claims.md (profile: $(PROFILE))"
+	@echo "make recheck    after make report: its verdicts against the committed ones, each difference named"
 	@echo "make test       run the test suite (installs Debian's chromium for the browser test when root)"
 	@echo "make benchmark  print training/inference speed of the final model, the style picker's latency and the first colour's time"
 
@@ -66,6 +67,9 @@ chromium:
 
 test: install data weights chromium
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+recheck: install
+	$(PY) -m colorlib.recheck
 
 benchmark: install
 	$(PY) benchmarks/bench_speed.py --json benchmarks/results.json

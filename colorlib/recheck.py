@@ -1,0 +1,160 @@
+"""Did the report just made on this machine give the committed verdicts? The check of a fresh clone elsewhere.
+
+After ``make report`` in a fresh clone, ``python -m colorlib.recheck`` compares the verdicts of that run (the
+working tree's ``report/results/*.json``) with those committed at a git revision (``HEAD`` unless named), claim by
+claim and part by part, and says of each difference what kind it is:
+
+* *to or from inconclusive*: one run decided a part and the other left it undecided. Expected for a part near its
+  threshold: another CPU's floating-point kernels act like other training seeds, and the seed pool
+  (``report/seed_pool.md``) measured how often two disjoint seed sets differ this way;
+* *reversed*: one run reproduced a part and the other refuted it. The rule (``colorlib.claims``) is built so
+  that this should not happen, and no pair of the pool's reports did it: a reversal is a finding.
+
+Exit status: 0 when every claim's verdict is the committed one (a part may still differ: it is printed), 1 when
+some differ only to or from inconclusive, 3 when a claim or a part reverses, 2 when nothing can be compared (no
+report run here, another seed set, another revision's code).
+
+    python -m colorlib.recheck            # against HEAD
+    python -m colorlib.recheck abc1234    # against another commit
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import subprocess
+import sys
+import tarfile
+import tempfile
+from pathlib import Path
+
+from colorlib import claims
+from colorlib.paths import REPO_DIR
+
+SAME, UNDECIDED, REVERSED = "same", "to or from inconclusive", "reversed"
+EXIT = {SAME: 0, UNDECIDED: 1, REVERSED: 3}
+COMMITTED = ("report/results", "figures/manifest.json")  # what a revision's verdicts and machine are read from
+
+
+def committed_report(rev: str, into: Path, repo: Path = REPO_DIR) -> Path:
+    """Unpack ``rev``'s report results and figures manifest into ``into`` (a report folder, as
+    ``claims.read_results`` reads one); ValueError naming the revision when git cannot give them."""
+    proc = subprocess.run(["git", "archive", "--format=tar", rev, *COMMITTED], cwd=repo, capture_output=True)
+    if proc.returncode != 0:
+        raise ValueError(f"git cannot give {', '.join(COMMITTED)} at {rev!r}: "
+                         f"{proc.stderr.decode(errors='replace').strip()}")
+    with tarfile.open(fileobj=io.BytesIO(proc.stdout)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "report"
+
+
+def manifest_of(report_folder) -> Path:
+    """Where a report's machine is recorded: the figures manifest beside it (``<repo>/figures/manifest.json``),
+    or, for a report kept under ``report/stability/``, what ``claims.report_manifest`` finds."""
+    beside = Path(report_folder).parent / "figures" / "manifest.json"
+    return beside if beside.exists() else claims.report_manifest(report_folder)
+
+
+def kind(a: str, b: str) -> str:
+    """How two verdicts of one part (or of one claim whose parts do not match) differ."""
+    if a == b:
+        return SAME
+    return UNDECIDED if "inconclusive" in (a, b) else REVERSED
+
+
+def part_differences(committed: dict, here: dict) -> list[tuple[str, str, str, str]]:
+    """(part name, committed verdict, this run's, kind) for each part of one claim, matched by name; empty when
+    the claim has no parts or they do not match (then only its whole verdict is compared)."""
+    parts_a = {p.get("name"): p["verdict"] for p in committed.get("parts", [])}
+    parts_b = {p.get("name"): p["verdict"] for p in here.get("parts", [])}
+    if not parts_a or parts_a.keys() != parts_b.keys():
+        return []
+    return [(name, parts_a[name], parts_b[name], kind(parts_a[name], parts_b[name])) for name in parts_a]
+
+
+def compare(committed_folder, here_folder) -> dict:
+    """Claim id -> {"committed", "here", "kind", "parts"} for every claim measured in both reports ("kind" of the
+    claim's verdict, "parts" as ``part_differences``); ValueError (``claims.compare_verdicts``'s) when they cannot
+    be compared, and when they ran other seeds."""
+    ids, _ = claims.compare_verdicts(committed_folder, here_folder)
+    if (seeds := claims.seeds_of(committed_folder)) != (mine := claims.seeds_of(here_folder)):
+        raise ValueError(f"the committed report trained seeds {seeds} and this one seeds {mine}: that compares seed "
+                         "sets (python -m colorlib.report --stability), not machines; run `make report`")
+    a, b = claims.recorded_claims(committed_folder), claims.recorded_claims(here_folder)
+    return {cid: {"committed": a[cid]["verdict"], "here": b[cid]["verdict"],
+                  "kind": kind(a[cid]["verdict"], b[cid]["verdict"]), "parts": part_differences(a[cid], b[cid])}
+            for cid in ids}
+
+
+def status(found: dict) -> int:
+    """The exit status: 3 when a claim or a part reversed, else 1 when a claim's verdict differs, else 0."""
+    kinds = [f["kind"] for f in found.values()] + [p[3] for f in found.values() for p in f["parts"]]
+    return EXIT[REVERSED] if REVERSED in kinds else EXIT[UNDECIDED] if any(
+        f["kind"] != SAME for f in found.values()) else EXIT[SAME]
+
+
+def pool_expectation() -> str:
+    """What the seed pool measured for two disjoint seed sets of the committed size, as a yardstick."""
+    import json
+
+    from colorlib import seedpool
+
+    if not seedpool.POOL_JSON.exists():
+        return ""
+    size = len(claims.seeds_of(REPO_DIR / "report").split(", "))
+    row = next((r for r in seedpool.sizes(json.loads(seedpool.POOL_JSON.read_text())) if r["size"] == size), None)
+    return "" if row is None else (
+        f"For scale: on the machine that made the committed report, two disjoint sets of {size} seeds differed on "
+        f"{row['differ']:.2f} claims on average ({row['agree']} of {row['pairs']} pairs identical) and reversed "
+        f"{row['flips']} (report/seed_pool.md).")
+
+
+def render(found: dict, rev: str, committed_folder, here_folder) -> str:
+    """The check as text: machines, a line per claim, the summary."""
+    lines = [f"Committed report ({rev}): seeds {claims.seeds_of(committed_folder)}; "
+             f"{claims.machines(manifest_of(committed_folder))}",
+             f"This run: seeds {claims.seeds_of(here_folder)}; {claims.machines(manifest_of(here_folder))}", ""]
+    for cid, f in found.items():
+        moved = [p for p in f["parts"] if p[3] != SAME]
+        note = " (a part differs)" if f["kind"] == SAME and moved else ""
+        lines.append(f"{cid:4} {f['committed']:>15} -> {f['here']:<15} {f['kind']}{note}")
+        lines += [f"       {name}: {a} -> {b} ({k})" for name, a, b, k in moved]
+    count = {k: sum(1 for f in found.values() if f["kind"] == k) for k in EXIT}
+    parts = [p[3] for f in found.values() for p in f["parts"]]
+    lines += ["", f"Claims: {count[SAME]} of {len(found)} verdicts identical; {count[UNDECIDED]} differ to or from "
+                  f"inconclusive; {count[REVERSED]} reversed.",
+              f"Their parts: {parts.count(SAME)} of {len(parts)} identical; {parts.count(UNDECIDED)} differ to or "
+              f"from inconclusive; {parts.count(REVERSED)} reversed."]
+    if apart := claims.trained_differently(committed_folder, here_folder):
+        lines.append(f"Not compared, their notebook trained otherwise: {', '.join(sorted(apart, key=claims.claim_order))}.")
+    if one := claims.measured_in_one(committed_folder, here_folder):
+        lines.append(f"Measured in one report only (not compared): {', '.join(one)}.")
+    if expected := pool_expectation():
+        lines.append(expected)
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("rev", nargs="?", default="HEAD", help="the commit whose verdicts to compare with")
+    parser.add_argument("--report", type=Path, default=REPO_DIR / "report", help="the report made here")
+    args = parser.parse_args(argv)
+    here = args.report
+    if not any((here / "results").glob("*.json")):
+        print(f"no report results in {here}/results: run `make report` first", file=sys.stderr)
+        return 2
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            committed = committed_report(args.rev, Path(tmp))
+            if claims.read_results(committed).notebooks == claims.read_results(here).notebooks:
+                raise ValueError(f"{here}/results is what {args.rev} committed: nothing ran here "
+                                 "(run `make report` first)")
+            found = compare(committed, here)
+        except ValueError as err:
+            print(f"cannot compare: {err}", file=sys.stderr)
+            return 2
+        print(render(found, args.rev, committed, here), end="")
+    return status(found)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

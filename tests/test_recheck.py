@@ -1,0 +1,116 @@
+"""colorlib.recheck: a report made on another machine against the committed verdicts (issue 15's fresh clone)."""
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from colorlib import recheck
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def rerun(tmp_path):
+    """A copy of the committed report's results (HEAD's, whatever the working tree holds) to edit as if
+    another machine had made it, and a function that edits one claim."""
+    committed = recheck.committed_report("HEAD", tmp_path / "head")
+    here = tmp_path / "rerun" / "report"
+    shutil.copytree(committed / "results", here / "results")
+
+    def edit(change, every=False):
+        """Apply ``change`` to the first notebook's results it accepts (returns True), or to ``every`` one."""
+        for path in sorted((here / "results").glob("*.json")):
+            data = json.loads(path.read_text())
+            if change(data) or every:
+                path.write_text(json.dumps(data))
+                if not every:
+                    return
+        assert every, "no claim to edit"
+
+    return here, edit
+
+
+def _decided(data: dict, flip: bool) -> bool:
+    """Edit the first claim with a decided verdict and a decided part: the part (and the claim) to inconclusive,
+    or (``flip``) the part to its opposite and the claim with it."""
+    opposite = {"reproduced": "not reproduced", "not reproduced": "reproduced"}
+    for entry in data.get("claims", {}).values():
+        part = next((p for p in entry.get("parts", []) if p["verdict"] in opposite), None)
+        if part is None or entry["verdict"] not in opposite:
+            continue
+        part["verdict"] = opposite[part["verdict"]] if flip else "inconclusive"
+        entry["verdict"] = opposite[entry["verdict"]] if flip else "inconclusive"
+        return True
+    return False
+
+
+def test_kinds_of_difference():
+    assert recheck.kind("reproduced", "reproduced") == recheck.SAME
+    assert recheck.kind("reproduced", "inconclusive") == recheck.kind("inconclusive", "partly") == recheck.UNDECIDED
+    assert recheck.kind("reproduced", "not reproduced") == recheck.kind("partly", "reproduced") == recheck.REVERSED
+
+
+def test_an_unchanged_copy_is_not_a_rerun(rerun, capsys):
+    here, _ = rerun
+    assert recheck.main(["--report", str(here)]) == 2
+    assert "nothing ran here" in capsys.readouterr().err
+
+
+def test_a_verdict_gone_inconclusive_is_told_apart_from_a_reversal(rerun, capsys):
+    here, edit = rerun
+    edit(lambda data: _decided(data, flip=False))
+    assert recheck.main(["--report", str(here)]) == 1
+    out = capsys.readouterr().out
+    assert "-> inconclusive    to or from inconclusive" in out and "1 differ to or from inconclusive; 0 reversed" in out
+
+
+def test_a_reversal_exits_3(rerun, capsys):
+    here, edit = rerun
+    edit(lambda data: _decided(data, flip=True))
+    assert recheck.main(["--report", str(here)]) == 3
+    assert "0 differ to or from inconclusive; 1 reversed" in capsys.readouterr().out
+
+
+def test_a_part_that_differs_under_the_same_claim_verdict_is_printed(rerun, capsys):
+    here, edit = rerun
+
+    def one_part(data):
+        for entry in data.get("claims", {}).values():
+            if entry["verdict"] == "inconclusive" and any(p["verdict"] == "reproduced" for p in entry.get("parts", [])):
+                next(p for p in entry["parts"] if p["verdict"] == "reproduced")["verdict"] = "inconclusive"
+                return True
+        return False
+
+    edit(one_part)
+    assert recheck.main(["--report", str(here)]) == 0  # every claim's verdict is the committed one
+    out = capsys.readouterr().out
+    assert "same (a part differs)" in out and ": reproduced -> inconclusive (to or from inconclusive)" in out
+
+
+def test_other_seeds_and_unknown_revisions_are_refused_by_name(rerun, capsys):
+    here, edit = rerun
+    assert recheck.main(["no-such-revision", "--report", str(here)]) == 2
+    assert "'no-such-revision'" in capsys.readouterr().err
+
+    edit(lambda data: data.update(seeds=[3, 4, 5]), every=True)
+    assert recheck.main(["--report", str(here)]) == 2
+    assert "--stability" in capsys.readouterr().err
+    assert recheck.main(["--report", str(here.parent / "nothing")]) == 2
+    assert "run `make report` first" in capsys.readouterr().err
+
+
+def test_against_a_kept_report_it_counts_what_the_stability_table_counts(capsys):
+    """The README points at the kept reports with the committed seeds: recheck's claim counts must be the
+    stability comparison's (``claims.compare_verdicts``) for each of them."""
+    from colorlib import claims
+
+    committed = ROOT / "report"
+    kept = [k for k in claims.kept_reports(committed) if claims.seeds_of(k) == claims.seeds_of(committed)]
+    assert kept, "no kept report with the committed seeds"
+    for folder in kept:
+        ids, same = claims.compare_verdicts(committed, folder)
+        status = recheck.main(["--report", str(folder)])
+        out = capsys.readouterr().out
+        assert f"Claims: {len(same)} of {len(ids)} verdicts identical" in out
+        assert status == (0 if len(same) == len(ids) else 1)  # no kept report reversed a verdict
