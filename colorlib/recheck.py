@@ -75,6 +75,11 @@ def compare(committed_folder, here_folder) -> dict:
     """Claim id -> {"committed", "here", "kind", "parts"} for every claim measured in both reports ("kind" of the
     claim's verdict, "parts" as ``part_differences``); ValueError (``claims.compare_verdicts``'s) when they cannot
     be compared, and when they ran other seeds."""
+    committed_folder, here_folder = claims.read_results(committed_folder), claims.read_results(here_folder)
+    profile = lambda report: sorted({str(data.get("profile")) for data in report.notebooks.values()})
+    if (theirs := profile(committed_folder)) != (mine := profile(here_folder)):
+        raise ValueError(f"the committed report ran under profile {'/'.join(theirs)} and this one under "
+                         f"{'/'.join(mine)}: run `make report` (PROFILE=report)")
     ids, _ = claims.compare_verdicts(committed_folder, here_folder)
     if (seeds := claims.seeds_of(committed_folder)) != (mine := claims.seeds_of(here_folder)):
         raise ValueError(f"the committed report trained seeds {seeds} and this one seeds {mine}: that compares seed "
@@ -92,16 +97,34 @@ def status(found: dict) -> int:
         f["kind"] != SAME for f in found.values()) else EXIT[SAME]
 
 
-def pool_expectation() -> str:
-    """What the seed pool measured for two disjoint seed sets of the committed size, as a yardstick."""
+def _pool() -> dict | None:
+    """The seed pool's record (``report/seed_pool.json``), if this checkout has one."""
     import json
 
     from colorlib import seedpool
 
-    if not seedpool.POOL_JSON.exists():
+    return json.loads(seedpool.POOL_JSON.read_text()) if seedpool.POOL_JSON.exists() else None
+
+
+def pool_note(cid: str, verdict: str, pool: dict | None) -> str:
+    """How many of the seed pool's triples gave this run's verdict of a claim: a difference on a claim that no
+    triple gave is less expected than one that several did."""
+    from colorlib import seedpool
+
+    counts = seedpool.verdict_counts(pool).get(cid) if pool else None
+    if not counts:
+        return ""
+    return f"{counts.get(verdict, 0)} of {sum(counts.values())} seed-pool triples gave {verdict}"
+
+
+def pool_expectation() -> str:
+    """What the seed pool measured for two disjoint seed sets of the committed size, as a yardstick."""
+    from colorlib import seedpool
+
+    if (pool := _pool()) is None:
         return ""
     size = len(claims.seeds_of(REPO_DIR / "report").split(", "))
-    row = next((r for r in seedpool.sizes(json.loads(seedpool.POOL_JSON.read_text())) if r["size"] == size), None)
+    row = next((r for r in seedpool.sizes(pool) if r["size"] == size), None)
     return "" if row is None else (
         f"For scale: on the machine that made the committed report, two disjoint sets of {size} seeds differed on "
         f"{row['differ']:.2f} claims on average ({row['agree']} of {row['pairs']} pairs identical) and reversed "
@@ -113,9 +136,11 @@ def render(found: dict, rev: str, committed_folder, here_folder) -> str:
     lines = [f"Committed report ({rev}): seeds {claims.seeds_of(committed_folder)}; "
              f"{claims.machines(manifest_of(committed_folder))}",
              f"This run: seeds {claims.seeds_of(here_folder)}; {claims.machines(manifest_of(here_folder))}", ""]
+    pool = _pool()
     for cid, f in found.items():
         moved = [p for p in f["parts"] if p[3] != SAME]
-        note = " (a part differs)" if f["kind"] == SAME and moved else ""
+        seen = pool_note(cid, f["here"], pool) if f["kind"] != SAME else ""
+        note = " (a part differs)" if f["kind"] == SAME and moved else f" ({seen})" if seen else ""
         lines.append(f"{cid:4} {f['committed']:>15} -> {f['here']:<15} {f['kind']}{note}")
         lines += [f"       {name}: {a} -> {b} ({k})" for name, a, b, k in moved]
     count = {k: sum(1 for f in found.values() if f["kind"] == k) for k in EXIT}

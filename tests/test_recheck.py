@@ -62,7 +62,8 @@ def test_a_verdict_gone_inconclusive_is_told_apart_from_a_reversal(rerun, capsys
     edit(lambda data: _decided(data, flip=False))
     assert recheck.main(["--report", str(here)]) == 1
     out = capsys.readouterr().out
-    assert "-> inconclusive    to or from inconclusive" in out and "1 differ to or from inconclusive; 0 reversed" in out
+    assert "-> inconclusive    to or from inconclusive (" in out and "1 differ to or from inconclusive; 0 reversed" in out
+    assert "seed-pool triples gave inconclusive)" in out  # how often the pool's triples did the same
 
 
 def test_a_reversal_exits_3(rerun, capsys):
@@ -96,6 +97,9 @@ def test_other_seeds_and_unknown_revisions_are_refused_by_name(rerun, capsys):
     edit(lambda data: data.update(seeds=[3, 4, 5]), every=True)
     assert recheck.main(["--report", str(here)]) == 2
     assert "--stability" in capsys.readouterr().err
+    edit(lambda data: data.update(profile="smoke", seeds=[0]), every=True)
+    assert recheck.main(["--report", str(here)]) == 2
+    assert "under profile report and this one under smoke" in capsys.readouterr().err
     assert recheck.main(["--report", str(here.parent / "nothing")]) == 2
     assert "run `make report` first" in capsys.readouterr().err
 
