@@ -505,12 +505,60 @@ def block_goals() -> str:
     return "\n".join(lines)
 
 
+# Predicted before the fp32 report of the committed seeds finished (README, commit d350da8), checked here once it
+# is kept: no claim or part reverses, at most this many claims differ, all of them among these.
+FP32_PREDICTION = {"folder": "xeon-fp32-seeds-0-1-2", "most_differ": 4,
+                   "among": ("C2", "C4", "C7", "C8", "S2", "S7", "S10")}
+
+
+def block_recheck() -> str:
+    """``colorlib.recheck`` run on every kept report with the committed seeds (the same seeds on another machine,
+    thread count or precision), and the fp32 prediction checked against its report."""
+    from colorlib import recheck
+
+    lines, found_by = [], {}
+    for folder in claims.kept_reports(REPORT):
+        if claims.seeds_of(folder) != claims.seeds_of(REPORT):
+            continue
+        try:
+            found = found_by[folder.name] = recheck.compare(REPORT, folder)
+        except ValueError as err:
+            lines.append(f"- `{folder.name}/`: not compared ({err})")
+            continue
+        d = recheck.differing(found)
+        same = len(found) - len(d[recheck.UNDECIDED]) - len(d[recheck.REVERSED])
+        lines.append(f"- `{folder.name}/` ({claims.machines(recheck.manifest_of(folder))}): {same} of {len(found)} "
+                     f"claims identical; to or from inconclusive: {', '.join(d[recheck.UNDECIDED]) or 'none'}; "
+                     f"reversed: {', '.join(d[recheck.REVERSED]) or 'none'} (parts reversed: "
+                     f"{', '.join(d['parts reversed']) or 'none'})")
+    return "\n".join(lines + [""] + _fp32_outcome(found_by.get(FP32_PREDICTION["folder"]))).strip()
+
+
+def _fp32_outcome(found: dict | None) -> list[str]:
+    """Predictions (1)-(3) of the fp32 report, held or not, once it is kept ((4), its time, is in the timings)."""
+    from colorlib import recheck
+
+    if found is None:
+        return [f"The fp32 prediction: `{FP32_PREDICTION['folder']}/` is not kept yet."]
+    d = recheck.differing(found)
+    differ = d[recheck.UNDECIDED] + d[recheck.REVERSED]
+    outside = [cid for cid in differ if cid not in FP32_PREDICTION["among"]]
+    held = lambda ok: "**held**" if ok else "**did not hold**"
+    return ["The fp32 prediction, checked:",
+            f"(1) no claim or part reverses: {held(not d[recheck.REVERSED] and not d['parts reversed'])}; "
+            f"(2) at most {FP32_PREDICTION['most_differ']} claims differ: {len(differ)} "
+            f"({', '.join(differ) or 'none'}), {held(len(differ) <= FP32_PREDICTION['most_differ'])}; "
+            f"(3) all among {', '.join(FP32_PREDICTION['among'])}: "
+            f"{held(not outside)}{' (outside: ' + ', '.join(outside) + ')' if outside else ''}; "
+            "(4) its time: the timings table above."]
+
+
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
           "paper_plan": block_paper_plan,
           "stability": block_stability, "seed_pool": block_seed_pool, "video": block_video, "precision": block_precision,
           "parallel": block_parallel,
           "data": block_data, "claims": block_claims, "goals": block_goals, "benchmark": block_benchmark,
-          "comparison": block_comparison}
+          "comparison": block_comparison, "recheck": block_recheck}
 
 
 def update(path: Path = README) -> bool:

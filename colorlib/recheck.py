@@ -131,6 +131,14 @@ def pool_expectation() -> str:
         f"{row['flips']} (report/seed_pool.md).")
 
 
+def differing(found: dict) -> dict[str, list[str]]:
+    """The claim ids by kind of difference of their verdict (``compare``'s result), and "parts reversed": the
+    claims with a part that reversed whatever their verdict did."""
+    out = {k: [cid for cid, f in found.items() if f["kind"] == k] for k in (UNDECIDED, REVERSED)}
+    out["parts reversed"] = [cid for cid, f in found.items() if any(p[3] == REVERSED for p in f["parts"])]
+    return out
+
+
 def render(found: dict, rev: str, committed_folder, here_folder) -> str:
     """The check as text: machines, a line per claim, the summary."""
     lines = [f"Committed report ({rev}): seeds {claims.seeds_of(committed_folder)}; "

@@ -118,3 +118,26 @@ def test_against_a_kept_report_it_counts_what_the_stability_table_counts(capsys)
         out = capsys.readouterr().out
         assert f"Claims: {len(same)} of {len(ids)} verdicts identical" in out
         assert status == (0 if len(same) == len(ids) else 1)  # no kept report reversed a verdict
+
+
+def test_the_readme_checks_the_fp32_prediction_against_its_kept_report(tmp_path, monkeypatch):
+    """readme.block_recheck: every kept report with the committed seeds, rechecked, and the fp32 prediction
+    (written before that report finished) judged by code, held or not."""
+    from colorlib import readme
+
+    report = recheck.committed_report("HEAD", tmp_path / "head")
+    monkeypatch.setattr(readme, "REPORT", report)  # HEAD's results only: no report kept beside them yet
+    assert "is not kept yet" in readme.block_recheck()
+    kept = report / "stability" / readme.FP32_PREDICTION["folder"]
+    shutil.copytree(report / "results", kept / "results")
+    block = readme.block_recheck()
+    assert f"`{kept.name}/`" in block and "to or from inconclusive: none; reversed: none" in block
+    assert block.count("**held**") == 3 and "(2) at most 4 claims differ: 0 (none)" in block
+
+    for path in sorted((kept / "results").glob("*.json")):
+        data = json.loads(path.read_text())
+        if _decided(data, flip=True):
+            path.write_text(json.dumps(data))
+            break
+    block = readme.block_recheck()
+    assert "(1) no claim or part reverses: **did not hold**" in block
