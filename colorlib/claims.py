@@ -923,15 +923,20 @@ def verdicts_across(main_folder, others: Sequence = ()) -> dict:
         if "error" in found:
             out["left_out"][label] = found["error"]
             continue
+        otherwise = set()  # notebooks run under another profile or overrides in this report
         for cid, entry in recorded_claims(other).items():
             if cid not in mine or "verdict" not in entry:
                 continue
             if cid in found["apart"]:
                 out["left_out"].setdefault(label, f"for {', '.join(found['apart'])}: their notebook trained otherwise")
             elif way(other, entry["notebook"]) != way(main, mine[cid]["notebook"]):
-                out["left_out"][label] = f"for notebook {entry['notebook']}'s claims: another profile or overrides"
+                otherwise.add(entry["notebook"])
             else:
                 out["claims"][cid][label] = entry
+        if otherwise:
+            why = (f"for the claims of notebook{'s' if len(otherwise) > 1 else ''} {', '.join(sorted(otherwise))}: "
+                   "another profile or overrides")
+            out["left_out"][label] = f"{out['left_out'][label]}; {why}" if label in out["left_out"] else why
     return out
 
 

@@ -141,3 +141,20 @@ def test_the_readme_checks_the_fp32_prediction_against_its_kept_report(tmp_path,
             break
     block = readme.block_recheck()
     assert "(1) no claim or part reverses: **did not hold**" in block
+
+
+def test_a_kept_report_under_overrides_is_left_out_for_every_notebook_that_ran_so(tmp_path):
+    """claims.verdicts_across names every notebook whose claims it leaves out of the verdict over every report
+    (it once named only the last one, so an fp32 report read as if only notebook 13 ran otherwise)."""
+    from colorlib import claims
+
+    report = recheck.committed_report("HEAD", tmp_path / "head")
+    kept = report / "stability" / "fp32"
+    shutil.copytree(report / "results", kept / "results")
+    for nb in ("02", "03"):
+        path = kept / "results" / f"{nb}.json"
+        data = json.loads(path.read_text())
+        path.write_text(json.dumps({**data, "overrides": {"precision": "fp32"}}))
+    across = claims.verdicts_across(report, [kept])
+    assert across["left_out"]["stability/fp32"] == "for the claims of notebooks 02, 03: another profile or overrides"
+    assert "stability/fp32" not in across["claims"]["C1"] and "stability/fp32" in across["claims"]["C3"]
