@@ -92,9 +92,8 @@ def compare(committed_folder, here_folder) -> dict:
 
 def status(found: dict) -> int:
     """The exit status: 3 when a claim or a part reversed, else 1 when a claim's verdict differs, else 0."""
-    kinds = [f["kind"] for f in found.values()] + [p[3] for f in found.values() for p in f["parts"]]
-    return EXIT[REVERSED] if REVERSED in kinds else EXIT[UNDECIDED] if any(
-        f["kind"] != SAME for f in found.values()) else EXIT[SAME]
+    d = differing(found)
+    return EXIT[REVERSED] if d[REVERSED] or d["parts reversed"] else EXIT[UNDECIDED] if d[UNDECIDED] else EXIT[SAME]
 
 
 def _pool() -> dict | None:
@@ -117,13 +116,13 @@ def pool_note(cid: str, verdict: str, pool: dict | None) -> str:
     return f"{counts.get(verdict, 0)} of {sum(counts.values())} seed-pool triples gave {verdict}"
 
 
-def pool_expectation() -> str:
-    """What the seed pool measured for two disjoint seed sets of the committed size, as a yardstick."""
+def pool_expectation(pool: dict | None, size: int) -> str:
+    """What the seed pool measured for two disjoint sets of ``size`` seeds (the committed report's), as a
+    yardstick."""
     from colorlib import seedpool
 
-    if (pool := _pool()) is None:
+    if pool is None:
         return ""
-    size = len(claims.seeds_of(REPO_DIR / "report").split(", "))
     row = next((r for r in seedpool.sizes(pool) if r["size"] == size), None)
     return "" if row is None else (
         f"For scale: on the machine that made the committed report, two disjoint sets of {size} seeds differed on "
@@ -140,10 +139,13 @@ def differing(found: dict) -> dict[str, list[str]]:
 
 
 def render(found: dict, rev: str, committed_folder, here_folder) -> str:
-    """The check as text: machines, a line per claim, the summary."""
-    lines = [f"Committed report ({rev}): seeds {claims.seeds_of(committed_folder)}; "
-             f"{claims.machines(manifest_of(committed_folder))}",
-             f"This run: seeds {claims.seeds_of(here_folder)}; {claims.machines(manifest_of(here_folder))}", ""]
+    """The check as text: machines, a line per claim, the summary. The folders may be ``claims.read_results``
+    snapshots (``main`` passes them, so each report's files are read once)."""
+    committed_folder, here_folder = claims.read_results(committed_folder), claims.read_results(here_folder)
+    seeds = claims.seeds_of(committed_folder)
+    lines = [f"Committed report ({rev}): seeds {seeds}; {claims.machines(manifest_of(committed_folder.folder))}",
+             f"This run: seeds {claims.seeds_of(here_folder)}; {claims.machines(manifest_of(here_folder.folder))}",
+             ""]
     pool = _pool()
     for cid, f in found.items():
         moved = [p for p in f["parts"] if p[3] != SAME]
@@ -151,17 +153,17 @@ def render(found: dict, rev: str, committed_folder, here_folder) -> str:
         note = " (a part differs)" if f["kind"] == SAME and moved else f" ({seen})" if seen else ""
         lines.append(f"{cid:4} {f['committed']:>15} -> {f['here']:<15} {f['kind']}{note}")
         lines += [f"       {name}: {a} -> {b} ({k})" for name, a, b, k in moved]
-    count = {k: sum(1 for f in found.values() if f["kind"] == k) for k in EXIT}
+    d = differing(found)
     parts = [p[3] for f in found.values() for p in f["parts"]]
-    lines += ["", f"Claims: {count[SAME]} of {len(found)} verdicts identical; {count[UNDECIDED]} differ to or from "
-                  f"inconclusive; {count[REVERSED]} reversed.",
+    lines += ["", f"Claims: {len(found) - len(d[UNDECIDED]) - len(d[REVERSED])} of {len(found)} verdicts identical; "
+                  f"{len(d[UNDECIDED])} differ to or from inconclusive; {len(d[REVERSED])} reversed.",
               f"Their parts: {parts.count(SAME)} of {len(parts)} identical; {parts.count(UNDECIDED)} differ to or "
               f"from inconclusive; {parts.count(REVERSED)} reversed."]
     if apart := claims.trained_differently(committed_folder, here_folder):
         lines.append(f"Not compared, their notebook trained otherwise: {', '.join(sorted(apart, key=claims.claim_order))}.")
     if one := claims.measured_in_one(committed_folder, here_folder):
         lines.append(f"Measured in one report only (not compared): {', '.join(one)}.")
-    if expected := pool_expectation():
+    if expected := pool_expectation(pool, len(seeds.split(", "))):
         lines.append(expected)
     return "\n".join(lines) + "\n"
 
@@ -177,9 +179,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            committed = committed_report(args.rev, Path(tmp))
-            if claims.read_results(committed).notebooks == claims.read_results(here).notebooks:
-                raise ValueError(f"{here}/results is what {args.rev} committed: nothing ran here "
+            committed = claims.read_results(committed_report(args.rev, Path(tmp)))
+            here = claims.read_results(here)
+            if committed.notebooks == here.notebooks:
+                raise ValueError(f"{here.folder}/results is what {args.rev} committed: nothing ran here "
                                  "(run `make report` first)")
             found = compare(committed, here)
         except ValueError as err:
