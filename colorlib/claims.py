@@ -311,7 +311,8 @@ RULE = ("Verdicts come from 95 % intervals over training seeds and held-out phot
 AGREEMENT = ("Over every report kept (the main one, the other seed sets, the same seeds on another machine or "
              "thread count): a claim keeps its verdict only where every report that measured it the same way gives "
              "that verdict, and is *inconclusive* where two disagree (`colorlib.claims.agreed`; reports run under "
-             "another profile, or trained otherwise, are left out). Added after the first He-init "
+             "another profile or precision, or trained otherwise, are left out; precision named here on 2026-12-07, "
+             "before a fresh clone's fp32 report on a CPU without native bf16 finished). Added after the first He-init "
              "stability table (C7 and C8 differed between seeds 0, 1, 2 on an AMD EPYC and seeds 3, 4, 5 on an Intel "
              "Xeon) and before the Xeon's run of seeds 0, 1, 2 finished; the rule for one report is unchanged. "
              "Part by part: two reports that agree on a claim's verdict but not on its parts are inconclusive too.")
@@ -345,6 +346,14 @@ def profile_label(data: dict) -> str:
     precisions = sorted({r.get("precision", "fp32") for r in runs} - {"fp32"})
     inits = sorted({init for r in runs if (init := _style_init(r))} - {"default"})
     return profile + "".join(f", {p}" for p in precisions) + "".join(f", {i}-init" for i in inits)
+
+
+def same_way(a: dict, b: dict) -> bool:
+    """Whether two results of one notebook ran the same way: profile, overrides and, where both recorded their
+    runs, training precision (a CPU without native bf16 trains in fp32 under "auto", with no override)."""
+    precision = lambda data: {r.get("precision", "fp32") for r in _records(data.get("runs"), "key")}
+    way = lambda data: (data.get("profile"), data.get("overrides") or {})
+    return way(a) == way(b) and (not precision(a) or not precision(b) or precision(a) == precision(b))
 
 
 def _style_init(run: dict) -> str | None:
@@ -911,9 +920,8 @@ def verdicts_across(main_folder, others: Sequence = ()) -> dict:
     ``kept_reports``) measured the same way: ``{"claims": {id: {label: entry}}, "left_out": {label: why}}``,
     labels ``MAIN`` and ``stability/<folder>``. A report that cannot be compared with the main one
     (``comparison``: another init, a stale claim) is left out whole; a claim whose notebook trained otherwise
-    in it (``trained_differently``) or ran under another profile or overrides is left out for that report."""
+    in it (``trained_differently``) or ran another way (``same_way``) is left out for that report."""
     main = read_results(main_folder)
-    way = lambda report, nb: (report.notebooks[nb].get("profile"), report.notebooks[nb].get("overrides") or {})
     mine = {cid: e for cid, e in recorded_claims(main).items() if "verdict" in e}
     out = {"claims": {cid: {MAIN: e} for cid, e in mine.items()}, "left_out": {}}
     for folder in others:
@@ -923,19 +931,19 @@ def verdicts_across(main_folder, others: Sequence = ()) -> dict:
         if "error" in found:
             out["left_out"][label] = found["error"]
             continue
-        otherwise = set()  # notebooks run under another profile or overrides in this report
+        otherwise = set()  # notebooks run under another profile, overrides or precision in this report
         for cid, entry in recorded_claims(other).items():
             if cid not in mine or "verdict" not in entry:
                 continue
             if cid in found["apart"]:
                 out["left_out"].setdefault(label, f"for {', '.join(found['apart'])}: their notebook trained otherwise")
-            elif way(other, entry["notebook"]) != way(main, mine[cid]["notebook"]):
+            elif not same_way(other.notebooks[entry["notebook"]], main.notebooks[mine[cid]["notebook"]]):
                 otherwise.add(entry["notebook"])
             else:
                 out["claims"][cid][label] = entry
         if otherwise:
             why = (f"for the claims of notebook{'s' if len(otherwise) > 1 else ''} {', '.join(sorted(otherwise))}: "
-                   "another profile or overrides")
+                   "another profile, overrides or precision")
             out["left_out"][label] = f"{out['left_out'][label]}; {why}" if label in out["left_out"] else why
     return out
 

@@ -505,15 +505,20 @@ def block_goals() -> str:
     return "\n".join(lines)
 
 
-# Predicted before the fp32 report of the committed seeds finished (README, commit d350da8), checked here once it
-# is kept: no claim or part reverses, at most this many claims differ, all of them among these.
-FP32_PREDICTION = {"folder": "xeon-fp32-seeds-0-1-2", "most_differ": 4,
-                   "among": ("C2", "C4", "C7", "C8", "S2", "S7", "S10")}
+# Predictions written in the README before a kept report of the committed seeds finished, checked here once it is
+# kept: (1) no claim or part reverses, (2) at most "most_differ" claims differ, (3) all of them among "among",
+# (4) where "minutes" is given, its cold run takes that long (the fp32 one's (4) is read off the timings table).
+PREDICTIONS = (
+    {"name": "fp32", "folder": "xeon-fp32-seeds-0-1-2", "most_differ": 4,  # commit d350da8
+     "among": ("C2", "C4", "C7", "C8", "S2", "S7", "S10")},
+    {"name": "AVX2", "folder": "amd-epyc-avx2-seeds-0-1-2", "most_differ": 4, "minutes": (75, 105),  # 2026-12-07
+     "among": ("C2", "C4", "C7", "C8", "S2", "S4", "S7", "S10")},
+)
 
 
 def block_recheck() -> str:
     """``colorlib.recheck`` run on every kept report with the committed seeds (the same seeds on another machine,
-    thread count or precision), and the fp32 prediction checked against its report."""
+    thread count or precision), and each prediction checked against its report."""
     from colorlib import recheck
 
     lines, found_by = [], {}
@@ -531,26 +536,42 @@ def block_recheck() -> str:
                      f"claims identical; to or from inconclusive: {', '.join(d[recheck.UNDECIDED]) or 'none'}; "
                      f"reversed: {', '.join(d[recheck.REVERSED]) or 'none'} (parts reversed: "
                      f"{', '.join(d['parts reversed']) or 'none'})")
-    return "\n".join(lines + [""] + _fp32_outcome(found_by.get(FP32_PREDICTION["folder"]))).strip()
+    for prediction in PREDICTIONS:
+        lines += [""] + _prediction_outcome(prediction, found_by.get(prediction["folder"]))
+    return "\n".join(lines).strip()
 
 
-def _fp32_outcome(found: dict | None) -> list[str]:
-    """Predictions (1)-(3) of the fp32 report, held or not, once it is kept ((4), its time, is in the timings)."""
+def _cold_minutes(folder: str) -> float | None:
+    """The cold run's minutes recorded in a kept report's timings.json (None when it has none)."""
+    path = REPORT / "stability" / folder / "timings.json"
+    cold = json.loads(path.read_text()).get("report", {}).get("cold", {}) if path.exists() else {}
+    return cold["total"] / 60 if "total" in cold else None
+
+
+def _prediction_outcome(prediction: dict, found: dict | None) -> list[str]:
+    """A prediction's parts (1)-(4), held or not, once its report is kept."""
     from colorlib import recheck
 
+    name, folder = prediction["name"], prediction["folder"]
     if found is None:
-        return [f"The fp32 prediction: `{FP32_PREDICTION['folder']}/` is not kept yet."]
+        return [f"The {name} prediction: `{folder}/` is not kept yet."]
     d = recheck.differing(found)
     differ = d[recheck.UNDECIDED] + d[recheck.REVERSED]
-    outside = [cid for cid in differ if cid not in FP32_PREDICTION["among"]]
+    outside = [cid for cid in differ if cid not in prediction["among"]]
     held = lambda ok: "**held**" if ok else "**did not hold**"
-    return ["The fp32 prediction, checked:",
+    time = "the timings table above"
+    if "minutes" in prediction:
+        lo, hi = prediction["minutes"]
+        took = _cold_minutes(folder)
+        time = (f"between {lo} and {hi} min: " + ("not recorded" if took is None else
+                                                  f"{took:.1f} min, {held(lo <= took <= hi)}"))
+    return [f"The {name} prediction, checked:",
             f"(1) no claim or part reverses: {held(not d[recheck.REVERSED] and not d['parts reversed'])}; "
-            f"(2) at most {FP32_PREDICTION['most_differ']} claims differ: {len(differ)} "
-            f"({', '.join(differ) or 'none'}), {held(len(differ) <= FP32_PREDICTION['most_differ'])}; "
-            f"(3) all among {', '.join(FP32_PREDICTION['among'])}: "
+            f"(2) at most {prediction['most_differ']} claims differ: {len(differ)} "
+            f"({', '.join(differ) or 'none'}), {held(len(differ) <= prediction['most_differ'])}; "
+            f"(3) all among {', '.join(prediction['among'])}: "
             f"{held(not outside)}{' (outside: ' + ', '.join(outside) + ')' if outside else ''}; "
-            "(4) its time: the timings table above."]
+            f"(4) its time: {time}."]
 
 
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,

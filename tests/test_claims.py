@@ -539,3 +539,14 @@ def test_stability_says_whether_centres_or_widths_move_only_from_the_numbers():
     text = " ".join(claims._estimates_and_widths(centres_move))
     assert "widest to its narrowest half-width is 1.0" in text and "the widths a lot" not in text
     assert claims._estimates_and_widths(across([claims.Interval(1.0, 0.5, 1.5, 3)] * 2)) == []  # two reports only
+
+
+def test_same_way_compares_precision_only_where_both_recorded_their_runs():
+    """An fp32 report (a CPU without native bf16, precision "auto") ran otherwise than a bf16 one; a results
+    file from before its notebook recorded runs is not told apart by precision (the AMD EPYC report's 05)."""
+    bf16 = {"profile": "report", "runs": [{"key": "a", "precision": "bf16"}]}
+    fp32 = {"profile": "report", "runs": {"final": [{"key": "b", "precision": "fp32"}]}}
+    assert claims.same_way(bf16, dict(bf16)) and not claims.same_way(bf16, fp32)
+    assert claims.same_way(bf16, {"profile": "report"}) and claims.same_way({"profile": "report", "runs": []}, fp32)
+    assert not claims.same_way(bf16, {**bf16, "overrides": {"limit": 8}})
+    assert not claims.same_way(bf16, {**bf16, "profile": "smoke"})

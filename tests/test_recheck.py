@@ -120,19 +120,21 @@ def test_against_a_kept_report_it_counts_what_the_stability_table_counts(capsys)
         assert status == (0 if len(same) == len(ids) else 1)  # no kept report reversed a verdict
 
 
-def test_the_readme_checks_the_fp32_prediction_against_its_kept_report(tmp_path, monkeypatch):
-    """readme.block_recheck: every kept report with the committed seeds, rechecked, and the fp32 prediction
-    (written before that report finished) judged by code, held or not."""
+def test_the_readme_checks_each_prediction_against_its_kept_report(tmp_path, monkeypatch):
+    """readme.block_recheck: every kept report with the committed seeds, rechecked, and each prediction (written
+    before its report finished) judged by code, held or not, its time included where it predicted one."""
     from colorlib import readme
 
     report = recheck.committed_report("HEAD", tmp_path / "head")
     monkeypatch.setattr(readme, "REPORT", report)  # HEAD's results only: no report kept beside them yet
-    assert "is not kept yet" in readme.block_recheck()
-    kept = report / "stability" / readme.FP32_PREDICTION["folder"]
+    fp32, avx2 = readme.PREDICTIONS
+    assert "The fp32 prediction: `xeon-fp32-seeds-0-1-2/` is not kept yet." in readme.block_recheck()
+    kept = report / "stability" / fp32["folder"]
     shutil.copytree(report / "results", kept / "results")
     block = readme.block_recheck()
     assert f"`{kept.name}/`" in block and "to or from inconclusive: none; reversed: none" in block
     assert block.count("**held**") == 3 and "(2) at most 4 claims differ: 0 (none)" in block
+    assert f"The AVX2 prediction: `{avx2['folder']}/` is not kept yet." in block
 
     for path in sorted((kept / "results").glob("*.json")):
         data = json.loads(path.read_text())
@@ -141,6 +143,14 @@ def test_the_readme_checks_the_fp32_prediction_against_its_kept_report(tmp_path,
             break
     block = readme.block_recheck()
     assert "(1) no claim or part reverses: **did not hold**" in block
+
+    other = report / "stability" / avx2["folder"]
+    shutil.copytree(report / "results", other / "results")
+    lo, hi = avx2["minutes"]
+    for minutes, outcome in ((hi + 1, "**did not hold**"), ((lo + hi) / 2, "**held**")):
+        (other / "timings.json").write_text(json.dumps({"report": {"cold": {"total": minutes * 60}}}))
+        block = readme.block_recheck().split("The AVX2 prediction, checked:")[1]
+        assert f"(4) its time: between {lo} and {hi} min: {minutes:.1f} min, {outcome}." in block
 
 
 def test_a_kept_report_under_overrides_is_left_out_for_every_notebook_that_ran_so(tmp_path):
@@ -156,5 +166,25 @@ def test_a_kept_report_under_overrides_is_left_out_for_every_notebook_that_ran_s
         data = json.loads(path.read_text())
         path.write_text(json.dumps({**data, "overrides": {"precision": "fp32"}}))
     across = claims.verdicts_across(report, [kept])
-    assert across["left_out"]["stability/fp32"] == "for the claims of notebooks 02, 03: another profile or overrides"
+    assert across["left_out"]["stability/fp32"] == \
+        "for the claims of notebooks 02, 03: another profile, overrides or precision"
     assert "stability/fp32" not in across["claims"]["C1"] and "stability/fp32" in across["claims"]["C3"]
+
+
+def test_a_kept_report_trained_in_another_precision_is_left_out_without_overrides(tmp_path):
+    """A fresh clone on a CPU without native bf16 trains in fp32 under precision "auto", with no override: its
+    notebooks trained another way, so they stay out of the verdict over every report, as an fp32 report run with
+    ``--set precision=fp32`` does; recheck still compares it with the committed report."""
+    from colorlib import claims
+
+    report = recheck.committed_report("HEAD", tmp_path / "head")
+    kept = report / "stability" / "avx2"
+    shutil.copytree(report / "results", kept / "results")
+    path = kept / "results" / "02.json"
+    data = json.loads(path.read_text())
+    data["runs"] = [{**run, "precision": "fp32"} for run in data["runs"]]
+    path.write_text(json.dumps(data))
+    across = claims.verdicts_across(report, [kept])
+    assert across["left_out"]["stability/avx2"] == "for the claims of notebook 02: another profile, overrides or precision"
+    assert "stability/avx2" not in across["claims"]["C1"] and "stability/avx2" in across["claims"]["C3"]
+    assert recheck.status(recheck.compare(report, kept)) == 0
