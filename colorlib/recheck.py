@@ -12,7 +12,8 @@ claim and part by part, and says of each difference what kind it is:
 
 Exit status: 0 when every claim's verdict is the committed one (a part may still differ: it is printed), 1 when
 some differ only to or from inconclusive, 3 when a claim or a part reverses, 2 when nothing can be compared (no
-report run here, another seed set, another revision's code).
+report run here, another seed set, another revision's code). A notebook whose results are still the committed
+ones (``make report`` stopped before it) is named and left out, so a partial run checks what it ran.
 
     python -m colorlib.recheck            # against HEAD
     python -m colorlib.recheck abc1234    # against another commit
@@ -138,9 +139,24 @@ def differing(found: dict) -> dict[str, list[str]]:
     return out
 
 
-def render(found: dict, rev: str, committed_folder, here_folder) -> str:
+def as_committed(committed_folder, here_folder) -> list[str]:
+    """The notebooks with claims whose results here are the committed ones, byte for byte in content: not run
+    here (a ``make report`` stopped early, or ``--only``), or run to the very same numbers (on the machine
+    that made them). Their claims say nothing about this machine."""
+    committed, here = claims.read_results(committed_folder), claims.read_results(here_folder)
+    return [nb for nb, data in here.notebooks.items() if data.get("claims") and committed.notebooks.get(nb) == data]
+
+
+def without(report, notebooks) -> claims.ReportResults:
+    """A report's snapshot less some notebooks."""
+    report = claims.read_results(report)
+    return claims.ReportResults(report.folder, {nb: d for nb, d in report.notebooks.items() if nb not in notebooks})
+
+
+def render(found: dict, rev: str, committed_folder, here_folder, skipped: dict | None = None) -> str:
     """The check as text: machines, a line per claim, the summary. The folders may be ``claims.read_results``
-    snapshots (``main`` passes them, so each report's files are read once)."""
+    snapshots (``main`` passes them, so each report's files are read once); ``skipped``: notebook -> its claim
+    ids, the notebooks left out because their results here are the committed ones (``as_committed``)."""
     committed_folder, here_folder = claims.read_results(committed_folder), claims.read_results(here_folder)
     seeds = claims.seeds_of(committed_folder)
     lines = [f"Committed report ({rev}): seeds {seeds}; {claims.machines(manifest_of(committed_folder.folder))}",
@@ -163,6 +179,10 @@ def render(found: dict, rev: str, committed_folder, here_folder) -> str:
         lines.append(f"Not compared, their notebook trained otherwise: {', '.join(sorted(apart, key=claims.claim_order))}.")
     if one := claims.measured_in_one(committed_folder, here_folder):
         lines.append(f"Measured in one report only (not compared): {', '.join(one)}.")
+    if skipped:
+        lines.append("Not compared, their results here are the committed ones (not run here, or run to the same "
+                     "numbers): " + "; ".join(f"notebook {nb} ({', '.join(ids)})" for nb, ids in skipped.items())
+                     + ". Run `make report` to the end to compare them.")
     if expected := pool_expectation(pool, len(seeds.split(", "))):
         lines.append(expected)
     return "\n".join(lines) + "\n"
@@ -184,11 +204,17 @@ def main(argv: list[str] | None = None) -> int:
             if committed.notebooks == here.notebooks:
                 raise ValueError(f"{here.folder}/results is what {args.rev} committed: nothing ran here "
                                  "(run `make report` first)")
+            same = as_committed(committed, here)
+            if len(same) == sum(1 for data in here.notebooks.values() if data.get("claims")):
+                raise ValueError(f"no notebook with claims ran here: their results in {here.folder}/results are "
+                                 f"what {args.rev} committed (run `make report` first)")
+            skipped = {nb: sorted(here.notebooks[nb]["claims"], key=claims.claim_order) for nb in same}
+            committed, here = without(committed, same), without(here, same)
             found = compare(committed, here)
         except ValueError as err:
             print(f"cannot compare: {err}", file=sys.stderr)
             return 2
-        print(render(found, args.rev, committed, here), end="")
+        print(render(found, args.rev, committed, here, skipped), end="")
     return status(found)
 
 

@@ -188,3 +188,29 @@ def test_a_kept_report_trained_in_another_precision_is_left_out_without_override
     assert across["left_out"]["stability/avx2"] == "for the claims of notebook 02: another profile, overrides or precision"
     assert "stability/avx2" not in across["claims"]["C1"] and "stability/avx2" in across["claims"]["C3"]
     assert recheck.status(recheck.compare(report, kept)) == 0
+
+
+def test_a_partial_run_compares_only_the_notebooks_it_ran(rerun, capsys):
+    """After a ``make report`` stopped early the later notebooks' results are still the committed files: they
+    are named and left out, not counted as identical verdicts."""
+    here, edit = rerun
+    edit(lambda data: _decided(data, flip=False))
+    assert recheck.main(["--report", str(here)]) == 1
+    out = capsys.readouterr().out
+    ran = [line for line in out.splitlines() if line[:1] in "CS" and "->" in line]
+    skipped = out.split("Not compared, their results here are the committed ones")[1]
+    assert len(ran) >= 1 and "notebook 13 (S8, S9, S10)" in skipped and f"Claims: 0 of {len(ran)}" not in out
+    assert all(f" {line.split()[0]}," not in skipped and f"({line.split()[0]}," not in skipped for line in ran)
+
+    edit(lambda data: data.update(notes="ran again"), every=True)  # every notebook ran (the same verdicts)
+    assert recheck.main(["--report", str(here)]) == 1
+    assert "Not compared, their results" not in capsys.readouterr().out
+
+
+def test_a_run_that_stopped_before_any_claim_is_refused(rerun, capsys):
+    here, _ = rerun
+    path = here / "results" / "01.json"
+    path.write_text(json.dumps({**json.loads(path.read_text()), "notes": "ran again"}))
+    assert json.loads(path.read_text()).get("claims") in (None, {})  # notebook 01 (data) states no claim
+    assert recheck.main(["--report", str(here)]) == 2
+    assert "no notebook with claims ran here" in capsys.readouterr().err
