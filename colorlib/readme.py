@@ -446,6 +446,14 @@ def _first_colour(row: dict) -> dict:
                         "benchmarks/bench_first_colour.py)"}
 
 
+def _kept_machine(name: str) -> str:
+    """", on AMD EPYC (AVX2, ...; training in fp32)": the machine a kept report ("0, 1, 2 (`folder/`)") ran on, so
+    the goals table says which CPU and precision differ from the committed report's ("" when not recorded)."""
+    folder = REPORT / "stability" / name.split("(`", 1)[1].split("/`", 1)[0]
+    machine = claims.machines(claims.report_manifest(folder))
+    return "" if machine == "not recorded" else f", on {machine}"
+
+
 def block_goals() -> str:
     """The model issue's goals (issue 11) and issue 15's, each with what was measured: notebook 13's results, the
     benchmark, the report's timings and the stability runs' verdicts."""
@@ -465,7 +473,8 @@ def block_goals() -> str:
                  "met": None if cold is None or "not measured" in goal else cold <= REPORT_GOALS["cold"]})
     for name, compared in stability_comparisons().items():
         kept_run = "(`" in name  # a report kept from an earlier run (its folder named), not the --stability seed set
-        row = {"what": (f"verdicts of a report kept from an earlier run, seeds {name}, against the committed report"
+        row = {"what": (f"verdicts of a report kept from an earlier run, seeds {name}{_kept_machine(name)}, "
+                        "against the committed report"
                         if kept_run else f"verdicts under seeds {name} against the committed seeds"), "today": "-",
                "goal": "every verdict identical (issue 15)"}
         if isinstance(compared, ValueError):
