@@ -522,6 +522,9 @@ PREDICTIONS = (
      "among": ("C2", "C4", "C7", "C8", "S2", "S7", "S10")},
     {"name": "AVX2", "folder": "amd-epyc-avx2-seeds-0-1-2", "most_differ": 4, "minutes": (75, 105),  # 2026-12-07
      "among": ("C2", "C4", "C7", "C8", "S2", "S4", "S7", "S10")},
+    # another seed set on the same machine and precision, against that machine's report (not the committed one)
+    {"name": "AVX2 seeds 3, 4, 5", "folder": "amd-epyc-avx2-seeds-3-4-5", "against": "amd-epyc-avx2-seeds-0-1-2",
+     "most_differ": 3, "minutes": (100, 130), "among": ("C2", "C4", "C7", "C8", "C9", "S2", "S4", "S7", "S10")},
 )
 
 
@@ -546,7 +549,11 @@ def block_recheck() -> str:
                      f"reversed: {', '.join(d[recheck.REVERSED]) or 'none'} (parts reversed: "
                      f"{', '.join(d['parts reversed']) or 'none'})")
     for prediction in PREDICTIONS:
-        lines += [""] + _prediction_outcome(prediction, found_by.get(prediction["folder"]))
+        found = found_by.get(prediction["folder"])
+        if "against" in prediction:  # two seed sets of one machine: compared with each other
+            pair = [REPORT / "stability" / prediction[k] for k in ("against", "folder")]
+            found = recheck.compare(*pair, across_seeds=True) if all((p / "results").is_dir() for p in pair) else None
+        lines += [""] + _prediction_outcome(prediction, found)
     return "\n".join(lines).strip()
 
 
@@ -574,7 +581,8 @@ def _prediction_outcome(prediction: dict, found: dict | None) -> list[str]:
         took = _cold_minutes(folder)
         time = (f"between {lo} and {hi} min: " + ("not recorded" if took is None else
                                                   f"{took:.1f} min, {held(lo <= took <= hi)}"))
-    return [f"The {name} prediction, checked:",
+    against = f" (against `{prediction['against']}/`)" if "against" in prediction else ""
+    return [f"The {name} prediction{against}, checked:",
             f"(1) no claim or part reverses: {held(not d[recheck.REVERSED] and not d['parts reversed'])}; "
             f"(2) at most {prediction['most_differ']} claims differ: {len(differ)} "
             f"({', '.join(differ) or 'none'}), {held(len(differ) <= prediction['most_differ'])}; "

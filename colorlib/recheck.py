@@ -72,17 +72,17 @@ def part_differences(committed: dict, here: dict) -> list[tuple[str, str, str, s
     return [(name, parts_a[name], parts_b[name], kind(parts_a[name], parts_b[name])) for name in parts_a]
 
 
-def compare(committed_folder, here_folder) -> dict:
+def compare(committed_folder, here_folder, across_seeds: bool = False) -> dict:
     """Claim id -> {"committed", "here", "kind", "parts"} for every claim measured in both reports ("kind" of the
     claim's verdict, "parts" as ``part_differences``); ValueError (``claims.compare_verdicts``'s) when they cannot
-    be compared, and when they ran other seeds."""
+    be compared, and when they ran other seeds unless ``across_seeds`` (two seed sets on one machine)."""
     committed_folder, here_folder = claims.read_results(committed_folder), claims.read_results(here_folder)
     profile = lambda report: sorted({str(data.get("profile")) for data in report.notebooks.values()})
     if (theirs := profile(committed_folder)) != (mine := profile(here_folder)):
         raise ValueError(f"the committed report ran under profile {'/'.join(theirs)} and this one under "
                          f"{'/'.join(mine)}: run `make report` (PROFILE=report)")
     ids, _ = claims.compare_verdicts(committed_folder, here_folder)
-    if (seeds := claims.seeds_of(committed_folder)) != (mine := claims.seeds_of(here_folder)):
+    if not across_seeds and (seeds := claims.seeds_of(committed_folder)) != (mine := claims.seeds_of(here_folder)):
         raise ValueError(f"the committed report trained seeds {seeds} and this one seeds {mine}: that compares seed "
                          "sets (python -m colorlib.report --stability), not machines; run `make report`")
     a, b = claims.recorded_claims(committed_folder), claims.recorded_claims(here_folder)

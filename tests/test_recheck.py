@@ -127,7 +127,7 @@ def test_the_readme_checks_each_prediction_against_its_kept_report(tmp_path, mon
 
     report = recheck.committed_report("HEAD", tmp_path / "head")
     monkeypatch.setattr(readme, "REPORT", report)  # HEAD's results only: no report kept beside them yet
-    fp32, avx2 = readme.PREDICTIONS
+    fp32, avx2, seeds345 = readme.PREDICTIONS
     assert "The fp32 prediction: `xeon-fp32-seeds-0-1-2/` is not kept yet." in readme.block_recheck()
     kept = report / "stability" / fp32["folder"]
     shutil.copytree(report / "results", kept / "results")
@@ -151,6 +151,24 @@ def test_the_readme_checks_each_prediction_against_its_kept_report(tmp_path, mon
         (other / "timings.json").write_text(json.dumps({"report": {"cold": {"total": minutes * 60}}}))
         block = readme.block_recheck().split("The AVX2 prediction, checked:")[1]
         assert f"(4) its time: between {lo} and {hi} min: {minutes:.1f} min, {outcome}." in block
+
+    # another seed set of the same machine: judged against that machine's report, not the committed one
+    head = f"The {seeds345['name']} prediction (against `{seeds345['against']}/`)"
+    assert f"The {seeds345['name']} prediction: `{seeds345['folder']}/` is not kept yet." in readme.block_recheck()
+    assert seeds345["against"] == avx2["folder"]
+    disjoint = report / "stability" / seeds345["folder"]
+    shutil.copytree(report / "results", disjoint / "results")
+    for path in sorted((disjoint / "results").glob("*.json")):
+        data = json.loads(path.read_text())
+        if "seeds" in data:
+            path.write_text(json.dumps({**data, "seeds": [s + 3 for s in data["seeds"]]}))
+    with pytest.raises(ValueError, match="seed sets"):
+        recheck.compare(other, disjoint)
+    block = readme.block_recheck()
+    assert f"- `{seeds345['folder']}/`" not in block  # not rechecked against the committed seeds
+    block = block.split(f"{head}, checked:")[1]
+    assert f"(2) at most {seeds345['most_differ']} claims differ: 0 (none), **held**" in block
+    assert "(4) its time: between 100 and 130 min: not recorded." in block
 
 
 def test_a_kept_report_under_overrides_is_left_out_for_every_notebook_that_ran_so(tmp_path):
