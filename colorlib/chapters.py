@@ -369,8 +369,8 @@ def front_page() -> str:
              "notebook). Every claim in one table: [claims.md](claims.md). " + claims.RULE, ""]
     held = [f"[{name}]({name})" for name in claims.robustness_tables()]
     if held:
-        intro += ["Whether the verdicts hold under other training seeds and on other machines: " + " and ".join(held)
-                  + ".", ""]
+        intro += ["Whether the verdicts hold under other training seeds and on other machines: "
+                  + claims.listing(held) + ".", ""]
     body = "\n".join(section(path) for path in notebooks)
     return "\n".join(intro) + "\n" + body + "\n" + provenance_markdown(notebooks)
 

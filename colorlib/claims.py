@@ -396,7 +396,9 @@ def _seeds(entry: dict) -> str:
 # The tables that say how the verdicts fare under other seeds (written by --stability and colorlib.seedpool, not by
 # every run), with what each holds.
 ROBUSTNESS_TABLES = {"stability.md": "every verdict under a disjoint seed set, and over every report kept",
-                     "seed_pool.md": "every claim over many other seed sets regrouped from the same runs"}
+                     "seed_pool.md": "every claim over many other seed sets regrouped from the same runs",
+                     "seed_budget.md": "how many seeds per report would make two seed sets agree, projected from the "
+                                       "seed pool"}
 
 
 def robustness_tables() -> list[str]:
@@ -405,10 +407,16 @@ def robustness_tables() -> list[str]:
     return [name for name in ROBUSTNESS_TABLES if (report_dir() / name).exists()]
 
 
+def listing(items: Sequence[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = list(items)
+    return " and ".join(items) if len(items) < 3 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _robustness_links() -> list[str]:
     """A paragraph of claims.md pointing to ``robustness_tables``, each with what it holds."""
     found = [f"[{name}]({name}) ({ROBUSTNESS_TABLES[name]})" for name in robustness_tables()]
-    return [f"Whether a verdict survives other training seeds: {' and '.join(found)}.", ""] if found else []
+    return [f"Whether a verdict survives other training seeds: {listing(found)}.", ""] if found else []
 
 
 def claims_markdown(profile: str) -> str:

@@ -207,6 +207,16 @@ def block_stability() -> str:
     return "\n".join(lines)
 
 
+def block_seed_budget() -> str:
+    """How many seeds per report would make two disjoint seed sets agree (``colorlib.seedbudget``, from the pool)."""
+    from colorlib import seedbudget
+
+    pool = _json(REPORT / "seed_pool.json")
+    if pool is None:
+        return "Not projected: the seed pool has not been run (`colorlib.seedpool`)."
+    return seedbudget.summary(seedbudget.project(pool, REPORT), pool, REPORT)
+
+
 def block_seed_pool() -> str:
     """The seed pool's counts (``colorlib.seedpool``: the nine seeds regrouped into twelve triples)."""
     from colorlib import seedpool
@@ -593,7 +603,7 @@ def _prediction_outcome(prediction: dict, found: dict | None) -> list[str]:
 
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
           "paper_plan": block_paper_plan,
-          "stability": block_stability, "seed_pool": block_seed_pool, "video": block_video, "precision": block_precision,
+          "stability": block_stability, "seed_pool": block_seed_pool, "seed_budget": block_seed_budget, "video": block_video, "precision": block_precision,
           "parallel": block_parallel,
           "data": block_data, "claims": block_claims, "goals": block_goals, "benchmark": block_benchmark,
           "comparison": block_comparison, "recheck": block_recheck}

@@ -337,8 +337,7 @@ def expected_coverage(k: int = 3, n: int = 9, confidence: float = claims.CONFIDE
 # ================================================================================================ writing
 def _and(items: Sequence) -> str:
     """"3, 4, 5 and 9"."""
-    words = [str(i) for i in items]
-    return ", ".join(words[:-1]) + " and " + words[-1] if len(words) > 1 else "".join(words)
+    return claims.listing([str(i) for i in items])
 
 
 def _share(count: Counter, verdict: str) -> str:

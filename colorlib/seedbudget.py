@@ -1,0 +1,351 @@
+"""How many seeds per report would make two disjoint seed sets agree: a projection from the seed pool.
+
+Issue 15 asks for identical verdicts under two disjoint seed sets; with three seeds per report they differ on about
+one claim in a pair (``report/seed_pool.md``). This module asks what a larger budget would buy, part by part, from
+what the pool measured (``report/seed_pool.json``: reports of 3, 4, 5 and 9 of eleven seeds).
+
+A part's estimate is the mean of its per-seed effects, so the pool's estimates determine the eleven seeds' effects
+exactly (``per_seed_effects``: least squares, the residual printed). The rule's interval (``claims._two_level``)
+is half-width^2 = (t(S-1) * sd / sqrt(S))^2 + u^2; with the seeds' effects known, each report's photo part u is
+what is left of its half-width, and ``photo_part`` fits u^2 = P + I / S (the photos' own spread and the seeds'
+disagreement photo by photo, which more seeds average away). Then, for S seeds per report (``project``):
+
+1. Two reports are simulated ``DRAWS`` times by drawing S of the eleven seeds with replacement (a bootstrap of the
+   seeds: no normality assumed; outlying seeds, which the pool has, are drawn as often as they occur), the same
+   seeds for every part, so the parts of a claim and the claims keep their correlations.
+2. Each part is judged by ``claims.test_interval`` and each claim by ``claims.combine``: the one verdict rule.
+   Agreement is the share of draws in which the two reports give the same verdict (per part, per claim, and for
+   every projected claim at once); a reversal is reproduced in one and not reproduced in the other.
+3. ``seeds_needed``: the fewest seeds in ``GRID`` with agreement >= ``AGREE``.
+
+Fixed before the first projection ran (2026-12-07): ``AGREE`` = 0.95, ``GRID``, ``DRAWS``. Changed after looking:
+the first projection drew per-seed effects from a normal fitted to the pool's half-widths, with a fixed photo part,
+and parts independently; its check at three seeds failed (C8's val-loss part: agreement 1.00 projected, 4 of 12
+pairs observed), so the model became the bootstrap above; ``AGREE``, ``GRID`` and the check stayed. The check
+(``CHECKED``): at 3 and 5 seeds, the projection beside the share of the pool's disjoint pairs of reports that agreed
+(in-sample: the projection draws from those same seeds). It is an estimate, not a measurement: eleven seeds stand
+for the seeds' distribution and the photos are the report's. Parts without an interval in the pool ("best of K",
+"either") are listed as not projected, and their claims left out. Cost: the cold report's minutes linear in the
+seeds, through the committed 3-seed and the pool's measured 5-seed cold runs.
+
+    python -m colorlib.seedbudget      # report/seed_budget.md (and the README's block, via colorlib.readme)
+"""
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections import Counter, namedtuple
+from pathlib import Path
+
+import numpy as np
+
+from colorlib import claims, files, seedpool
+from colorlib.paths import REPO_DIR
+
+AGREE = 0.95  # the chance two disjoint seed sets give a part the same verdict that counts as "agrees"
+GRID = (3, 5, 9, 15, 25, 50, 100)  # seeds per report tried
+DRAWS = 4000  # simulated reports per part and seed count
+CHECKED = (3, 5)  # seeds per report of the pool's disjoint pairs: the projection's check
+BUDGET_MD = REPO_DIR / "report" / "seed_budget.md"
+REVERSAL = {"reproduced", "not reproduced"}  # two reports' verdicts that reverse a claim
+_Bounds = namedtuple("_Bounds", "low high")  # what claims.test_interval reads of an interval
+
+
+def tests_of(report=REPO_DIR / "report") -> dict[tuple[str, str], dict]:
+    """(claim, part) -> the part's test, threshold and margin, from a report's results (the committed one)."""
+    out = {}
+    for cid, entry in claims.recorded_claims(report).items():
+        for part in entry.get("parts", []):
+            if part.get("test") in (">", "<", "within"):
+                out[(cid, part["name"])] = {k: part.get(k) for k in ("test", "threshold", "margin")}
+    return out
+
+
+def _sets_with(pool: dict, key: tuple[str, str]) -> list[tuple[list[int], dict]]:
+    """(seeds, interval) of every seed set of the pool with a finite interval for the part ``key``."""
+    out = []
+    for snap in pool["sets"].values():
+        for part in snap["claims"].get(key[0], {}).get("parts", []):
+            iv = part.get("interval")
+            if part["name"] == key[1] and iv and all(map(math.isfinite, (iv["low"], iv["high"]))):
+                out.append((list(snap["seeds"]), iv))
+    return out
+
+
+def parts_measured(pool: dict) -> list[tuple[str, str]]:
+    """(claim, part) of every part with an interval in some seed set of the pool."""
+    return sorted({(cid, p["name"]) for snap in pool["sets"].values() for cid, e in snap["claims"].items()
+                   for p in e["parts"] if "interval" in p})
+
+
+def per_seed_effects(sets: list[tuple[list[int], dict]]) -> tuple[dict[int, float], float]:
+    """({seed: its effect}, the largest residual): the per-seed effects whose means are the sets' estimates."""
+    seeds = sorted({s for chosen, _ in sets for s in chosen})
+    a = np.array([[1 / len(chosen) if s in chosen else 0.0 for s in seeds] for chosen, _ in sets])
+    b = np.array([iv["estimate"] for _, iv in sets])
+    x = np.linalg.lstsq(a, b, rcond=None)[0]
+    return dict(zip(seeds, map(float, x))), float(np.abs(a @ x - b).max())
+
+
+def photo_part(sets: list[tuple[list[int], dict]], effects: dict[int, float]) -> tuple[float, float]:
+    """(P, I) of u^2 = P + I / S, both >= 0, from each set's half-width less its seeds' part."""
+    size, u2 = [], []
+    for chosen, iv in sets:
+        x = np.array([effects[s] for s in chosen])
+        seed_half = claims._t_quantile(len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+        size.append(len(x))
+        u2.append(max(0.0, ((iv["high"] - iv["low"]) / 2) ** 2 - seed_half ** 2))
+    inv, u2 = 1 / np.array(size, dtype=float), np.array(u2)
+    p, i = np.linalg.lstsq(np.column_stack([np.ones_like(inv), inv]), u2, rcond=None)[0]
+    if i < 0:
+        p, i = float(u2.mean()), 0.0
+    elif p < 0:
+        p, i = 0.0, float(inv @ u2 / (inv @ inv))
+    return float(p), float(i)
+
+
+def part_verdicts(effects: np.ndarray, photo: tuple[float, float], test: dict, drawn: np.ndarray) -> np.ndarray:
+    """The verdict of each simulated report (a row of ``drawn``: indices into ``effects``, one per seed)."""
+    x = np.asarray(effects, dtype=float)[drawn]
+    seeds = drawn.shape[1]
+    est = x.mean(axis=1)
+    half = np.hypot(claims._t_quantile(seeds - 1) * x.std(axis=1, ddof=1) / math.sqrt(seeds),
+                    math.sqrt(photo[0] + photo[1] / seeds))
+    return np.array([claims.test_interval(_Bounds(e - h, e + h), test["test"], test["threshold"] or 0.0,
+                                          test["margin"]) for e, h in zip(est, half)], dtype=object)
+
+
+def claim_verdicts(parts: list[np.ndarray]) -> np.ndarray:
+    """Each simulated report's claim verdict from its parts' (``claims.combine``, the one rule)."""
+    return np.array([claims.combine(list(v)) for v in zip(*parts)], dtype=object)
+
+
+def seeds_needed(curve: dict[int, float]) -> int | None:
+    """The fewest seeds in the curve whose agreement reaches ``AGREE`` (None: not within ``GRID``)."""
+    return next((s for s in sorted(curve) if curve[s] >= AGREE), None)
+
+
+def _part_verdict(snap: dict, key: tuple[str, str]) -> str | None:
+    return next((p["verdict"] for p in snap["claims"].get(key[0], {}).get("parts", []) if p["name"] == key[1]), None)
+
+
+def observed_agreement(pool: dict, keys, size: int = 3, claim_level: bool = False) -> tuple[int, int]:
+    """(pairs agreeing, pairs measuring them all) over the pool's disjoint seed sets of ``size`` seeds: on every
+    part of ``keys`` (one (claim, part) or a list), or with ``claim_level`` on every claim of ``keys`` (claim ids)."""
+    keys = [keys] if isinstance(keys, (tuple, str)) else list(keys)
+    get = ((lambda snap, cid: snap["claims"].get(cid, {}).get("verdict")) if claim_level else _part_verdict)
+    sets, agree, pairs = seedpool.sets_of_size(pool, size), 0, 0
+    for a, b, _, _ in seedpool.disjoint_pairs(pool, size):
+        va, vb = ([get(sets[n], k) for k in keys] for n in (a, b))
+        if None in va or None in vb:
+            continue
+        pairs += 1
+        agree += va == vb
+    return agree, pairs
+
+
+def fitted_parts(pool: dict, report=REPO_DIR / "report") -> dict[tuple[str, str], dict]:
+    """Every part the pool measured with an interval that the report tests against a threshold: (claim, part) ->
+    its test, per-seed effects (on the pool's seeds, in order), photo part and the recovery's residual."""
+    tests, out = tests_of(report), {}
+    for key in parts_measured(pool):
+        if key in tests:
+            sets = _sets_with(pool, key)
+            effects, residual = per_seed_effects(sets)
+            out[key] = {**tests[key], "effects": effects, "photo": photo_part(sets, effects), "residual": residual}
+    return out
+
+
+def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAWS) -> dict:
+    """Two independent reports of S seeds each, simulated ``draws`` times for each S of ``grid`` with the same
+    seeds for every part (so parts of one claim, and claims, keep their correlations): the agreement of each
+    part, of each claim whose parts are all projected, and of all those claims at once."""
+    fitted = fitted_parts(pool, report)
+    seeds = sorted({s for f in fitted.values() for s in f["effects"]})
+    if any(sorted(f["effects"]) != seeds for f in fitted.values()):
+        raise ValueError("the pool's parts were measured on different seeds; run the pool again")
+    whole_claims = claims_projected(pool, fitted)
+    rng = np.random.default_rng(0)
+    parts = {k: {**f, "curve": {}} for k, f in fitted.items()}
+    by_claim = {cid: {"curve": {}} for cid in whole_claims}
+    every, flips = {}, {}
+    for s in grid:
+        twin = [rng.integers(0, len(seeds), size=(draws, s)) for _ in range(2)]
+        verdicts = {k: [part_verdicts([f["effects"][x] for x in seeds], f["photo"], f, d) for d in twin]
+                    for k, f in fitted.items()}
+        for k, (va, vb) in verdicts.items():
+            parts[k]["curve"][s] = float(np.mean(va == vb))
+        agree_all, flip_any = np.ones(draws, dtype=bool), np.zeros(draws, dtype=bool)
+        for cid in whole_claims:
+            ca, cb = (claim_verdicts([verdicts[k][i] for k in fitted if k[0] == cid]) for i in (0, 1))
+            by_claim[cid]["curve"][s] = float(np.mean(ca == cb))
+            agree_all &= ca == cb
+            flip_any |= np.array([{a, b} == REVERSAL for a, b in zip(ca, cb)])
+        every[s], flips[s] = float(agree_all.mean()), float(flip_any.mean())
+    for entry in [*parts.values(), *by_claim.values()]:
+        entry["needed"] = seeds_needed(entry["curve"])
+    return {"parts": dict(sorted(parts.items(), key=lambda kv: (claims.claim_order(kv[0][0]), kv[0][1]))),
+            "claims": by_claim, "every": {"curve": every, "needed": seeds_needed(every)}, "reversal": flips,
+            "seeds": seeds}
+
+
+def claims_projected(pool: dict, fitted: dict) -> list[str]:
+    """The claims whose every part (in the pool's report with all seeds) is projected, in the claims' order."""
+    snap = seedpool.all_seeds(pool) or next(iter(pool["sets"].values()))
+    return [cid for cid, e in sorted(snap["claims"].items(), key=lambda kv: claims.claim_order(kv[0]))
+            if e["parts"] and all((cid, p["name"]) in fitted for p in e["parts"])]
+
+
+def unprojected(pool: dict, result: dict) -> list[tuple[str, str]]:
+    """(claim, part) of every part of the pool's all-seeds report without a projection (no interval or test)."""
+    snap = seedpool.all_seeds(pool) or next(iter(pool["sets"].values()))
+    return [(cid, p["name"]) for cid, e in snap["claims"].items() for p in e["parts"]
+            if (cid, p["name"]) not in result["parts"]]
+
+
+def cost_minutes(seeds: int, pool: dict, report=REPO_DIR / "report") -> float | None:
+    """A cold report's minutes with ``seeds`` seeds, linear through the committed 3-seed cold run and the pool's
+    measured 5-seed one (None when either is missing)."""
+    three, five = seedpool.cold_seconds(report), seedpool.measured_cold(pool, 5)
+    if three is None or five is None:
+        return None
+    per_seed = (five[1]["seconds"] - three) / 2
+    return (three + (seeds - 3) * per_seed) / 60
+
+
+def _needed_text(needed: int | None, grid=GRID) -> str:
+    return f"{needed}" if needed is not None else f"more than {max(grid)}"
+
+
+def _fmt(value: float) -> str:
+    return claims.fmt(value, 2)
+
+
+def _curve_cells(entry: dict, grid) -> str:
+    return " | ".join(f"{entry['curve'][s]:.2f}" for s in grid) + f" | {_needed_text(entry['needed'], grid)}"
+
+
+def _check_cell(pool: dict, keys, curve: dict, claim_level: bool = False) -> str:
+    """At each seed count of ``CHECKED``: the pool's disjoint pairs agreeing, beside the projection."""
+    cells = []
+    for n in CHECKED:
+        ok, m = observed_agreement(pool, keys, n, claim_level)
+        if m and n in curve:
+            cells.append(f"{n}: {ok} of {m} ({curve[n]:.2f})")
+    return "; ".join(cells) or "-"
+
+
+def markdown(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
+    """``report/seed_budget.md``."""
+    grid = sorted(result["every"]["curve"])
+    head = " | ".join(f"{s} seeds" for s in grid)
+    lines = ["# How many seeds would make two seed sets agree: a projection from the seed pool", "",
+             "Generated by `python -m colorlib.seedbudget` from `report/seed_pool.json` and the committed results; "
+             "the model, what was fixed before it first ran and what was changed after looking are in the module's "
+             "docstring. An estimate, not a measurement.", "",
+             f"Agreement: the chance that two reports with disjoint seed sets of that size give the same verdict "
+             f"({DRAWS} simulated pairs of reports per cell, seeds drawn from the pool's {len(result['seeds'])} "
+             f"seeds' effects, the same seeds for every part). Needed: the fewest seeds with agreement >= {AGREE}. "
+             "Effect and sd: the mean and spread of the part's per-seed effects. u: the photos' share of the "
+             "half-width at 3 seeds and with many (what no number of seeds removes). Check: the pool's disjoint "
+             "pairs of reports that agreed, at 3 and 5 seeds, with the projection in brackets (in-sample: the "
+             "projection draws from those same seeds).", "",
+             "## Each part", "",
+             f"| claim | part | test | effect | sd | u (3 seeds -> many) | {head} | needed | check |",
+             "|---|---|---|---|---|---|" + "---|" * len(grid) + "---|---|"]
+    for (cid, name), r in result["parts"].items():
+        x = np.array(list(r["effects"].values()))
+        u3, u_inf = math.sqrt(r["photo"][0] + r["photo"][1] / 3), math.sqrt(r["photo"][0])
+        lines.append(f"| {cid} | {name} | {claims._part_test(r)} | {_fmt(x.mean())} | {_fmt(x.std(ddof=1))} | "
+                     f"{_fmt(u3)} -> {_fmt(u_inf)} | {_curve_cells(r, grid)} | "
+                     f"{_check_cell(pool, (cid, name), r['curve'])} |")
+    lines += ["", "## Each claim whose parts are all projected, and all of them at once", "",
+              f"| claim | {head} | needed | check |", "|---|" + "---|" * len(grid) + "---|---|"]
+    for cid, r in result["claims"].items():
+        lines.append(f"| {cid} | {_curve_cells(r, grid)} | {_check_cell(pool, cid, r['curve'], True)} |")
+    lines.append(f"| all {len(result['claims'])} at once | {_curve_cells(result['every'], grid)} | "
+                 f"{_check_cell(pool, list(result['claims']), result['every']['curve'], True)} |")
+    lines.append(f"| some claim reversed (reproduced in one report, not reproduced in the other) | "
+                 + " | ".join(f"{result['reversal'][s]:.3f}" for s in grid) + " | - | "
+                 + "; ".join(f"{n}: {len(seedpool.flips(pool, n))} in the pool's "
+                             f"{math.comb(len(seedpool.sets_of_size(pool, n)), 2)} pairs" for n in CHECKED) + " |")
+    lines += ["", _check_line(result, pool), *_cost_lines(pool, report, grid)]
+    missing = unprojected(pool, result)
+    if missing:
+        lines += ["", "Not projected (no interval in the pool, or no threshold test), so their claims are left out "
+                  "of the claim table: " + "; ".join(f"{cid} {name}" for cid, name in missing) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def _check_line(result: dict, pool: dict) -> str:
+    """The model against the pool over every part, at each seed count checked."""
+    out = []
+    for n in CHECKED:
+        pairs = []
+        for key, r in result["parts"].items():
+            ok, m = observed_agreement(pool, key, n)
+            if m and n in r["curve"]:
+                pairs.append((r["curve"][n], ok / m))
+        if pairs:
+            proj, obs = np.array(pairs).T
+            out.append(f"at {n} seeds, over the {len(pairs)} parts, projected agreement {proj.mean():.2f} on average "
+                       f"and observed {obs.mean():.2f} (mean gap {np.abs(proj - obs).mean():.2f}, largest "
+                       f"{np.abs(proj - obs).max():.2f})")
+        ok, m = observed_agreement(pool, list(result["claims"]), n, claim_level=True)
+        if m and n in result["every"]["curve"]:
+            out.append(f"all {len(result['claims'])} claims at once, projected {result['every']['curve'][n]:.2f} and "
+                       f"observed {ok} of {m} pairs ({ok / m:.2f})" + _leaning(result["every"]["curve"][n], ok / m))
+    residual = max(r["residual"] for r in result["parts"].values())
+    return (("The check: " + "; ".join(out) + ". " if out else "No check: the pool has no disjoint pairs. ")
+            + f"Largest residual of the per-seed effects: {residual:.1g}.")
+
+
+def _leaning(projected: float, observed: float, tolerance: float = 0.1) -> str:
+    """Which way the projection leans against what was observed (nothing within ``tolerance``)."""
+    if abs(projected - observed) <= tolerance:
+        return ""
+    return ": the projection is pessimistic here" if projected < observed else ": the projection is optimistic here"
+
+
+def _cost_lines(pool: dict, report, grid) -> list[str]:
+    costs = [(s, cost_minutes(s, pool, report)) for s in grid]
+    if any(c is None for _, c in costs):
+        return []
+    return ["", "A cold report with that many seeds (Intel Xeon, bf16; linear through the committed 3-seed and the "
+                "pool's measured 5-seed cold runs): " + ", ".join(f"{s} seeds {c:.0f} min" for s, c in costs) + "."]
+
+
+def summary(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
+    """The README's lines: how many parts and claims settle by how many seeds, what all the claims need, how the
+    projection fared against the pool, and how likely a reversal is."""
+    grid = sorted(result["every"]["curve"])
+    count = lambda rows: "; ".join(f"{_needed_text(s, grid)}: {n}" for s, n in sorted(
+        Counter(r["needed"] for r in rows).items(), key=lambda kv: math.inf if kv[0] is None else kv[0]))
+    every, n_claims = result["every"], len(result["claims"])
+    cost = cost_minutes(every["needed"], pool, report) if every["needed"] else None
+    checks = [(n, *observed_agreement(pool, list(result["claims"]), n, claim_level=True)) for n in CHECKED]
+    checks = [f"{n} seeds: {every['curve'][n]:.2f} projected, {ok} of {m} pairs observed" for n, ok, m in checks
+              if m and n in every["curve"]]
+    return (f"Projected from the seed pool ([report/seed_budget.md](report/seed_budget.md); an estimate): the seeds "
+            f"per report at which two disjoint seed sets give the same verdict with probability >= {AGREE}, for the "
+            f"{len(result['parts'])} parts with an interval ({count(result['parts'].values())}) and the {n_claims} "
+            f"claims whose parts all have one ({count(result['claims'].values())}). All {n_claims} claims at once: "
+            + ", ".join(f"{every['curve'][s]:.2f} with {s} seeds" for s in grid) + "; "
+            + (f"{every['needed']} seeds would do" + (f", a cold report of about {cost:.0f} min on the Xeon in bf16"
+                                                      if cost else "")
+               if every["needed"] else f"not reached within {max(grid)} seeds")
+            + (f" (against the pool's own pairs: {'; '.join(checks)})" if checks else "")
+            + f". A claim reversed between the two reports: at most {max(result['reversal'].values()):.3f} at any "
+              "seed count.")
+
+
+def write(path: Path = BUDGET_MD, pool_json: Path = seedpool.POOL_JSON, report=REPO_DIR / "report") -> Path:
+    pool = json.loads(Path(pool_json).read_text())
+    files.write_text(path, markdown(project(pool, report), pool, report))
+    return path
+
+
+if __name__ == "__main__":
+    print(f"written {write()}")
+    sys.exit(0)
