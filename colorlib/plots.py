@@ -336,3 +336,35 @@ def verdict_shares(cells: Mapping[str, Mapping[str, Mapping[str, int]]], agree: 
         fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def agreement_curves(curves: Mapping[str, Mapping[int, float]], together: tuple[str, Mapping[int, float]],
+                     observed: Mapping[int, tuple[int, int]] | None = None, goal: float = 0.95, title: str | None = None):
+    """The chance that two disjoint seed sets give the same verdict, against the seeds per report (log scale): a
+    thin line per claim (``curves[claim][seeds]``), a thick one for ``together`` (label, curve), the pool's
+    observed share for it as dots (``observed[seeds]`` = (pairs agreeing, pairs)) and the goal as a dashed line."""
+    fig, ax = plt.subplots(figsize=(7.0, 4.2))
+    for cid, curve in curves.items():
+        xs = sorted(curve)
+        ax.plot(xs, [curve[x] for x in xs], lw=1.0, alpha=0.75, marker=".", label=cid)
+    label, curve = together
+    xs = sorted(curve)
+    ax.plot(xs, [curve[x] for x in xs], lw=2.6, color="black", label=label)
+    if observed:
+        seen = {s: ok / n for s, (ok, n) in observed.items() if n}
+        ax.plot(list(seen), list(seen.values()), "o", mfc="white", mec="black", ms=7,
+                label=f"{label}: the seed pool's disjoint pairs")
+    ax.axhline(goal, ls="--", color="grey", lw=1)
+    ax.set_xscale("log")
+    ax.set_xticks(xs, [str(x) for x in xs])
+    ax.minorticks_off()
+    ax.set_ylim(0, 1.03)
+    ax.set_xlabel("seeds per report")
+    ax.set_ylabel("chance two disjoint seed sets agree")
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    ax.legend(fontsize=7, ncol=3, frameon=False, loc="lower left")
+    if title:
+        ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return fig

@@ -48,6 +48,7 @@ GRID = (3, 5, 9, 15, 25, 50, 100)  # seeds per report tried
 DRAWS = 4000  # simulated reports per part and seed count
 CHECKED = (3, 5)  # seeds per report of the pool's disjoint pairs: the projection's check
 BUDGET_MD = REPO_DIR / "report" / "seed_budget.md"
+FIGURE = REPO_DIR / "report" / "seed_budget.png"  # beside seed_budget.md, which links it by name
 REVERSAL = {"reproduced", "not reproduced"}  # two reports' verdicts that reverse a claim
 _Bounds = namedtuple("_Bounds", "low high")  # what claims.test_interval reads of an interval
 
@@ -251,7 +252,8 @@ def markdown(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
              "half-width at 3 seeds and with many (what no number of seeds removes). Check: the pool's disjoint "
              "pairs of reports that agreed, at 3 and 5 seeds, with the projection in brackets (in-sample: the "
              "projection draws from those same seeds).", "",
-             "## Each part", "",
+             f"![Agreement of two disjoint seed sets against the seeds per report, claim by claim]({FIGURE.name})",
+             "", "## Each part", "",
              f"| claim | part | test | effect | sd | u (3 seeds -> many) | {head} | needed | check |",
              "|---|---|---|---|---|---|" + "---|" * len(grid) + "---|---|"]
     for (cid, name), r in result["parts"].items():
@@ -340,9 +342,27 @@ def summary(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
               "seed count.")
 
 
+def write_figure(result: dict, pool: dict, path: Path) -> Path:
+    """``report/seed_budget.png``: the agreement curve of every claim that falls below ``AGREE`` somewhere, and of
+    all the projected claims at once beside the pool's observed pairs."""
+    from colorlib import plots
+
+    curves = {cid: r["curve"] for cid, r in result["claims"].items() if min(r["curve"].values()) < AGREE}
+    observed = {n: observed_agreement(pool, list(result["claims"]), n, claim_level=True) for n in CHECKED}
+    fig = plots.agreement_curves(curves, (f"all {len(result['claims'])} claims at once", result["every"]["curve"]),
+                                 observed, AGREE, "Projected from the seed pool (an estimate)")
+    with files.atomic_path(Path(path)) as tmp:
+        fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png", metadata={"Software": None})
+    plots.plt.close(fig)
+    return Path(path)
+
+
 def write(path: Path = BUDGET_MD, pool_json: Path = seedpool.POOL_JSON, report=REPO_DIR / "report") -> Path:
+    """Write ``report/seed_budget.md`` and its figure from ``report/seed_pool.json`` and the report's results."""
     pool = json.loads(Path(pool_json).read_text())
-    files.write_text(path, markdown(project(pool, report), pool, report))
+    result = project(pool, report)
+    write_figure(result, pool, Path(path).with_name(FIGURE.name))
+    files.write_text(path, markdown(result, pool, report))
     return path
 
 
