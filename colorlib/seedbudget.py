@@ -322,7 +322,7 @@ def summary(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
     """The README's lines: how many parts and claims settle by how many seeds, what all the claims need, how the
     projection fared against the pool, and how likely a reversal is."""
     grid = sorted(result["every"]["curve"])
-    count = lambda rows: "; ".join(f"{_needed_text(s, grid)}: {n}" for s, n in sorted(
+    count = lambda rows: ", ".join(f"{n} need{'s' if n == 1 else ''} {_needed_text(s, grid)}" for s, n in sorted(
         Counter(r["needed"] for r in rows).items(), key=lambda kv: math.inf if kv[0] is None else kv[0]))
     every, n_claims = result["every"], len(result["claims"])
     cost = cost_minutes(every["needed"], pool, report) if every["needed"] else None
