@@ -149,16 +149,16 @@ def block_timings() -> str:
 
 
 def stability_comparisons() -> dict:
-    """Every report kept under report/stability/ ("seeds 3, 4, 5 (`seeds-3-4-5/`)") -> (claim ids, ids with the
-    same verdict as the main report's, the same under the rule as first written), or the ValueError that says why
-    it was not compared."""
+    """Every report kept under report/stability/, by its label ("3, 4, 5", or "0, 1, 2 (`folder/`)" for a report
+    kept from an earlier run) -> (its folder, (claim ids, ids with the same verdict as the main report's, the same
+    under the rule as first written, ...) or the ValueError that says why it was not compared)."""
     out = {}
     for other in claims.kept_reports(REPORT):
         found = claims.comparison(REPORT, other)
         seeds_run = _seed_set(other.name)
         name = other.name[len("seeds-"):].replace("-", ", ") if seeds_run else f"{found['seeds']} (`{other.name}/`)"
-        out[name] = ValueError(found["error"]) if "error" in found else \
-            (found["ids"], found["same"], found["same_first"], found["one"], found["apart"])
+        out[name] = (other, ValueError(found["error"]) if "error" in found else
+                     (found["ids"], found["same"], found["same_first"], found["one"], found["apart"]))
     return out
 
 
@@ -168,7 +168,7 @@ def block_stability() -> str:
     if not comparisons:
         return "Not run yet: `python -m colorlib.report --stability 3 4 5` writes report/stability.md."
     lines = []
-    for name, compared in comparisons.items():
+    for name, (_, compared) in comparisons.items():
         if isinstance(compared, ValueError):
             lines.append(f"Seeds {name}: not compared ({compared}).")
             continue
@@ -456,10 +456,9 @@ def _first_colour(row: dict) -> dict:
                         "benchmarks/bench_first_colour.py)"}
 
 
-def _kept_machine(name: str) -> str:
-    """", on AMD EPYC (AVX2, ...; training in fp32)": the machine a kept report ("0, 1, 2 (`folder/`)") ran on, so
-    the goals table says which CPU and precision differ from the committed report's ("" when not recorded)."""
-    folder = REPORT / "stability" / name.split("(`", 1)[1].split("/`", 1)[0]
+def _kept_machine(folder: Path) -> str:
+    """", on AMD EPYC (AVX2, ...; training in fp32)": the machine a kept report ran on, so the goals table says
+    which CPU and precision differ from the committed report's ("" when not recorded)."""
     machine = claims.machines(claims.report_manifest(folder))
     return "" if machine == "not recorded" else f", on {machine}"
 
@@ -481,9 +480,9 @@ def block_goals() -> str:
                  "measured": f"{_minutes(cold)} (the last cold run in report/timings.json: "
                              f"{_run_label(cold_run) if cold_run else '-'})",
                  "met": None if cold is None or "not measured" in goal else cold <= REPORT_GOALS["cold"]})
-    for name, compared in stability_comparisons().items():
-        kept_run = "(`" in name  # a report kept from an earlier run (its folder named), not the --stability seed set
-        row = {"what": (f"verdicts of a report kept from an earlier run, seeds {name}{_kept_machine(name)}, "
+    for name, (folder, compared) in stability_comparisons().items():
+        kept_run = not _seed_set(folder.name)  # a report kept from an earlier run, not a --stability seed set
+        row = {"what": (f"verdicts of a report kept from an earlier run, seeds {name}{_kept_machine(folder)}, "
                         "against the committed report"
                         if kept_run else f"verdicts under seeds {name} against the committed seeds"), "today": "-",
                "goal": "every verdict identical (issue 15)"}
