@@ -146,6 +146,11 @@ def observed_agreement(pool: dict, keys, size: int = 3, claim_level: bool = Fals
     return agree, pairs
 
 
+def _observed(pool: dict, keys, claim_level: bool = False) -> dict[int, tuple[int, int]]:
+    """``observed_agreement`` at each seed count of ``CHECKED``: the projection's check."""
+    return {n: observed_agreement(pool, keys, n, claim_level) for n in CHECKED}
+
+
 def fitted_parts(pool: dict, report=REPO_DIR / "report") -> dict[tuple[str, str], dict]:
     """Every part the pool measured with an interval that the report tests against a threshold: (claim, part) ->
     its test, per-seed effects (on the pool's seeds, in order), photo part and the recovery's residual."""
@@ -167,14 +172,14 @@ def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAW
     if any(sorted(f["effects"]) != seeds for f in fitted.values()):
         raise ValueError("the pool's parts were measured on different seeds; run the pool again")
     whole_claims = claims_projected(pool, fitted)
+    effects = {k: np.array([f["effects"][x] for x in seeds]) for k, f in fitted.items()}  # in the order of seeds
     rng = np.random.default_rng(0)
-    parts = {k: {**f, "curve": {}} for k, f in fitted.items()}
-    by_claim = {cid: {"curve": {}} for cid in whole_claims}
+    parts = {k: {**f, "curve": {}, "observed": _observed(pool, k)} for k, f in fitted.items()}
+    by_claim = {cid: {"curve": {}, "observed": _observed(pool, cid, True)} for cid in whole_claims}
     every, flips = {}, {}
     for s in grid:
         twin = [rng.integers(0, len(seeds), size=(draws, s)) for _ in range(2)]
-        verdicts = {k: [part_verdicts([f["effects"][x] for x in seeds], f["photo"], f, d) for d in twin]
-                    for k, f in fitted.items()}
+        verdicts = {k: [part_verdicts(effects[k], f["photo"], f, d) for d in twin] for k, f in fitted.items()}
         for k, (va, vb) in verdicts.items():
             parts[k]["curve"][s] = float(np.mean(va == vb))
         agree_all, flip_any = np.ones(draws, dtype=bool), np.zeros(draws, dtype=bool)
@@ -187,21 +192,24 @@ def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAW
     for entry in [*parts.values(), *by_claim.values()]:
         entry["needed"] = seeds_needed(entry["curve"])
     return {"parts": dict(sorted(parts.items(), key=lambda kv: (claims.claim_order(kv[0][0]), kv[0][1]))),
-            "claims": by_claim, "every": {"curve": every, "needed": seeds_needed(every)}, "reversal": flips,
-            "seeds": seeds}
+            "claims": by_claim, "reversal": flips, "seeds": seeds,
+            "every": {"curve": every, "needed": seeds_needed(every), "observed": _observed(pool, whole_claims, True)}}
+
+
+def _reference(pool: dict) -> dict:
+    """The pool's report with every seed (else its first): the claims and parts there are to project."""
+    return seedpool.all_seeds(pool) or next(iter(pool["sets"].values()))
 
 
 def claims_projected(pool: dict, fitted: dict) -> list[str]:
     """The claims whose every part (in the pool's report with all seeds) is projected, in the claims' order."""
-    snap = seedpool.all_seeds(pool) or next(iter(pool["sets"].values()))
-    return [cid for cid, e in sorted(snap["claims"].items(), key=lambda kv: claims.claim_order(kv[0]))
+    return [cid for cid, e in sorted(_reference(pool)["claims"].items(), key=lambda kv: claims.claim_order(kv[0]))
             if e["parts"] and all((cid, p["name"]) in fitted for p in e["parts"])]
 
 
 def unprojected(pool: dict, result: dict) -> list[tuple[str, str]]:
     """(claim, part) of every part of the pool's all-seeds report without a projection (no interval or test)."""
-    snap = seedpool.all_seeds(pool) or next(iter(pool["sets"].values()))
-    return [(cid, p["name"]) for cid, e in snap["claims"].items() for p in e["parts"]
+    return [(cid, p["name"]) for cid, e in _reference(pool)["claims"].items() for p in e["parts"]
             if (cid, p["name"]) not in result["parts"]]
 
 
@@ -227,13 +235,10 @@ def _curve_cells(entry: dict, grid) -> str:
     return " | ".join(f"{entry['curve'][s]:.2f}" for s in grid) + f" | {_needed_text(entry['needed'], grid)}"
 
 
-def _check_cell(pool: dict, keys, curve: dict, claim_level: bool = False) -> str:
-    """At each seed count of ``CHECKED``: the pool's disjoint pairs agreeing, beside the projection."""
-    cells = []
-    for n in CHECKED:
-        ok, m = observed_agreement(pool, keys, n, claim_level)
-        if m and n in curve:
-            cells.append(f"{n}: {ok} of {m} ({curve[n]:.2f})")
+def _check_cell(entry: dict) -> str:
+    """At each seed count checked: the pool's disjoint pairs agreeing, beside the projection."""
+    cells = [f"{n}: {ok} of {m} ({entry['curve'][n]:.2f})" for n, (ok, m) in entry["observed"].items()
+             if m and n in entry["curve"]]
     return "; ".join(cells) or "-"
 
 
@@ -261,18 +266,18 @@ def markdown(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
         u3, u_inf = math.sqrt(r["photo"][0] + r["photo"][1] / 3), math.sqrt(r["photo"][0])
         lines.append(f"| {cid} | {name} | {claims._part_test(r)} | {_fmt(x.mean())} | {_fmt(x.std(ddof=1))} | "
                      f"{_fmt(u3)} -> {_fmt(u_inf)} | {_curve_cells(r, grid)} | "
-                     f"{_check_cell(pool, (cid, name), r['curve'])} |")
+                     f"{_check_cell(r)} |")
     lines += ["", "## Each claim whose parts are all projected, and all of them at once", "",
               f"| claim | {head} | needed | check |", "|---|" + "---|" * len(grid) + "---|---|"]
     for cid, r in result["claims"].items():
-        lines.append(f"| {cid} | {_curve_cells(r, grid)} | {_check_cell(pool, cid, r['curve'], True)} |")
+        lines.append(f"| {cid} | {_curve_cells(r, grid)} | {_check_cell(r)} |")
     lines.append(f"| all {len(result['claims'])} at once | {_curve_cells(result['every'], grid)} | "
-                 f"{_check_cell(pool, list(result['claims']), result['every']['curve'], True)} |")
+                 f"{_check_cell(result['every'])} |")
     lines.append(f"| some claim reversed (reproduced in one report, not reproduced in the other) | "
                  + " | ".join(f"{result['reversal'][s]:.3f}" for s in grid) + " | - | "
                  + "; ".join(f"{n}: {len(seedpool.flips(pool, n))} in the pool's "
                              f"{math.comb(len(seedpool.sets_of_size(pool, n)), 2)} pairs" for n in CHECKED) + " |")
-    lines += ["", _check_line(result, pool), *_cost_lines(pool, report, grid)]
+    lines += ["", _check_line(result), *_cost_lines(pool, report, grid)]
     missing = unprojected(pool, result)
     if missing:
         lines += ["", "Not projected (no interval in the pool, or no threshold test), so their claims are left out "
@@ -280,24 +285,21 @@ def markdown(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _check_line(result: dict, pool: dict) -> str:
+def _check_line(result: dict) -> str:
     """The model against the pool over every part, at each seed count checked."""
-    out = []
+    out, every = [], result["every"]
     for n in CHECKED:
-        pairs = []
-        for key, r in result["parts"].items():
-            ok, m = observed_agreement(pool, key, n)
-            if m and n in r["curve"]:
-                pairs.append((r["curve"][n], ok / m))
+        pairs = [(r["curve"][n], r["observed"][n][0] / r["observed"][n][1]) for r in result["parts"].values()
+                 if r["observed"][n][1] and n in r["curve"]]
         if pairs:
             proj, obs = np.array(pairs).T
             out.append(f"at {n} seeds, over the {len(pairs)} parts, projected agreement {proj.mean():.2f} on average "
                        f"and observed {obs.mean():.2f} (mean gap {np.abs(proj - obs).mean():.2f}, largest "
                        f"{np.abs(proj - obs).max():.2f})")
-        ok, m = observed_agreement(pool, list(result["claims"]), n, claim_level=True)
-        if m and n in result["every"]["curve"]:
-            out.append(f"all {len(result['claims'])} claims at once, projected {result['every']['curve'][n]:.2f} and "
-                       f"observed {ok} of {m} pairs ({ok / m:.2f})" + _leaning(result["every"]["curve"][n], ok / m))
+        ok, m = every["observed"][n]
+        if m and n in every["curve"]:
+            out.append(f"all {len(result['claims'])} claims at once, projected {every['curve'][n]:.2f} and "
+                       f"observed {ok} of {m} pairs ({ok / m:.2f})" + _leaning(every["curve"][n], ok / m))
     residual = max(r["residual"] for r in result["parts"].values())
     return (("The check: " + "; ".join(out) + ". " if out else "No check: the pool has no disjoint pairs. ")
             + f"Largest residual of the per-seed effects: {residual:.1g}.")
@@ -326,9 +328,8 @@ def summary(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
         Counter(r["needed"] for r in rows).items(), key=lambda kv: math.inf if kv[0] is None else kv[0]))
     every, n_claims = result["every"], len(result["claims"])
     cost = cost_minutes(every["needed"], pool, report) if every["needed"] else None
-    checks = [(n, *observed_agreement(pool, list(result["claims"]), n, claim_level=True)) for n in CHECKED]
-    checks = [f"{n} seeds: {every['curve'][n]:.2f} projected, {ok} of {m} pairs observed" for n, ok, m in checks
-              if m and n in every["curve"]]
+    checks = [f"{n} seeds: {every['curve'][n]:.2f} projected, {ok} of {m} pairs observed"
+              for n, (ok, m) in every["observed"].items() if m and n in every["curve"]]
     return (f"Projected from the seed pool ([report/seed_budget.md](report/seed_budget.md); an estimate): the seeds "
             f"per report at which two disjoint seed sets give the same verdict with probability >= {AGREE}, for the "
             f"{len(result['parts'])} parts with an interval ({count(result['parts'].values())}) and the {n_claims} "
@@ -342,15 +343,14 @@ def summary(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
               "seed count.")
 
 
-def write_figure(result: dict, pool: dict, path: Path) -> Path:
+def write_figure(result: dict, path: Path) -> Path:
     """``report/seed_budget.png``: the agreement curve of every claim that falls below ``AGREE`` somewhere, and of
     all the projected claims at once beside the pool's observed pairs."""
     from colorlib import plots
 
     curves = {cid: r["curve"] for cid, r in result["claims"].items() if min(r["curve"].values()) < AGREE}
-    observed = {n: observed_agreement(pool, list(result["claims"]), n, claim_level=True) for n in CHECKED}
     fig = plots.agreement_curves(curves, (f"all {len(result['claims'])} claims at once", result["every"]["curve"]),
-                                 observed, AGREE, "Projected from the seed pool (an estimate)")
+                                 result["every"]["observed"], AGREE, "Projected from the seed pool (an estimate)")
     with files.atomic_path(Path(path)) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png", metadata={"Software": None})
     plots.plt.close(fig)
@@ -361,7 +361,7 @@ def write(path: Path = BUDGET_MD, pool_json: Path = seedpool.POOL_JSON, report=R
     """Write ``report/seed_budget.md`` and its figure from ``report/seed_pool.json`` and the report's results."""
     pool = json.loads(Path(pool_json).read_text())
     result = project(pool, report)
-    write_figure(result, pool, Path(path).with_name(FIGURE.name))
+    write_figure(result, Path(path).with_name(FIGURE.name))
     files.write_text(path, markdown(result, pool, report))
     return path
 

@@ -100,5 +100,5 @@ def test_the_committed_projection_is_regenerated_from_the_committed_pool():
 def test_the_figure_is_written(tmp_path):
     pool = json.loads(seedpool.POOL_JSON.read_text())
     result = seedbudget.project(pool, REPORT, grid=(3, 5, 9), draws=200)
-    path = seedbudget.write_figure(result, pool, tmp_path / "seed_budget.png")
+    path = seedbudget.write_figure(result, tmp_path / "seed_budget.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
