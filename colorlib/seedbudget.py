@@ -108,6 +108,7 @@ def photo_part(sets: list[tuple[list[int], dict]], effects: dict[int, float]) ->
 
 def part_verdicts(effects: np.ndarray, photo: tuple[float, float], test: dict, drawn: np.ndarray) -> np.ndarray:
     """The verdict of each simulated report (a row of ``drawn``: indices into ``effects``, one per seed)."""
+    # claims._two_level's half-width, vectorised over the draws: one call per draw would cost a scipy quantile each
     x = np.asarray(effects, dtype=float)[drawn]
     seeds = drawn.shape[1]
     est = x.mean(axis=1)
