@@ -214,7 +214,7 @@ def block_seed_budget() -> str:
     pool = _json(REPORT / "seed_pool.json")
     if pool is None:
         return "Not projected: the seed pool has not been run (`colorlib.seedpool`)."
-    return seedbudget.summary(seedbudget.project(pool, REPORT), pool, REPORT)
+    return seedbudget.summary(seedbudget.projection(pool, REPORT), pool, REPORT)
 
 
 def block_seed_pool() -> str:

@@ -197,6 +197,19 @@ def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAW
             "every": {"curve": every, "needed": seeds_needed(every), "observed": _observed(pool, whole_claims, True)}}
 
 
+_PROJECTED: dict[str, dict] = {}  # the last projection, by what it was made from (see ``projection``)
+
+
+def projection(pool: dict, report=REPO_DIR / "report") -> dict:
+    """``project`` at the defaults, made once per process for the same pool and tests: ``make report`` writes
+    seed_budget.md and then the README's block from one projection instead of two (about 7 s each)."""
+    key = json.dumps([pool, sorted([list(k), v] for k, v in tests_of(report).items())], sort_keys=True)
+    if key not in _PROJECTED:
+        _PROJECTED.clear()
+        _PROJECTED[key] = project(pool, report)
+    return _PROJECTED[key]
+
+
 def _reference(pool: dict) -> dict:
     """The pool's report with every seed (else its first): the claims and parts there are to project."""
     return seedpool.all_seeds(pool) or next(iter(pool["sets"].values()))
@@ -361,7 +374,7 @@ def write_figure(result: dict, path: Path) -> Path:
 def write(path: Path = BUDGET_MD, pool_json: Path = seedpool.POOL_JSON, report=REPO_DIR / "report") -> Path:
     """Write ``report/seed_budget.md`` and its figure from ``report/seed_pool.json`` and the report's results."""
     pool = json.loads(Path(pool_json).read_text())
-    result = project(pool, report)
+    result = projection(pool, report)
     write_figure(result, Path(path).with_name(FIGURE.name))
     files.write_text(path, markdown(result, pool, report))
     return path

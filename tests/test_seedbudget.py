@@ -102,3 +102,14 @@ def test_the_figure_is_written(tmp_path):
     result = seedbudget.project(pool, REPORT, grid=(3, 5, 9), draws=200)
     path = seedbudget.write_figure(result, tmp_path / "seed_budget.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+def test_one_projection_serves_the_markdown_and_the_readme_block(monkeypatch):
+    calls = []
+    monkeypatch.setattr(seedbudget, "project", lambda pool, report: calls.append(pool) or {"made": len(calls)})
+    monkeypatch.setattr(seedbudget, "_PROJECTED", {})
+    pool = json.loads(seedpool.POOL_JSON.read_text())
+    first = seedbudget.projection(pool, REPORT)
+    assert seedbudget.projection(json.loads(seedpool.POOL_JSON.read_text()), REPORT) is first and len(calls) == 1
+    changed = {**pool, "commit": "another"}
+    assert seedbudget.projection(changed, REPORT) == {"made": 2}  # another pool: projected again
