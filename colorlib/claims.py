@@ -398,7 +398,9 @@ def _seeds(entry: dict) -> str:
 ROBUSTNESS_TABLES = {"stability.md": "every verdict under a disjoint seed set, and over every report kept",
                      "seed_pool.md": "every claim over many other seed sets regrouped from the same runs",
                      "seed_budget.md": "how many seeds per report would make two seed sets agree, projected from the "
-                                       "seed pool"}
+                                       "seed pool",
+                     "strictness.md": "what a stricter interval level would buy instead of more seeds: the seed "
+                                      "pool re-judged"}
 
 
 def robustness_tables() -> list[str]:

@@ -368,3 +368,32 @@ def agreement_curves(curves: Mapping[str, Mapping[int, float]], together: tuple[
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
     return fig
+
+
+def strictness_tradeoff(levels: Sequence[str], by_size: Mapping[int, Mapping[str, Sequence[float]]],
+                        goal: float = 0.95, title: str | None = None):
+    """Two panels against the interval's level (``levels``, labels): the chance two disjoint seed sets agree on
+    every claim (``by_size[seeds]["projected"]`` as lines, ``["observed"]`` as dots, the goal dashed), and the claims
+    a report decides (``["decided"]``)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(8.6, 3.6))
+    xs = range(len(levels))
+    for (size, d), color in zip(by_size.items(), ("tab:blue", "tab:orange", "tab:green")):
+        left.plot(xs, d["projected"], color=color, lw=2, label=f"{size} seeds, projected")
+        left.plot(xs, d["observed"], "o", mfc="white", mec=color, ms=7, label=f"{size} seeds, the pool's pairs")
+        right.plot(xs, d["decided"], color=color, lw=2, marker="o", label=f"{size} seeds")
+    left.axhline(goal, ls="--", color="grey", lw=1)
+    left.set_ylim(0, 1.03)
+    left.set_ylabel("chance two disjoint seed sets agree")
+    right.set_ylim(bottom=0)
+    right.set_ylabel("claims decided per report")
+    for ax in (left, right):
+        ax.set_xticks(list(xs), list(levels))
+        ax.set_xlabel("interval level")
+        for side in ("top", "right"):
+            ax.spines[side].set_visible(False)
+        # below the axes, where it hides no point and no goal line
+        ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.2), ncol=2)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig

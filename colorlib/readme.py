@@ -217,6 +217,16 @@ def block_seed_budget() -> str:
     return seedbudget.summary(seedbudget.projection(pool, REPORT), pool, REPORT)
 
 
+def block_strictness() -> str:
+    """What a stricter interval level would buy instead of more seeds (``colorlib.strictness``, from the pool)."""
+    from colorlib import strictness
+
+    pool = _json(REPORT / "seed_pool.json")
+    if pool is None:
+        return "Not re-judged: the seed pool has not been run (`colorlib.seedpool`)."
+    return strictness.summary(strictness.studied(pool, REPORT))
+
+
 def block_seed_pool() -> str:
     """The seed pool's counts (``colorlib.seedpool``: the nine seeds regrouped into twelve triples)."""
     from colorlib import seedpool
@@ -602,7 +612,7 @@ def _prediction_outcome(prediction: dict, found: dict | None) -> list[str]:
 
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
           "paper_plan": block_paper_plan,
-          "stability": block_stability, "seed_pool": block_seed_pool, "seed_budget": block_seed_budget, "video": block_video, "precision": block_precision,
+          "stability": block_stability, "seed_pool": block_seed_pool, "seed_budget": block_seed_budget, "strictness": block_strictness, "video": block_video, "precision": block_precision,
           "parallel": block_parallel,
           "data": block_data, "claims": block_claims, "goals": block_goals, "benchmark": block_benchmark,
           "comparison": block_comparison, "recheck": block_recheck}

@@ -337,11 +337,12 @@ def main(argv: list[str] | None = None) -> int:
     status, total, entries = run_report(todo, params, timed=not args.only, jobs=args.jobs, keep_going=args.keep_going)
     claims_path = claims.write_claims(args.profile)
     if args.profile == "report" and report_dir().resolve() == (REPO_DIR / "report").resolve():
-        from colorlib import readme, seedbudget, seedpool
+        from colorlib import readme, seedbudget, seedpool, strictness
 
         if seedpool.POOL_JSON.exists():  # its tables compare the pool with the report just made
             seedpool.write()
             seedbudget.write()
+            strictness.write()
         if readme.update():
             print("README.md's generated blocks updated")
     print(f"{len(entries)} figure(s) recorded in {figures_dir() / 'manifest.json'}; claims in {claims_path}; "

@@ -26,7 +26,9 @@ pairs observed), so the model became the bootstrap above; ``AGREE``, ``GRID`` an
 (in-sample: the projection draws from those same seeds). It is an estimate, not a measurement: eleven seeds stand
 for the seeds' distribution and the photos are the report's. Parts without an interval in the pool ("best of K",
 "either") are listed as not projected, and their claims left out. Cost: the cold report's minutes linear in the
-seeds, through the committed 3-seed and the pool's measured 5-seed cold runs.
+seeds, through the committed 3-seed and the pool's measured 5-seed cold runs. S8's two parts compare with a model
+averaged over its seeds, so their per-seed effects carry a seed spread their intervals leave out (found later by
+``colorlib.strictness``): their projected intervals are wider than the rule's would be.
 
     python -m colorlib.seedbudget      # report/seed_budget.md (and the README's block, via colorlib.readme)
 """
@@ -106,14 +108,21 @@ def photo_part(sets: list[tuple[list[int], dict]], effects: dict[int, float]) ->
     return float(p), float(i)
 
 
-def part_verdicts(effects: np.ndarray, photo: tuple[float, float], test: dict, drawn: np.ndarray) -> np.ndarray:
-    """The verdict of each simulated report (a row of ``drawn``: indices into ``effects``, one per seed)."""
+def photo_scale(confidence: float = claims.CONFIDENCE) -> float:
+    """The photo part's factor at ``confidence`` against the rule's level (the photos' spread is taken with z)."""
+    return claims._z_quantile(confidence) / claims._z_quantile()
+
+
+def part_verdicts(effects: np.ndarray, photo: tuple[float, float], test: dict, drawn: np.ndarray,
+                  confidence: float = claims.CONFIDENCE) -> np.ndarray:
+    """The verdict of each simulated report (a row of ``drawn``: indices into ``effects``, one per seed), its
+    interval at ``confidence`` (the rule's level unless told; ``photo`` was fitted at the rule's level)."""
     # claims._two_level's half-width, vectorised over the draws: one call per draw would cost a scipy quantile each
     x = np.asarray(effects, dtype=float)[drawn]
     seeds = drawn.shape[1]
     est = x.mean(axis=1)
-    half = np.hypot(claims._t_quantile(seeds - 1) * x.std(axis=1, ddof=1) / math.sqrt(seeds),
-                    math.sqrt(photo[0] + photo[1] / seeds))
+    half = np.hypot(claims._t_quantile(seeds - 1, confidence) * x.std(axis=1, ddof=1) / math.sqrt(seeds),
+                    math.sqrt(photo[0] + photo[1] / seeds) * photo_scale(confidence))
     return np.array([claims.test_interval(_Bounds(e - h, e + h), test["test"], test["threshold"] or 0.0,
                                           test["margin"]) for e, h in zip(est, half)], dtype=object)
 
@@ -164,10 +173,12 @@ def fitted_parts(pool: dict, report=REPO_DIR / "report") -> dict[tuple[str, str]
     return out
 
 
-def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAWS) -> dict:
+def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAWS,
+            confidence: float = claims.CONFIDENCE) -> dict:
     """Two independent reports of S seeds each, simulated ``draws`` times for each S of ``grid`` with the same
     seeds for every part (so parts of one claim, and claims, keep their correlations): the agreement of each
-    part, of each claim whose parts are all projected, and of all those claims at once."""
+    part, of each claim whose parts are all projected, and of all those claims at once (intervals at
+    ``confidence``: the rule's level unless told; ``colorlib.strictness`` asks about others)."""
     fitted = fitted_parts(pool, report)
     seeds = sorted({s for f in fitted.values() for s in f["effects"]})
     if any(sorted(f["effects"]) != seeds for f in fitted.values()):
@@ -180,7 +191,8 @@ def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAW
     every, flips = {}, {}
     for s in grid:
         twin = [rng.integers(0, len(seeds), size=(draws, s)) for _ in range(2)]
-        verdicts = {k: [part_verdicts(effects[k], f["photo"], f, d) for d in twin] for k, f in fitted.items()}
+        verdicts = {k: [part_verdicts(effects[k], f["photo"], f, d, confidence) for d in twin]
+                    for k, f in fitted.items()}
         for k, (va, vb) in verdicts.items():
             parts[k]["curve"][s] = float(np.mean(va == vb))
         agree_all, flip_any = np.ones(draws, dtype=bool), np.zeros(draws, dtype=bool)
