@@ -544,6 +544,10 @@ PREDICTIONS = (
     # another seed set on the same machine and precision, against that machine's report (not the committed one)
     {"name": "AVX2 seeds 3, 4, 5", "folder": "amd-epyc-avx2-seeds-3-4-5", "against": "amd-epyc-avx2-seeds-0-1-2",
      "most_differ": 3, "minutes": (100, 130), "among": ("C2", "C4", "C7", "C8", "C9", "S2", "S4", "S7", "S10")},
+    # a third seed set there (2026-12-07, committed while its run was in notebook 02), against each of the other two
+    *({"name": f"AVX2 seeds 6, 7, 8 (against {against})", "folder": "amd-epyc-avx2-seeds-6-7-8",
+       "against": f"amd-epyc-avx2-seeds-{against}", "most_differ": 3, "minutes": (105, 140),
+       "among": ("C2", "C4", "C7", "C8", "C9", "S2", "S4", "S7", "S10")} for against in ("0-1-2", "3-4-5")),
 )
 
 
