@@ -127,7 +127,8 @@ def test_the_readme_checks_each_prediction_against_its_kept_report(tmp_path, mon
 
     report = recheck.committed_report("HEAD", tmp_path / "head")
     monkeypatch.setattr(readme, "REPORT", report)  # HEAD's results only: no report kept beside them yet
-    fp32, avx2, seeds345 = readme.PREDICTIONS
+    fp32, avx2, seeds345, *third = readme.PREDICTIONS
+    assert [p["against"] for p in third] == [avx2["folder"], seeds345["folder"]]  # the third set, against each
     assert "The fp32 prediction: `xeon-fp32-seeds-0-1-2/` is not kept yet." in readme.block_recheck()
     kept = report / "stability" / fp32["folder"]
     shutil.copytree(report / "results", kept / "results")
