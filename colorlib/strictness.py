@@ -28,7 +28,7 @@ Fixed before the first re-judgment (2026-12-07, committed before any number at a
 Added after looking (the levels, goal and prediction stayed): S8's two intervals cannot be split (``split``: they
 compare with a model averaged over its seeds, so its seed spread is not in them); they are widened the widest way
 and the narrowest way's numbers printed beside, and ``left_out`` says what the committed S8 verdicts could be with
-that spread put in (found here, not mended: notebook 13's intervals would change).
+that spread put in (found here; notebook 13 now pairs the seeds, for the next report).
 """
 from __future__ import annotations
 
@@ -303,16 +303,16 @@ def left_out_text(result: dict) -> str:
                                     for name, (recorded, options) in e["parts"].items())
              + f"; the claim {e['recorded']} (with it: {_either(e['with'])})" for cid, e in rows.items()]
     changed = [cid for cid, e in rows.items() if e["with"] != [e["recorded"]]]
-    return (f"Found on the way, not mended: those intervals leave out the compared model's seed spread (notebook 13 "
-            f"compares with its mean over seeds, where every other claim pairs the seeds). With it put in, seeds "
+    return (f"Found on the way: those intervals leave out the compared model's seed spread (notebook 13 compared "
+            f"with its mean over seeds, where every other claim pairs the seeds). With it put in, seeds "
             f"paired, at the committed seeds {seeds} (the photos' part, unknown, anywhere from none to the recorded "
             f"half-width): " + " ".join(texts) + ". "
             + (f"So the committed verdict of {claims.listing(changed)} may not stand. " if changed else
                "So no committed claim verdict changes" + (", though a part's does. " if any(
                    options != [recorded] for e in rows.values() for recorded, options in e["parts"].values())
                    else ". "))
-            + "Mending it changes notebook 13's intervals, so the committed report would have to be made again on "
-              "its machine.")
+            + "Mended in notebook 13 after the committed report was made (it pairs the seeds now); the committed "
+              "report and the seed pool keep the old intervals until they are made again on their machine.")
 
 
 def wavering(result: dict) -> list[str]:
@@ -349,8 +349,9 @@ def _left_out_sentence(result: dict) -> str:
     parts = [(cid, name) for cid, e in result["left_out"].items() for name, (recorded, options) in e["parts"].items()
              if options != [recorded]]
     claims_changed = [cid for cid, e in result["left_out"].items() if e["with"] != [e["recorded"]]]
-    return ("Found on the way (not mended, see strictness.md): " + claims.listing(list(result["left_out"]))
-            + "'s intervals leave out the compared model's seed spread; with it, "
+    return ("Found on the way (see strictness.md): " + claims.listing(list(result["left_out"]))
+            + "'s committed intervals leave out the compared model's seed spread (notebook 13 pairs the seeds now, "
+              "for the next report); with it, "
             + (claims.listing([f"{c}'s part \"{n}\"" for c, n in parts]) + " would not keep its committed verdict"
                if parts else "every part keeps its committed verdict")
             + (", and " + claims.listing(claims_changed) + " may change as a claim." if claims_changed

@@ -10,6 +10,7 @@ import pytest
 from scipy import stats
 
 from colorlib import claims, results
+from colorlib.paths import REPO_DIR
 
 
 def test_interval_adds_the_seed_and_the_photo_spread():
@@ -551,3 +552,17 @@ def test_same_way_compares_precision_only_where_both_recorded_their_runs():
     assert claims.same_way(bf16, {"profile": "report"}) and claims.same_way({"profile": "report", "runs": []}, fp32)
     assert not claims.same_way(bf16, {**bf16, "overrides": {"limit": 8}})
     assert not claims.same_way(bf16, {**bf16, "profile": "smoke"})
+
+
+def test_no_claim_compares_with_a_model_averaged_over_its_seeds():
+    """Every comparison pairs the seeds, so its interval holds both models' seed spread (notebook 13's S8 once took
+    the compared model's mean over seeds, which left that spread out: found by colorlib.strictness)."""
+    import ast
+
+    for path in sorted((REPO_DIR / "notebooks").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        tree = ast.parse("\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code"))
+        for call in ast.walk(tree):
+            if isinstance(call, ast.Call) and ast.unparse(call.func) == "claims.interval":
+                averaged = [ast.unparse(a) for a in call.args if "mean(axis=0)" in ast.unparse(a)]
+                assert not averaged, f"{path.name}: claims.interval compares with {averaged} (pair the seeds)"
