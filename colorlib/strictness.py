@@ -51,14 +51,19 @@ FIGURE = REPO_DIR / "report" / "strictness.png"  # beside strictness.md, which l
 DECIDED = ("reproduced", "not reproduced")  # the verdicts that count as deciding a claim (the price)
 
 
+def _seeds_half(effects: list[float]) -> float:
+    """The seeds' part of a half-width at the rule's level (``claims._two_level``) from the per-seed effects."""
+    x = np.asarray(effects, dtype=float)
+    return claims._t_quantile(len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+
+
 def split(iv: dict, effects: list[float]) -> tuple[float, float] | None:
     """(seeds' part, photos' part) of a part's half-width at the rule's level, from its seeds' effects (the
     interval made by ``claims._two_level``); None when the seeds' part alone is wider than the interval, as in a
-    comparison with a model averaged over its seeds (S8: that model's seed spread is left out of the interval, so
-    the per-seed effects overstate the seeds' part)."""
-    x = np.asarray(effects, dtype=float)
+    comparison with a model averaged over its seeds (S8 in the committed report and the pool: that model's seed
+    spread is left out of the interval, so the per-seed effects overstate the seeds' part)."""
     half = (iv["high"] - iv["low"]) / 2
-    seeds_half = claims._t_quantile(len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    seeds_half = _seeds_half(effects)
     photos2 = half ** 2 - seeds_half ** 2
     if photos2 < -1e-9 * max(half ** 2, 1e-300):
         return None
@@ -69,8 +74,7 @@ def with_left_out_spread(iv: dict, effects: list[float], test: dict) -> list[str
     """The verdicts an unsplit interval (``split``) could have with the compared model's seed spread put in, seeds
     paired as in every other claim: its seeds' part from the per-seed effects, its photos' part (unchanged by the
     pairing, but unknown) anywhere from none to the whole recorded half-width. One verdict when both ends agree."""
-    x = np.asarray(effects, dtype=float)
-    seeds_half = claims._t_quantile(len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+    seeds_half = _seeds_half(effects)
     out = []
     for half in (seeds_half, math.hypot(seeds_half, (iv["high"] - iv["low"]) / 2)):
         v = claims.test_interval(seedbudget._Bounds(iv["estimate"] - half, iv["estimate"] + half), test["test"],
@@ -156,15 +160,12 @@ def observed(judged: dict[str, dict], size: int) -> dict:
     claim, the claims that differ per pair and reversals (reproduced in one, not reproduced in the other), and
     the claims each report decides (``DECIDED``) or calls partly, on average."""
     sets = seedpool.sets_of_size({"sets": judged}, size)
-    pairs = [(a, b) for a, b in ((a, b) for i, a in enumerate(sets) for b in list(sets)[i + 1:])
-             if not set(sets[a]["seeds"]) & set(sets[b]["seeds"])]
-    differ = [[c for c in sets[a]["claims"] if sets[a]["claims"][c]["verdict"] != sets[b]["claims"][c]["verdict"]]
-              for a, b in pairs]
+    pairs = seedpool.disjoint_pairs({"sets": judged}, size)  # (set, set, claims in both, claims that differ)
     reversed_ = sum({sets[a]["claims"][c]["verdict"], sets[b]["claims"][c]["verdict"]} == seedbudget.REVERSAL
-                    for (a, b), cs in zip(pairs, differ) for c in cs)
+                    for a, b, _, differ in pairs for c in differ)
     verdicts = [e["verdict"] for s in sets.values() for e in s["claims"].values()]
-    return {"pairs": len(pairs), "agree": sum(not d for d in differ), "reversed": reversed_,
-            "differ": float(np.mean([len(d) for d in differ])) if pairs else math.nan,
+    return {"pairs": len(pairs), "agree": sum(not differ for *_, differ in pairs), "reversed": reversed_,
+            "differ": float(np.mean([len(differ) for *_, differ in pairs])) if pairs else math.nan,
             "decided": sum(v in DECIDED for v in verdicts) / max(len(sets), 1),
             "partly": verdicts.count("partly") / max(len(sets), 1), "reports": len(sets)}
 
@@ -282,8 +283,8 @@ def markdown(result: dict) -> str:
         narrow = "; ".join(f"{_pct(level)}: {e['observed_narrow'][3]['agree']} of {e['observed_narrow'][3]['pairs']} "
                            f"pairs, {e['observed_narrow'][3]['decided']:.1f} decided" for level, e in levels.items())
         lines += ["", "Not split exactly (flagged after looking: the seeds' part alone is wider than the interval, "
-                  "because the comparison model is averaged over its seeds and its seed spread is left out of the "
-                  "interval): " + "; ".join(f"{cid} {name}" for cid, name in result["unsplit"])
+                  "because notebook 13 compared with a model averaged over its seeds, whose seed spread is then left "
+                  "out of the interval): " + "; ".join(f"{cid} {name}" for cid, name in result["unsplit"])
                   + ". Above they are widened the widest way (all seeds, t); widened the narrowest way (all photos, "
                   f"z) instead, at 3 seeds: {narrow}.", "", left_out_text(result)]
     return "\n".join(lines) + "\n"
