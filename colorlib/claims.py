@@ -233,7 +233,9 @@ def best_part(name: str, result: dict, option: str, unit: str = "") -> dict:
     return {"name": name, "text": f"{option} " + ", ".join(texts), "versus": result["intervals"][option],
             "winner": result["winner"], "verdict": result["verdicts"][option],
             "verdict_uncorrected": result["verdicts_uncorrected"][option],
-            "refuting_confidence": result["refuting_confidence"]}
+            "refuting_confidence": result["refuting_confidence"],
+            # how each comparison was tested, so that its verdict can be re-judged (colorlib.seedbudget, strictness)
+            "direction": result.get("direction"), "margin": result.get("margin")}
 
 
 def combine(verdicts: Sequence[str]) -> str:
@@ -290,7 +292,8 @@ def best(options: Mapping[str, np.ndarray], higher_is_better: bool, margin: floa
             "reproduced" if all(v == "reproduced" for v in won) else "inconclusive")
     winners = [n for n, v in verdicts.items() if v == "reproduced"]
     return {"winner": winners[0] if len(winners) == 1 else None, "verdicts": verdicts,
-            "verdicts_uncorrected": uncorrected, "refuting_confidence": strict, "intervals": intervals}
+            "verdicts_uncorrected": uncorrected, "refuting_confidence": strict, "intervals": intervals,
+            "direction": test, "margin": margin}
 
 
 def wording(verdict: str, markdown: bool = False) -> str:

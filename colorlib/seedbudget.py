@@ -24,8 +24,11 @@ and parts independently; its check at three seeds failed (C8's val-loss part: ag
 pairs observed), so the model became the bootstrap above; ``AGREE``, ``GRID`` and the check stayed. The check
 (``CHECKED``): at 3 and 5 seeds, the projection beside the share of the pool's disjoint pairs of reports that agreed
 (in-sample: the projection draws from those same seeds). It is an estimate, not a measurement: eleven seeds stand
-for the seeds' distribution and the photos are the report's. Parts without an interval in the pool ("best of K",
-"either") are listed as not projected, and their claims left out. Cost: the cold report's minutes linear in the
+for the seeds' distribution and the photos are the report's. A "best of K" part is projected from its interval
+against each other option (``best_verdicts``: won at the level, lost at the refuting confidence, as ``claims.best``
+judges it) where the pool kept those (pools collected since 2026-12-07; the committed one was collected before);
+parts without an interval ("either", and "best of K" in an older pool) are listed as not projected, and their
+claims left out. Cost: the cold report's minutes linear in the
 seeds, through the committed 3-seed and the pool's measured 5-seed cold runs. S8's two parts compare with a model
 averaged over its seeds, so their per-seed effects carry a seed spread their intervals leave out (found later by
 ``colorlib.strictness``): their projected intervals are wider than the rule's would be.
@@ -65,12 +68,13 @@ def tests_of(report=REPO_DIR / "report") -> dict[tuple[str, str], dict]:
     return out
 
 
-def _sets_with(pool: dict, key: tuple[str, str]) -> list[tuple[list[int], dict]]:
-    """(seeds, interval) of every seed set of the pool with a finite interval for the part ``key``."""
+def _sets_with(pool: dict, key: tuple[str, str], other: str | None = None) -> list[tuple[list[int], dict]]:
+    """(seeds, interval) of every seed set of the pool with a finite interval for the part ``key`` (with ``other``:
+    for a "best of K" part, its interval against that option)."""
     out = []
     for snap in pool["sets"].values():
         for part in snap["claims"].get(key[0], {}).get("parts", []):
-            iv = part.get("interval")
+            iv = part.get("interval") if other is None else part.get("versus", {}).get(other)
             if part["name"] == key[1] and iv and all(map(math.isfinite, (iv["low"], iv["high"]))):
                 out.append((list(snap["seeds"]), iv))
     return out
@@ -80,6 +84,19 @@ def parts_measured(pool: dict) -> list[tuple[str, str]]:
     """(claim, part) of every part with an interval in some seed set of the pool."""
     return sorted({(cid, p["name"]) for snap in pool["sets"].values() for cid, e in snap["claims"].items()
                    for p in e["parts"] if "interval" in p})
+
+
+def best_parts(pool: dict) -> dict[tuple[str, str], dict]:
+    """(claim, part) -> how a "best of K" part was tested (direction, margin, refuting confidence, the other
+    options), for every such part the pool kept with its intervals against each other option."""
+    out = {}
+    for snap in pool["sets"].values():
+        for cid, e in snap["claims"].items():
+            for p in e["parts"]:
+                if "versus" in p and p.get("direction"):
+                    out[(cid, p["name"])] = {"direction": p["direction"], "margin": p.get("margin"),
+                                             "strict": p["refuting_confidence"], "others": sorted(p["versus"])}
+    return out
 
 
 def per_seed_effects(sets: list[tuple[list[int], dict]]) -> tuple[dict[int, float], float]:
@@ -127,6 +144,25 @@ def part_verdicts(effects: np.ndarray, photo: tuple[float, float], test: dict, d
                                           test["margin"]) for e, h in zip(est, half)], dtype=object)
 
 
+def strict_at(confidence: float, strict: float) -> float:
+    """A "best of K" part's refuting confidence (``strict``, Bonferroni at the rule's level) at ``confidence``."""
+    return 1 - (1 - confidence) * (1 - strict) / (1 - claims.CONFIDENCE)
+
+
+def best_verdicts(fit: dict, effects: dict[str, np.ndarray], drawn: np.ndarray,
+                  confidence: float = claims.CONFIDENCE) -> np.ndarray:
+    """Each simulated report's verdict of "X is the best of K" (``claims.best``): reproduced when it wins every
+    comparison at ``confidence``, not reproduced when it loses or ties one at the refuting confidence."""
+    test = {"test": fit["direction"], "threshold": 0.0, "margin": fit["margin"]}
+    won, lost = [], []
+    for other, comparison in fit["versus"].items():
+        won.append(part_verdicts(effects[other], comparison["photo"], test, drawn, confidence) == "reproduced")
+        lost.append(part_verdicts(effects[other], comparison["photo"], test, drawn,
+                                  strict_at(confidence, fit["strict"])) == "not reproduced")
+    return np.where(np.any(lost, axis=0), "not reproduced",
+                    np.where(np.all(won, axis=0), "reproduced", "inconclusive")).astype(object)
+
+
 def claim_verdicts(parts: list[np.ndarray]) -> np.ndarray:
     """Each simulated report's claim verdict from its parts' (``claims.combine``, the one rule)."""
     return np.array([claims.combine(list(v)) for v in zip(*parts)], dtype=object)
@@ -167,10 +203,29 @@ def fitted_parts(pool: dict, report=REPO_DIR / "report") -> dict[tuple[str, str]
     tests, out = tests_of(report), {}
     for key in parts_measured(pool):
         if key in tests:
-            sets = _sets_with(pool, key)
-            effects, residual = per_seed_effects(sets)
-            out[key] = {**tests[key], "effects": effects, "photo": photo_part(sets, effects), "residual": residual}
+            out[key] = {**tests[key], **_fit(_sets_with(pool, key))}
+    for key, how in best_parts(pool).items():  # "best of K": each comparison fitted like a part
+        versus = {other: _fit(_sets_with(pool, key, other)) for other in how["others"]}
+        out[key] = {**how, "versus": versus, "residual": max(v["residual"] for v in versus.values())}
     return out
+
+
+def _fit(sets: list[tuple[list[int], dict]]) -> dict:
+    """One interval's per-seed effects, photo part and the recovery's residual, from the pool's seed sets."""
+    effects, residual = per_seed_effects(sets)
+    return {"effects": effects, "photo": photo_part(sets, effects), "residual": residual}
+
+
+def comparisons(fit: dict) -> dict[str | None, dict]:
+    """A fitted part's intervals: itself (key None), or a "best of K" part's against each other option."""
+    return fit["versus"] if "versus" in fit else {None: fit}
+
+
+def simulated(fit: dict, effects: dict, drawn: np.ndarray, confidence: float = claims.CONFIDENCE) -> np.ndarray:
+    """The verdicts of a fitted part in simulated reports (``drawn``), a threshold part or a "best of K" one."""
+    if "versus" in fit:
+        return best_verdicts(fit, effects, drawn, confidence)
+    return part_verdicts(effects[None], fit["photo"], fit, drawn, confidence)
 
 
 def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAWS,
@@ -180,19 +235,19 @@ def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAW
     part, of each claim whose parts are all projected, and of all those claims at once (intervals at
     ``confidence``: the rule's level unless told; ``colorlib.strictness`` asks about others)."""
     fitted = fitted_parts(pool, report)
-    seeds = sorted({s for f in fitted.values() for s in f["effects"]})
-    if any(sorted(f["effects"]) != seeds for f in fitted.values()):
+    seeds = sorted({s for f in fitted.values() for c in comparisons(f).values() for s in c["effects"]})
+    if any(sorted(c["effects"]) != seeds for f in fitted.values() for c in comparisons(f).values()):
         raise ValueError("the pool's parts were measured on different seeds; run the pool again")
     whole_claims = claims_projected(pool, fitted)
-    effects = {k: np.array([f["effects"][x] for x in seeds]) for k, f in fitted.items()}  # in the order of seeds
+    effects = {k: {o: np.array([c["effects"][x] for x in seeds]) for o, c in comparisons(f).items()}
+               for k, f in fitted.items()}  # in the order of seeds
     rng = np.random.default_rng(0)
     parts = {k: {**f, "curve": {}, "observed": _observed(pool, k)} for k, f in fitted.items()}
     by_claim = {cid: {"curve": {}, "observed": _observed(pool, cid, True)} for cid in whole_claims}
     every, flips = {}, {}
     for s in grid:
         twin = [rng.integers(0, len(seeds), size=(draws, s)) for _ in range(2)]
-        verdicts = {k: [part_verdicts(effects[k], f["photo"], f, d, confidence) for d in twin]
-                    for k, f in fitted.items()}
+        verdicts = {k: [simulated(f, effects[k], d, confidence) for d in twin] for k, f in fitted.items()}
         for k, (va, vb) in verdicts.items():
             parts[k]["curve"][s] = float(np.mean(va == vb))
         agree_all, flip_any = np.ones(draws, dtype=bool), np.zeros(draws, dtype=bool)
@@ -261,6 +316,23 @@ def _curve_cells(entry: dict, grid) -> str:
     return " | ".join(f"{entry['curve'][s]:.2f}" for s in grid) + f" | {_needed_text(entry['needed'], grid)}"
 
 
+def _part_cells(fit: dict) -> str:
+    """Test, effect, sd and photo part of a fitted part; a "best of K" part's of its closest comparison (the one
+    whose mean effect is smallest in the claimed direction)."""
+    if "versus" in fit:
+        sign = 1 if fit["direction"] == ">" else -1
+        other, c = min(fit["versus"].items(), key=lambda kv: sign * np.mean(list(kv[1]["effects"].values())))
+        test = f"best of {len(fit['versus']) + 1} ({fit['direction']}), refuted at {100 * fit['strict']:.4g} %"
+        return test + " | " + _effect_cells(c, f" vs {other}")
+    return claims._part_test(fit) + " | " + _effect_cells(fit)
+
+
+def _effect_cells(fit: dict, label: str = "") -> str:
+    x = np.array(list(fit["effects"].values()))
+    u3, u_inf = math.sqrt(fit["photo"][0] + fit["photo"][1] / 3), math.sqrt(fit["photo"][0])
+    return f"{_fmt(x.mean())}{label} | {_fmt(x.std(ddof=1))} | {_fmt(u3)} -> {_fmt(u_inf)}"
+
+
 def _check_cell(entry: dict) -> str:
     """At each seed count checked: the pool's disjoint pairs agreeing, beside the projection."""
     cells = [f"{n}: {ok} of {m} ({entry['curve'][n]:.2f})" for n, (ok, m) in entry["observed"].items()
@@ -288,11 +360,7 @@ def markdown(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
              f"| claim | part | test | effect | sd | u (3 seeds -> many) | {head} | needed | check |",
              "|---|---|---|---|---|---|" + "---|" * len(grid) + "---|---|"]
     for (cid, name), r in result["parts"].items():
-        x = np.array(list(r["effects"].values()))
-        u3, u_inf = math.sqrt(r["photo"][0] + r["photo"][1] / 3), math.sqrt(r["photo"][0])
-        lines.append(f"| {cid} | {name} | {claims._part_test(r)} | {_fmt(x.mean())} | {_fmt(x.std(ddof=1))} | "
-                     f"{_fmt(u3)} -> {_fmt(u_inf)} | {_curve_cells(r, grid)} | "
-                     f"{_check_cell(r)} |")
+        lines.append(f"| {cid} | {name} | {_part_cells(r)} | {_curve_cells(r, grid)} | {_check_cell(r)} |")
     lines += ["", "## Each claim whose parts are all projected, and all of them at once", "",
               f"| claim | {head} | needed | check |", "|---|" + "---|" * len(grid) + "---|---|"]
     for cid, r in result["claims"].items():

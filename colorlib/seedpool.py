@@ -136,7 +136,7 @@ def run(out: Path, seeds: Sequence[int] = SEEDS, jobs: int = 2, profile: str = "
 # ================================================================================================ collecting
 def snapshot(folder) -> dict:
     """One seed set's report folder reduced to what the counts need: its seeds, commit and machine, and every
-    claim's verdict with its parts (name, verdict, text and, where there is one, the interval)."""
+    claim's verdict with its parts (``_part``: name, verdict, text and the intervals that can be re-judged)."""
     folder = Path(folder)
     report = claims.read_results(folder)
     found = claims.recorded_claims(report)
@@ -150,16 +150,31 @@ def snapshot(folder) -> dict:
     if made.get("dirty"):
         raise ValueError(f"{folder} was made from a dirty tree (changed: {', '.join(made.get('changed', []))}): "
                          "run it again from a clean one")
-    part = lambda p: {"name": p["name"], "verdict": p["verdict"], "text": p.get("text", ""),
-                      **({"interval": {k: p["interval"][k] for k in ("estimate", "low", "high")}}
-                         if "interval" in p else {})}
     state, run = timed_run(folder) or (None, {})
     return {"seeds": list(seeds.pop()), "commit": made.get("git_commit"), "seconds": run.get("total"), "cache": state,
             "machine": claims.machines(claims.report_manifest(folder)),
             "claims": {cid: {"notebook": e["notebook"], "verdict": e["verdict"],
                              "text": claims.CLAIMS[cid][1] if cid in claims.CLAIMS else e.get("text", ""),
-                             "parts": [part(p) for p in e.get("parts", [])]}
+                             "parts": [_part(p) for p in e.get("parts", [])]}
                        for cid, e in sorted(found.items(), key=lambda kv: claims.claim_order(kv[0]))}}
+
+
+def _bounds(iv: dict) -> dict:
+    return {k: iv[k] for k in ("estimate", "low", "high")}
+
+
+def _part(p: dict) -> dict:
+    """A part as the pool keeps it: name, verdict, text and, where there is one, its interval, or for "best of K"
+    its interval against each other option with how they were tested, or for "either" its alternatives."""
+    out = {"name": p["name"], "verdict": p["verdict"], "text": p.get("text", "")}
+    if "interval" in p:
+        out["interval"] = _bounds(p["interval"])
+    if "versus" in p and p.get("direction"):  # parts recorded before the direction was kept cannot be re-judged
+        out.update(versus={o: _bounds(iv) for o, iv in p["versus"].items()}, direction=p["direction"],
+                   margin=p.get("margin"), refuting_confidence=p["refuting_confidence"])
+    if "any_of" in p:
+        out["any_of"] = [_part(q) for q in p["any_of"]]
+    return out
 
 
 def collect(out: Path, seeds: Sequence[int] = SEEDS, path: Path = POOL_JSON, extra: Sequence[int] = EXTRA_SEEDS) -> Path:

@@ -135,13 +135,27 @@ def rejudge(pool: dict, fitted: dict, whole_claims: list[str], confidence: float
         for cid in whole_claims:
             parts = {}
             for p in snap["claims"].get(cid, {}).get("parts", []):
-                f = fitted[(cid, p["name"])]
-                iv = interval_at(p["interval"], [f["effects"][s] for s in snap["seeds"]], confidence, unsplit)
-                parts[p["name"]] = claims.test_interval(iv, f["test"], f["threshold"] or 0.0, f["margin"])
+                parts[p["name"]] = rejudged_part(p, fitted[(cid, p["name"])], snap["seeds"], confidence, unsplit)
             if parts:
                 judged[cid] = {"verdict": claims.combine(list(parts.values())), "parts": parts}
         out[name] = {"seeds": list(snap["seeds"]), "claims": judged}
     return out
+
+
+def rejudged_part(part: dict, fit: dict, seeds: list[int], confidence: float, unsplit: str = "seeds") -> str:
+    """One part of one seed set at ``confidence``: a threshold part's interval re-made at that level, or each
+    comparison of a "best of K" part at that level (won) and at its refuting confidence there (lost)."""
+    if "versus" not in fit:
+        iv = interval_at(part["interval"], [fit["effects"][s] for s in seeds], confidence, unsplit)
+        return claims.test_interval(iv, fit["test"], fit["threshold"] or 0.0, fit["margin"])
+    won, lost = [], []
+    for other, comparison in fit["versus"].items():
+        effects = [comparison["effects"][s] for s in seeds]
+        for level, out, verdict in ((confidence, won, "reproduced"),
+                                    (seedbudget.strict_at(confidence, fit["strict"]), lost, "not reproduced")):
+            iv = interval_at(part["versus"][other], effects, level, unsplit)
+            out.append(claims.test_interval(iv, fit["direction"], 0.0, fit["margin"]) == verdict)
+    return "not reproduced" if any(lost) else "reproduced" if all(won) else "inconclusive"
 
 
 def self_check(pool: dict, judged: dict[str, dict]) -> None:

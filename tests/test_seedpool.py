@@ -8,6 +8,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from colorlib import claims, seedpool
@@ -382,3 +383,16 @@ def test_the_five_seed_decision_needs_every_pair_to_agree_and_a_measured_cold_ru
     pool["sets"]["5-6-7-8-9"]["claims"]["C1"]["verdict"] = "inconclusive"  # one pair of disjoint windows differs
     assert ": no)" in decide() and decide().endswith("keeps three seeds.")
     assert seedpool.five_seed_decision(_pool({"0-1-2": {"C1": "reproduced"}})) is None  # no five-seed windows
+
+
+def test_the_pool_keeps_what_re_judging_a_part_needs():
+    iv = claims.Interval(0.5, 0.1, 0.9, 3, 20)
+    threshold = claims.part("a", iv, ">", 0.0, 0.1)
+    kept = seedpool._part(claims.either("collapsed", [threshold, claims.part("b", iv, "<", 1.0)]))
+    assert [q["interval"] for q in kept["any_of"]] == [{"estimate": 0.5, "low": 0.1, "high": 0.9}] * 2
+    result = claims.best({"x": np.ones((3, 4)), "y": np.zeros((3, 4))}, True, 0.05)
+    best = seedpool._part(claims.best_part("x best", result, "x"))
+    assert (best["direction"], best["margin"], sorted(best["versus"])) == (">", 0.05, ["y"])
+    assert set(best["versus"]["y"]) == {"estimate", "low", "high"}
+    older = {k: v for k, v in claims.best_part("x best", result, "x").items() if k != "direction"}
+    assert "versus" not in seedpool._part(older)  # recorded before the direction was kept: not re-judgeable

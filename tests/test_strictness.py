@@ -91,3 +91,44 @@ def test_the_left_out_seed_spread_gives_the_verdicts_either_end_allows():
     text = strictness.left_out_text(result)
     assert "seeds 0, 1, 2" in text and "b not reproduced (with it: inconclusive)" in text
     assert "no committed claim verdict changes, though a part's does" in text
+
+
+def _best_of_three_pool(tmp_path):
+    """A pool of every seed set of the design with two claims, "A is the best of A, B, C" and "B is" (higher is
+    better), each set's parts made by claims.best on synthetic per-seed, per-photo values, kept as the pool keeps
+    them."""
+    rng = np.random.default_rng(7)
+    seeds, photos = 11, 30
+    values = {name: mean + rng.normal(0, 0.4, (seeds, 1)) + rng.normal(0, 1.0, (seeds, photos))
+              for name, mean in (("A", 0.55), ("B", 0.0), ("C", -2.0))}
+    sets = {}
+    for chosen in seedpool.seed_sets():
+        result = claims.best({k: v[list(chosen)] for k, v in values.items()}, True, 0.05)
+        parts = {cid: seedpool._part(claims.best_part(f"{option} best", result, option))
+                 for cid, option in (("C7", "A"), ("C9", "B"))}  # B loses to A in some sets: the refuting path
+        sets[seedpool.name_of(chosen)] = {"seeds": list(chosen), "claims": {
+            cid: {"verdict": claims.combine([p["verdict"]]), "parts": [p]} for cid, p in parts.items()}}
+    return {"seeds": list(seedpool.SEEDS), "sets": sets}
+
+
+def test_best_of_k_parts_are_rejudged_exactly_and_projected(tmp_path):
+    from colorlib import seedbudget
+
+    pool = _best_of_three_pool(tmp_path)
+    for cid, expected in (("C7", {"reproduced", "inconclusive"}), ("C9", {"not reproduced", "inconclusive"})):
+        assert {s["claims"][cid]["verdict"] for s in pool["sets"].values()} == expected  # near the threshold
+    fitted = seedbudget.fitted_parts(pool, tmp_path)  # no threshold parts: the report has no results
+    fit = fitted[("C7", "A best")]
+    assert sorted(fit["versus"]) == ["B", "C"] and fit["residual"] < 1e-9
+    assert fit["strict"] == pytest.approx(claims.refuting_confidence(3))
+    assert seedbudget.strict_at(claims.CONFIDENCE, fit["strict"]) == pytest.approx(fit["strict"])
+    # at the rule's level the re-judgment gives every seed set its recorded verdict, won and lost comparisons alike
+    judged = strictness.rejudge(pool, fitted, ["C7", "C9"], claims.CONFIDENCE)
+    strictness.self_check(pool, judged)
+    stricter = strictness.rejudge(pool, fitted, ["C7", "C9"], 0.999)
+    assert sum(s["claims"]["C7"]["verdict"] == "inconclusive" for s in stricter.values()) >= \
+        sum(s["claims"]["C7"]["verdict"] == "inconclusive" for s in judged.values())
+    result = seedbudget.project(pool, tmp_path, grid=(3, 5), draws=300)
+    assert list(result["claims"]) == ["C7", "C9"] and not seedbudget.unprojected(pool, result)
+    assert all(0.0 <= v <= 1.0 for v in result["claims"]["C7"]["curve"].values())
+    assert "best of 3 (>), refuted at 97.5 %" in seedbudget.markdown(result, pool, tmp_path)
