@@ -29,9 +29,9 @@ against each other option (``best_verdicts``: won at the level, lost at the refu
 judges it) where the pool kept those (pools collected since 2026-12-07; the committed one was collected before);
 parts without an interval ("either", and "best of K" in an older pool) are listed as not projected, and their
 claims left out. Cost: the cold report's minutes linear in the
-seeds, through the committed 3-seed and the pool's measured 5-seed cold runs. S8's two parts compare with a model
-averaged over its seeds, so their per-seed effects carry a seed spread their intervals leave out (found later by
-``colorlib.strictness``): their projected intervals are wider than the rule's would be.
+seeds, through the committed 3-seed and the pool's measured 5-seed cold runs. In the committed pool S8's two parts
+compared with a model averaged over its seeds, so their per-seed effects carry a seed spread their intervals leave
+out (found later by ``colorlib.strictness``): their projected intervals are wider than the rule's would be.
 
     python -m colorlib.seedbudget      # report/seed_budget.md (and the README's block, via colorlib.readme)
 """
@@ -108,13 +108,18 @@ def per_seed_effects(sets: list[tuple[list[int], dict]]) -> tuple[dict[int, floa
     return dict(zip(seeds, map(float, x))), float(np.abs(a @ x - b).max())
 
 
+def seeds_half(effects) -> float:
+    """The seeds' part of a half-width at the rule's level (``claims._two_level``) from the per-seed effects."""
+    x = np.asarray(effects, dtype=float)
+    return claims._t_quantile(len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
+
+
 def photo_part(sets: list[tuple[list[int], dict]], effects: dict[int, float]) -> tuple[float, float]:
     """(P, I) of u^2 = P + I / S, both >= 0, from each set's half-width less its seeds' part."""
     size, u2 = [], []
     for chosen, iv in sets:
-        x = np.array([effects[s] for s in chosen])
-        seed_half = claims._t_quantile(len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-        size.append(len(x))
+        seed_half = seeds_half([effects[s] for s in chosen])
+        size.append(len(chosen))
         u2.append(max(0.0, ((iv["high"] - iv["low"]) / 2) ** 2 - seed_half ** 2))
     inv, u2 = 1 / np.array(size, dtype=float), np.array(u2)
     p, i = np.linalg.lstsq(np.column_stack([np.ones_like(inv), inv]), u2, rcond=None)[0]

@@ -51,19 +51,13 @@ FIGURE = REPO_DIR / "report" / "strictness.png"  # beside strictness.md, which l
 DECIDED = ("reproduced", "not reproduced")  # the verdicts that count as deciding a claim (the price)
 
 
-def _seeds_half(effects: list[float]) -> float:
-    """The seeds' part of a half-width at the rule's level (``claims._two_level``) from the per-seed effects."""
-    x = np.asarray(effects, dtype=float)
-    return claims._t_quantile(len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x))
-
-
 def split(iv: dict, effects: list[float]) -> tuple[float, float] | None:
     """(seeds' part, photos' part) of a part's half-width at the rule's level, from its seeds' effects (the
     interval made by ``claims._two_level``); None when the seeds' part alone is wider than the interval, as in a
     comparison with a model averaged over its seeds (S8 in the committed report and the pool: that model's seed
     spread is left out of the interval, so the per-seed effects overstate the seeds' part)."""
     half = (iv["high"] - iv["low"]) / 2
-    seeds_half = _seeds_half(effects)
+    seeds_half = seedbudget.seeds_half(effects)
     photos2 = half ** 2 - seeds_half ** 2
     if photos2 < -1e-9 * max(half ** 2, 1e-300):
         return None
@@ -74,7 +68,7 @@ def with_left_out_spread(iv: dict, effects: list[float], test: dict) -> list[str
     """The verdicts an unsplit interval (``split``) could have with the compared model's seed spread put in, seeds
     paired as in every other claim: its seeds' part from the per-seed effects, its photos' part (unchanged by the
     pairing, but unknown) anywhere from none to the whole recorded half-width. One verdict when both ends agree."""
-    seeds_half = _seeds_half(effects)
+    seeds_half = seedbudget.seeds_half(effects)
     out = []
     for half in (seeds_half, math.hypot(seeds_half, (iv["high"] - iv["low"]) / 2)):
         v = claims.test_interval(seedbudget._Bounds(iv["estimate"] - half, iv["estimate"] + half), test["test"],
