@@ -29,3 +29,248 @@ Fixed before any of the warm runs' verdicts was read (2026-12-07; the runs were 
 Each is checked by code on the generated page; none of the rule's thresholds or the committed verdicts change.
 """
 from __future__ import annotations
+
+import json
+import math
+import sys
+from collections import Counter
+from pathlib import Path
+
+from colorlib import claims, files, seedbudget, seedpool, strictness
+from colorlib.paths import REPO_DIR
+
+REPLICA_JSON = REPO_DIR / "report" / "seed_pool_amd-epyc-avx2.json"
+REPLICA_MD = REPO_DIR / "report" / "seed_pool_amd-epyc-avx2.md"
+FIGURE = REPO_DIR / "report" / "seed_pool_amd-epyc-avx2.png"  # beside the page, which links it by name
+KEPT = REPO_DIR / "report" / "stability"
+KEPT_PREFIX = "amd-epyc-avx2-seeds-"  # this machine's kept cold reports: KEPT / (KEPT_PREFIX + "0-1-2")
+TESTS_FROM = KEPT / f"{KEPT_PREFIX}0-1-2"  # its first report: the claims' tests, and the verdicts to compare with
+PREDICTED_RANGE = (0, 4)  # prediction 2: disjoint triple pairs agreeing on every verdict
+PREDICTED_DIFFER = (1.0, 3.0)  # prediction 2: claims differing per disjoint triple pair, on average
+BEST_OF_K = ("C7", "C9", "S2")  # prediction 5: now projected
+TOLERANCE = 1e-6  # prediction 1: the largest relative difference of a part's interval bounds counted as equal
+CHANGED_ON_PURPOSE = ("S8",)  # notebook 13 pairs S8's seeds since the kept reports (ad6970a)
+
+
+# ================================================================================================ measuring
+def _relative(a: float, b: float) -> float:
+    if a == b:  # equal, infinite bounds included
+        return 0.0
+    if not (math.isfinite(a) and math.isfinite(b)):
+        return math.inf
+    return abs(a - b) / max(abs(a), abs(b), 1e-300)
+
+
+def interval_gap(kept: dict, warm: dict, skip=CHANGED_ON_PURPOSE) -> float:
+    """The largest relative difference between the bounds of the same part's interval in two snapshots' claims
+    (``seedpool.snapshot``), leaving out the claims of ``skip``; inf when a part is in one and not the other."""
+    gap = 0.0
+    for cid in set(kept["claims"]) | set(warm["claims"]):
+        if cid in skip:
+            continue
+        parts = [{p["name"]: p.get("interval") for p in s["claims"].get(cid, {}).get("parts", [])}
+                 for s in (kept, warm)]
+        if set(parts[0]) != set(parts[1]):
+            return math.inf
+        for name, iv in parts[0].items():
+            other = parts[1][name]
+            if (iv is None) != (other is None):
+                return math.inf
+            if iv is not None:
+                gap = max(gap, *(_relative(iv[k], other[k]) for k in ("estimate", "low", "high")))
+    return gap
+
+
+def determinism(pool: dict, kept_dir: Path = KEPT) -> list[dict]:
+    """Prediction 1, for each kept cold report of this machine whose seeds are a set of the pool: both runs'
+    seconds, the claims whose verdict differs from the warm re-run's, the largest relative gap between their parts'
+    intervals (``interval_gap``), and the verdicts of the claims changed on purpose (kept, warm)."""
+    rows = []
+    for folder in sorted(Path(kept_dir).glob(f"{KEPT_PREFIX}*")):
+        name = folder.name[len(KEPT_PREFIX):]
+        if name not in pool["sets"]:
+            continue
+        kept, warm = seedpool.snapshot(folder), pool["sets"][name]
+        ids = sorted(set(kept["claims"]) | set(warm["claims"]), key=claims.claim_order)
+        verdict = lambda snap, cid: snap["claims"].get(cid, {}).get("verdict")
+        rows.append({"name": name, "claims": len(ids), "cold": kept["seconds"], "warm": warm["seconds"],
+                     "differ": [c for c in ids if verdict(kept, c) != verdict(warm, c)],
+                     "gap": interval_gap(kept, warm),
+                     "on_purpose": {c: (verdict(kept, c), verdict(warm, c)) for c in CHANGED_ON_PURPOSE}})
+    return rows
+
+
+def across_machines(pool: dict, other: dict) -> dict[str, dict]:
+    """Claim -> its verdict counts over the triples of this pool and of ``other`` (the Xeon's), and its verdict
+    with all nine seeds in each."""
+    mine, theirs = seedpool.verdict_counts(pool), seedpool.verdict_counts(other)
+    nine = [(seedpool.all_seeds(p) or {"claims": {}})["claims"] for p in (pool, other)]
+    ids = sorted(set(mine) | set(theirs), key=claims.claim_order)
+    return {cid: {"here": mine.get(cid, Counter()), "there": theirs.get(cid, Counter()),
+                  "nine_here": nine[0].get(cid, {}).get("verdict"), "nine_there": nine[1].get(cid, {}).get("verdict")}
+            for cid in ids}
+
+
+def reversed_between(a: dict[str, str | None], b: dict[str, str | None]) -> list[str]:
+    """The claims reproduced in one verdict map and not reproduced in the other."""
+    return [cid for cid in a if {a[cid], b.get(cid)} == seedbudget.REVERSAL]
+
+
+def study(pool: dict, other: dict, tests_from=TESTS_FROM, kept_dir: Path = KEPT) -> dict:
+    """Everything the page prints: determinism, the counts by seeds per report, the two machines side by side,
+    the seed budget and the strictness study on this pool (tests and margins from ``tests_from``)."""
+    budget = seedbudget.projection(pool, tests_from)  # strictness.study reuses it at the rule's level
+    return {"determinism": determinism(pool, kept_dir), "sizes": seedpool.sizes(pool),
+            "flips": {n: seedpool.flips(pool, n) for n in (3, 4)}, "pairs": seedpool.disjoint_pairs(pool),
+            "machines": across_machines(pool, other), "budget": budget,
+            "strictness": strictness.study(pool, tests_from), "kept": seedpool.main_verdicts(tests_from),
+            "kept_name": Path(tests_from).name}
+
+
+# ================================================================================================ the predictions
+def _held(ok: bool) -> str:
+    return "**held**" if ok else "**did not hold**"
+
+
+def predictions(result: dict) -> list[str]:
+    """The six predictions of the module's docstring, each checked: held or not, with the numbers."""
+    det, three = result["determinism"], next((r for r in result["sizes"] if r["size"] == 3), None)
+    off = [f"{r['name']}: {', '.join(r['differ'])}" for r in det if set(r["differ"]) - set(CHANGED_ON_PURPOSE)]
+    gap = max((r["gap"] for r in det), default=math.nan)
+    lines = [f"1. The warm re-runs give the kept cold reports' verdicts (except, possibly, "
+             f"{claims.listing(list(CHANGED_ON_PURPOSE))}) and intervals (relative gap at most {TOLERANCE:g}): "
+             f"{len(det)} kept reports compared, verdicts differing outside those: {'; '.join(off) or 'none'}, "
+             f"largest gap {gap:.1g}: {_held(bool(det) and not off and gap <= TOLERANCE)}."]
+    if three:
+        low, high = PREDICTED_RANGE
+        ok = low <= three["agree"] <= high and PREDICTED_DIFFER[0] <= three["differ"] <= PREDICTED_DIFFER[1]
+        lines.append(f"2. Between {low} and {high} of the {three['pairs']} pairs of disjoint triples agree on every "
+                     f"verdict, with {PREDICTED_DIFFER[0]:g} to {PREDICTED_DIFFER[1]:g} claims differing per pair: "
+                     f"{three['agree']} agree, {three['differ']:.2f} differ per pair: {_held(ok)}.")
+    flipped = [f for n in (3, 4) for f in result["flips"][n]]
+    lines.append("3. No claim is reproduced in one report and not reproduced in another, in any pair of triples or "
+                 f"of windows of four: {len(flipped)} such pairs"
+                 + (f" ({'; '.join(f'{c}: {a} / {b}' for c, a, b in flipped)})" if flipped else "")
+                 + f": {_held(not flipped)}.")
+    nine = {cid: m["nine_here"] for cid, m in result["machines"].items()}
+    there = {cid: m["nine_there"] for cid, m in result["machines"].items()}
+    turned = reversed_between(result["kept"], nine) + [f"{c} (against the Xeon)" for c in reversed_between(there, nine)]
+    lines.append(f"4. The nine-seed report reverses no verdict of {result['kept_name']} nor of the Xeon pool's "
+                 f"nine-seed report: {', '.join(turned) or 'none reversed'}: {_held(not turned)}.")
+    budget = result["budget"]
+    projected = [c for c in BEST_OF_K if c in budget["claims"]]
+    late = [c for c in projected if budget["claims"][c]["curve"].get(9, 0.0) < seedbudget.AGREE]
+    needed = budget["every"]["needed"]
+    lines.append(f"5. All {len(budget['claims'])} projected claims at once do not reach {seedbudget.AGREE} within "
+                 f"{max(seedbudget.GRID)} seeds ({seedbudget._needed_text(needed)} needed), and at least one of "
+                 f"{', '.join(BEST_OF_K)} does not by 9 seeds (projected: {', '.join(projected) or 'none'}; below "
+                 f"{seedbudget.AGREE} at 9: {', '.join(late) or 'none'}): "
+                 + (_held(needed is None and bool(late)) if projected else "**could not be checked** (none projected)")
+                 + ".")
+    doing = [strictness._pct(level) for level, e in result["strictness"]["levels"].items()
+             if all(strictness.would_do(e))]
+    lines.append(f"6. No interval level would do (the strictness study's criteria): "
+                 f"{'none does' if not doing else ', '.join(doing) + ' would'}: {_held(not doing)}.")
+    return lines
+
+
+# ================================================================================================ writing
+def _counts(count: Counter) -> str:
+    return ", ".join(f"{claims.wording(v, True)} {count[v]}" for v in claims.VERDICTS if count.get(v)) or "-"
+
+
+def _determinism_table(rows: list[dict]) -> list[str]:
+    changed = claims.listing(list(CHANGED_ON_PURPOSE))
+    minutes = lambda s: f"{s / 60:.1f} min" if s else "-"
+    lines = [f"| seeds | kept cold report | its run | the warm re-run | claims | verdicts that differ | largest "
+             f"relative gap of an interval ({changed} left out) | {changed}: kept -> warm |",
+             "|---|---|---|---|---|---|---|---|"]
+    return lines + [f"| {r['name']} | {KEPT_PREFIX}{r['name']} | {minutes(r['cold'])} | {minutes(r['warm'])} | "
+                    f"{r['claims']} | "
+                    f"{', '.join(r['differ']) or 'none'} | {r['gap']:.1g} | "
+                    + "; ".join(f"{c}: {claims.wording(a, True)} -> {claims.wording(b, True)}"
+                                for c, (a, b) in r["on_purpose"].items()) + " |" for r in rows]
+
+
+def _sizes_table(result: dict) -> list[str]:
+    lines = ["| seeds per report | reports | pairs of disjoint reports | pairs with every verdict identical | claims "
+             "that differ per pair (mean) | flips (any two reports of that size) | reports with every verdict of the "
+             "nine-seed report |", "|---|---|---|---|---|---|---|"]
+    return lines + [f"| {r['size']} | {r['sets']} | {r['pairs']} | {r['agree']} of {r['pairs']} | {r['differ']:.2f} | "
+                    f"{r['flips']} | {r['as_all']} of {r['sets']} |" for r in result["sizes"]]
+
+
+def _machines_table(result: dict) -> list[str]:
+    lines = ["| claim | the 12 triples here | the 12 triples on the Xeon | nine seeds here | nine seeds on the Xeon |",
+             "|---|---|---|---|---|"]
+    return lines + [f"| {cid} | {_counts(m['here'])} | {_counts(m['there'])} | {claims.wording(m['nine_here'], True)} "
+                    f"| {claims.wording(m['nine_there'], True)} |" if m["nine_here"] and m["nine_there"] else
+                    f"| {cid} | {_counts(m['here'])} | {_counts(m['there'])} | {m['nine_here'] or '-'} | "
+                    f"{m['nine_there'] or '-'} |" for cid, m in result["machines"].items()]
+
+
+def markdown(result: dict, pool: dict) -> str:
+    """``report/seed_pool_amd-epyc-avx2.md``."""
+    budget, sets = result["budget"], pool["sets"]
+    best = [k for k in budget["parts"] if "versus" in budget["parts"][k]]
+    varying = [cid for cid, m in result["machines"].items() if len(m["here"]) > 1]
+    lines = ["# The seed pool on a second machine: the AMD EPYC (AVX2, fp32)", "",
+             f"Generated by `python -m colorlib.poolreplica` from `report/{REPLICA_JSON.name}` (collected from warm "
+             f"re-runs at commit {pool['commit']}, on {next(iter(sets.values()))['machine']}), the Xeon's "
+             f"`report/seed_pool.json` and this machine's kept cold reports (`report/stability/{KEPT_PREFIX}*`). What "
+             "it is, how it was run and six predictions fixed before any of its verdicts was read are in the "
+             "module's docstring; they are checked at the end. Tests and margins of the claims: those of "
+             f"`{result['kept_name']}`. Nothing here changes the rule or a committed verdict.", "",
+             f"The pool: {len(sets)} reports of "
+             f"{claims.listing(sorted({str(len(s['seeds'])) for s in sets.values()}, key=int))} "
+             f"of the nine seeds 0-8 (twelve triples, nine windows of four, all nine), each run warm from the run "
+             "cache that trained the kept reports.", "",
+             "## Warm re-runs against the kept cold reports", "", *_determinism_table(result["determinism"]), "",
+             "## Disjoint seed sets on this machine", "", *_sizes_table(result), "",
+             "- 3 seeds, the claims that differ in each pair of disjoint triples: "
+             + "; ".join(f"{a} / {b}: {', '.join(d) or 'none'}" for a, b, _, d in result["pairs"]) + ".", "",
+             "## The two machines side by side", "",
+             f"Claims whose verdict varies between triples here: {', '.join(varying) or 'none'}.", "",
+             *_machines_table(result), "",
+             "## How many seeds would it take here, with the best-of-K claims projected", "",
+             f"As in [seed_budget.md](seed_budget.md) ({seedbudget.DRAWS} simulated pairs of reports per cell, seeds "
+             f"drawn from this pool's {len(budget['seeds'])} seeds' effects), now with the \"best of K\" parts, whose "
+             "comparisons this pool kept (won at the level against every other option, lost at the refuting "
+             "confidence, as `claims.best` judges).", "",
+             f"![Agreement of two disjoint seed sets against the seeds per report, on this machine]({FIGURE.name})", "",
+             *seedbudget.claim_table(budget, pool), "", seedbudget._check_line(budget), "",
+             "The best-of-K parts (effect, sd and u of the closest comparison):", "",
+             *seedbudget.part_table(budget, best), "",
+             "## Stricter interval levels here", "",
+             "As in [strictness.md](strictness.md): this pool's reports re-judged at each level.", "",
+             *strictness.level_table(result["strictness"]), "", *strictness.claim_table(result["strictness"]), "",
+             "## The predictions", "", *predictions(result)]
+    missing = seedbudget.unprojected(pool, budget)
+    if missing:
+        lines += ["", "Not projected (no interval in the pool, or no threshold test): "
+                  + "; ".join(f"{cid} {name}" for cid, name in missing) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def write(path: Path = REPLICA_MD, pool_json: Path = REPLICA_JSON, other_json: Path = seedpool.POOL_JSON,
+          tests_from=TESTS_FROM) -> Path:
+    """Write the page and its figure (the seed budget's agreement curves on this pool)."""
+    pool, other = (json.loads(Path(p).read_text()) for p in (pool_json, other_json))
+    result = study(pool, other, tests_from)
+    seedbudget.write_figure(result["budget"], Path(path).with_name(FIGURE.name))
+    files.write_text(path, markdown(result, pool))
+    return Path(path)
+
+
+def main() -> int:
+    try:
+        print(f"written {write()}")
+    except FileNotFoundError as err:  # the pool is collected first (see the module's docstring)
+        print(f"poolreplica: {err}; collect the pool first: `python -m colorlib.seedpool collect OUT --extra "
+              f"--to {REPLICA_JSON.relative_to(REPO_DIR)}`", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

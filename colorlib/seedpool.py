@@ -755,6 +755,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--size", type=int, default=None, help="only the seed sets of this many seeds (default: all)")
     c = sub.add_parser("collect", help="write report/seed_pool.json from OUT/seeds-.../")
     c.add_argument("out", type=Path)
+    c.add_argument("--extra", type=int, nargs="*", default=list(EXTRA_SEEDS),
+                   help="the seeds trained later for the windows of five (default 9 10; none: `--extra` alone)")
+    c.add_argument("--to", type=Path, default=POOL_JSON,
+                   help="where to write the pool (default report/seed_pool.json, then seed_pool.md from it)")
     sub.add_parser("write", help="write report/seed_pool.md from report/seed_pool.json")
     return parser
 
@@ -766,7 +770,9 @@ def main(argv: list[str] | None = None) -> int:
             args.out.mkdir(parents=True, exist_ok=True)
             return run(args.out, jobs=args.jobs, size=args.size)
         if args.command == "collect":
-            print(f"wrote {collect(args.out)}")
+            print(f"wrote {collect(args.out, path=args.to, extra=tuple(args.extra))}")
+            if args.to.resolve() != POOL_JSON.resolve():  # another machine's pool: colorlib.poolreplica writes it up
+                return 0
         print(f"wrote {write()}")
     except (FileNotFoundError, ValueError) as err:
         print(f"seedpool: {err}", file=sys.stderr)

@@ -211,11 +211,7 @@ _STUDIED: dict[str, dict] = {}  # the last study, by what it was made from (see 
 def studied(pool: dict, report=REPO_DIR / "report") -> dict:
     """``study`` at the defaults, made once per process for the same pool and tests (``make report`` writes
     strictness.md and then the README's block from one)."""
-    key = json.dumps([pool, sorted([list(k), v] for k, v in seedbudget.tests_of(report).items())], sort_keys=True)
-    if key not in _STUDIED:
-        _STUDIED.clear()
-        _STUDIED[key] = study(pool, report)
-    return _STUDIED[key]
+    return seedbudget.made_once(_STUDIED, pool, report, study)
 
 
 def would_do(entry: dict) -> tuple[bool, bool]:
@@ -268,25 +264,14 @@ def markdown(result: dict) -> str:
              f"Would do (fixed before looking): at 3 seeds, projected agreement >= {seedbudget.AGREE} and at least "
              f"{OBSERVED_GOAL} observed pairs agreeing.", "",
              f"![Agreement of two disjoint seed sets and claims decided, against the interval's level]({FIGURE.name})",
-             "", "| level | seeds | pairs agreeing on all (observed) | projected | claims differing per pair | "
-                 "decided per report | reversed | would do |", "|---|---|---|---|---|---|---|---|"]
-    for level, e in levels.items():
-        for size, o in e["observed"].items():
-            do = ", ".join(f"{what} {'yes' if ok else 'no'}"
-                           for what, ok in zip(("projected", "observed"), would_do(e)))
-            lines.append(f"| {_pct(level)} | {size} | {o['agree']} of {o['pairs']} | {e['projected'][size]:.2f} | "
-                         f"{o['differ']:.2f} | {o['decided']:.1f} ({o['partly']:.1f}) | {o['reversed']} | "
-                         f"{do if size == 3 else '-'} |")
-    lines += ["", "Projected agreement on all the claims at once, by seeds per report:", "",
-              "| level | " + " | ".join(f"{s} seeds" for s in grid) + " | a claim reversed, at most |",
-              "|---|" + "---|" * len(grid) + "---|"]
+             "", *level_table(result),
+             "", "Projected agreement on all the claims at once, by seeds per report:", "",
+             "| level | " + " | ".join(f"{s} seeds" for s in grid) + " | a claim reversed, at most |",
+             "|---|" + "---|" * len(grid) + "---|"]
     lines += [f"| {_pct(level)} | " + " | ".join(f"{e['projected'][s]:.2f}" for s in grid)
               + f" | {e['reversal']:.3f} |" for level, e in levels.items()]
-    lines += ["", "Each claim's verdicts over the pool's three-seed reports, by level:", "",
-              "| claim | " + " | ".join(_pct(level) for level in levels) + " |", "|---|" + "---|" * len(levels)]
-    lines += [f"| {cid} | " + " | ".join(_verdict_counts(e["verdicts"][cid]) for e in levels.values()) + " |"
-              for cid in result["claims"]]
-    lines += ["", "The prediction: " + " ".join(prediction_lines(result))]
+    lines += ["", "Each claim's verdicts over the pool's three-seed reports, by level:", "", *claim_table(result),
+              "", "The prediction: " + " ".join(prediction_lines(result))]
     if result["unsplit"]:
         narrow = "; ".join(f"{_pct(level)}: {e['observed_narrow'][3]['agree']} of {e['observed_narrow'][3]['pairs']} "
                            f"pairs, {e['observed_narrow'][3]['decided']:.1f} decided" for level, e in levels.items())
@@ -322,6 +307,31 @@ def left_out_text(result: dict) -> str:
                    else ". "))
             + "Mended in notebook 13 after the committed report was made (it pairs the seeds now); the committed "
               "report and the seed pool keep the old intervals until they are made again on their machine.")
+
+
+def level_table(result: dict) -> list[str]:
+    """At each level and each seed count the pool has disjoint pairs of: pairs agreeing on every claim (observed),
+    projected, claims differing per pair, decided per report, reversals and whether the level would do."""
+    lines = ["| level | seeds | pairs agreeing on all (observed) | projected | claims differing per pair | "
+             "decided per report | reversed | would do |", "|---|---|---|---|---|---|---|---|"]
+    for level, e in result["levels"].items():
+        for size, o in e["observed"].items():
+            if not o["pairs"]:
+                continue
+            do = ", ".join(f"{what} {'yes' if ok else 'no'}"
+                           for what, ok in zip(("projected", "observed"), would_do(e)))
+            lines.append(f"| {_pct(level)} | {size} | {o['agree']} of {o['pairs']} | {e['projected'][size]:.2f} | "
+                         f"{o['differ']:.2f} | {o['decided']:.1f} ({o['partly']:.1f}) | {o['reversed']} | "
+                         f"{do if size == 3 else '-'} |")
+    return lines
+
+
+def claim_table(result: dict) -> list[str]:
+    """Each claim's verdicts over the pool's three-seed reports, by level."""
+    levels = result["levels"]
+    return (["| claim | " + " | ".join(_pct(level) for level in levels) + " |", "|---|" + "---|" * len(levels)]
+            + [f"| {cid} | " + " | ".join(_verdict_counts(e["verdicts"][cid]) for e in levels.values()) + " |"
+               for cid in result["claims"]])
 
 
 def wavering(result: dict) -> list[str]:

@@ -396,3 +396,13 @@ def test_the_pool_keeps_what_re_judging_a_part_needs():
     assert set(best["versus"]["y"]) == {"estimate", "low", "high"}
     older = {k: v for k, v in claims.best_part("x best", result, "x").items() if k != "direction"}
     assert "versus" not in seedpool._part(older)  # recorded before the direction was kept: not re-judgeable
+
+
+def test_collect_can_write_another_machines_pool_without_extra_seeds(tmp_path, monkeypatch):
+    calls, written = [], []
+    monkeypatch.setattr(seedpool, "collect", lambda out, path, extra: calls.append((out, path, extra)) or path)
+    monkeypatch.setattr(seedpool, "write", lambda: written.append(True) or seedpool.POOL_MD)
+    assert seedpool.main(["collect", str(tmp_path), "--extra", "--to", str(tmp_path / "other.json")]) == 0
+    assert calls == [(tmp_path, tmp_path / "other.json", ())] and not written  # seed_pool.md is the Xeon's pool
+    assert seedpool.main(["collect", str(tmp_path)]) == 0
+    assert calls[-1] == (tmp_path, seedpool.POOL_JSON, seedpool.EXTRA_SEEDS) and written == [True]
