@@ -403,7 +403,9 @@ ROBUSTNESS_TABLES = {"stability.md": "every verdict under a disjoint seed set, a
                      "seed_budget.md": "how many seeds per report would make two seed sets agree, projected from the "
                                        "seed pool",
                      "strictness.md": "what a stricter interval level would buy instead of more seeds: the seed "
-                                      "pool re-judged"}
+                                      "pool re-judged",
+                     "seed_pool_amd-epyc-avx2.md": "the seed pool, the seed budget and the stricter levels on a "
+                                                   "second machine (AMD EPYC, fp32), the best-of-K claims projected"}
 
 
 def robustness_tables() -> list[str]:

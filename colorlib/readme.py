@@ -227,6 +227,16 @@ def block_strictness() -> str:
     return strictness.summary(strictness.studied(pool, REPORT))
 
 
+def block_pool_replica() -> str:
+    """The seed pool on a second machine (``colorlib.poolreplica``, from its collected pool)."""
+    from colorlib import poolreplica
+
+    pool, other = _json(poolreplica.REPLICA_JSON), _json(REPORT / "seed_pool.json")
+    if pool is None or other is None:
+        return "Not run: no second machine's seed pool has been collected (`colorlib.poolreplica`)."
+    return poolreplica.summary(poolreplica.studied(pool, other))
+
+
 def block_seed_pool() -> str:
     """The seed pool's counts (``colorlib.seedpool``: the nine seeds regrouped into twelve triples)."""
     from colorlib import seedpool
@@ -616,7 +626,8 @@ def _prediction_outcome(prediction: dict, found: dict | None) -> list[str]:
 
 BLOCKS = {"profiles": block_profiles, "timings": block_timings, "paper_mini": block_paper_mini,
           "paper_plan": block_paper_plan,
-          "stability": block_stability, "seed_pool": block_seed_pool, "seed_budget": block_seed_budget, "strictness": block_strictness, "video": block_video, "precision": block_precision,
+          "stability": block_stability, "seed_pool": block_seed_pool, "seed_budget": block_seed_budget, "strictness": block_strictness,
+          "pool_replica": block_pool_replica, "video": block_video, "precision": block_precision,
           "parallel": block_parallel,
           "data": block_data, "claims": block_claims, "goals": block_goals, "benchmark": block_benchmark,
           "comparison": block_comparison, "recheck": block_recheck}

@@ -463,14 +463,14 @@ def summary(result: dict, pool: dict, report=REPO_DIR / "report") -> str:
               "seed count.")
 
 
-def write_figure(result: dict, path: Path) -> Path:
+def write_figure(result: dict, path: Path, title: str = "Projected from the seed pool (an estimate)") -> Path:
     """``report/seed_budget.png``: the agreement curve of every claim that falls below ``AGREE`` somewhere, and of
     all the projected claims at once beside the pool's observed pairs."""
     from colorlib import plots
 
     curves = {cid: r["curve"] for cid, r in result["claims"].items() if min(r["curve"].values()) < AGREE}
     fig = plots.agreement_curves(curves, (f"all {len(result['claims'])} claims at once", result["every"]["curve"]),
-                                 result["every"]["observed"], AGREE, "Projected from the seed pool (an estimate)")
+                                 result["every"]["observed"], AGREE, title)
     with files.atomic_path(Path(path)) as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png", metadata={"Software": None})
     plots.plt.close(fig)

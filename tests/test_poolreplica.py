@@ -1,10 +1,13 @@
 """The seed pool on a second machine: the warm-against-cold check, reversals, the predictions and the page."""
 import json
 import math
+import shutil
+from collections import Counter
 
 import pytest
 
 from colorlib import poolreplica, seedpool
+from colorlib.paths import REPO_DIR
 
 
 def _snap(intervals: dict[str, dict[str, float] | None], verdict: str = "reproduced") -> dict:
@@ -31,3 +34,55 @@ def test_reversed_between_names_only_reproduced_against_not_reproduced():
     b = {"C1": "not reproduced", "C2": "reproduced", "C3": "not reproduced", "C4": "not reproduced"}
     assert poolreplica.reversed_between(a, b) == ["C1"]
     assert poolreplica.reversed_between(a, {}) == []
+
+
+def test_determinism_names_a_claim_whose_kept_verdict_differs(tmp_path):
+    kept = poolreplica.TESTS_FROM
+    folder = tmp_path / kept.name
+    shutil.copytree(kept / "results", folder / "results")
+    snap = seedpool.snapshot(folder)
+    pool = {"sets": {"0-1-2": snap}}
+    assert poolreplica.determinism(pool, tmp_path) == [{
+        "name": "0-1-2", "claims": len(snap["claims"]), "cold": None, "warm": snap["seconds"], "differ": [],
+        "gap": 0.0, "on_purpose": {"S8": (snap["claims"]["S8"]["verdict"],) * 2 + ([],)}}]
+    data = json.loads((folder / "results" / "02.json").read_text())
+    c1 = data["claims"]["C1"]
+    c1["verdict"] = "reproduced" if c1["verdict"] != "reproduced" else "inconclusive"
+    c1["parts"][0]["interval"]["low"] += 0.5
+    (folder / "results" / "02.json").write_text(json.dumps(data))
+    row = poolreplica.determinism(pool, tmp_path)[0]
+    assert row["differ"] == ["C1"] and row["gap"] > 0.1
+    s8 = snap["claims"]["S8"]["parts"][1]
+    moved = {**snap, "claims": {**snap["claims"], "S8": {**snap["claims"]["S8"], "parts": [
+        snap["claims"]["S8"]["parts"][0], {**s8, "verdict": "inconclusive"}]}}}
+    assert poolreplica.parts_moved(snap, moved, "S8") == [(s8["name"], s8["verdict"], "inconclusive")]
+
+
+@pytest.fixture(scope="module")
+def committed():
+    pool = json.loads(poolreplica.REPLICA_JSON.read_text())
+    return pool, poolreplica.studied(pool, json.loads(seedpool.POOL_JSON.read_text()))
+
+
+def test_the_committed_page_is_regenerated_from_the_committed_pool(committed, tmp_path):
+    pool, result = committed  # strictness.study self-checks every recorded verdict, best-of-K parts included
+    assert poolreplica.REPLICA_MD.read_text() == poolreplica.markdown(result, pool), \
+        "report/seed_pool_amd-epyc-avx2.md is stale: run `python -m colorlib.poolreplica`"
+    assert poolreplica.summary(result) in (REPO_DIR / "README.md").read_text(), \
+        "the README's pool_replica block is stale: run `python -m colorlib.readme`"
+    # what the page says the pool is: one commit, twelve triples, nine windows of four and all nine seeds
+    assert sorted(Counter(len(s["seeds"]) for s in pool["sets"].values()).items()) == [(3, 12), (4, 9), (9, 1)]
+    assert len({s["commit"] for s in pool["sets"].values()}) == 1 and pool["extra_seeds"] == []
+    kept = sorted(p.name for p in poolreplica.KEPT.glob(f"{poolreplica.KEPT_PREFIX}*"))
+    assert [poolreplica.KEPT_PREFIX + r["name"] for r in result["determinism"]] == kept and len(kept) == 3
+    assert set(poolreplica.BEST_OF_K) <= set(result["budget"]["claims"])  # projected at last
+    assert poolreplica.REPLICA_MD.with_name(poolreplica.FIGURE.name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_prediction_that_fails_is_reported_as_not_held(committed):
+    _, result = committed
+    broken = {**result, "determinism": [{**r, "gap": 1.0} for r in result["determinism"]],
+              "flips": {3: [("C1", "0-1-2", "3-4-5")], 4: []}}
+    lines = poolreplica.predictions(broken)
+    assert "**did not hold**" in lines[0] and "C1: 0-1-2 / 3-4-5" in lines[2] and "**did not hold**" in lines[2]
+    assert lines[1] == poolreplica.predictions(result)[1]  # the others as measured
