@@ -30,6 +30,7 @@ Each is checked by code on the generated page; none of the rule's thresholds or 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sys
@@ -37,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 
 from colorlib import claims, files, seedbudget, seedpool, strictness
-from colorlib.paths import REPO_DIR
+from colorlib.paths import PACKAGE_DIR, REPO_DIR
 
 REPLICA_JSON = REPO_DIR / "report" / "seed_pool_amd-epyc-avx2.json"
 REPLICA_MD = REPO_DIR / "report" / "seed_pool_amd-epyc-avx2.md"
@@ -301,6 +302,34 @@ def summary(result: dict) -> str:
             + ", ".join(f"{every['curve'][s]:.2f} with {s} seeds" for s in sorted(every["curve"])) + "; "
             + (f"{every['needed']} seeds would do." if every["needed"] else
                f"not reached within {max(every['curve'])} seeds."))
+
+
+def inputs_digest(pool_json: Path = REPLICA_JSON, other_json: Path = seedpool.POOL_JSON, kept_dir: Path = KEPT) -> str:
+    """A hash of everything ``summary`` is made from: both pools, this machine's kept reports (results and
+    timings) and the source of the modules that compute it."""
+    h = hashlib.blake2b(digest_size=16)
+    kept = sorted(Path(kept_dir).glob(f"{KEPT_PREFIX}*/results/*.json")) + sorted(
+        Path(kept_dir).glob(f"{KEPT_PREFIX}*/timings.json"))
+    sources = [PACKAGE_DIR / f"{name}.py" for name in ("poolreplica", "seedbudget", "strictness", "seedpool", "claims")]
+    labelled = [("pool", pool_json), ("other", other_json), *((p.relative_to(kept_dir).as_posix(), p) for p in kept),
+                *((p.name, p) for p in sources)]  # labels, not paths: the same files elsewhere hash the same
+    for label, path in labelled:
+        h.update(label.encode())
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()
+
+
+def cached_summary(pool_json: Path = REPLICA_JSON, other_json: Path = seedpool.POOL_JSON,
+                   tests_from=TESTS_FROM, kept_dir: Path = KEPT) -> str:
+    """``summary``, kept in the evaluation cache under ``inputs_digest``: ``make report`` rewrites the README's
+    blocks after every run, no run changes what this one is made from, and the study takes about 35 s."""
+    from colorlib import evalcache  # imports torch: only when the README asks
+
+    def compute() -> dict:
+        pool, other = (json.loads(Path(p).read_text()) for p in (pool_json, other_json))
+        return {"text": summary(studied(pool, other, tests_from))}
+
+    return evalcache.cached("pool-replica-summary", compute, inputs_digest(pool_json, other_json, kept_dir))["text"]
 
 
 def write(path: Path = REPLICA_MD, pool_json: Path = REPLICA_JSON, other_json: Path = seedpool.POOL_JSON,

@@ -231,10 +231,9 @@ def block_pool_replica() -> str:
     """The seed pool on a second machine (``colorlib.poolreplica``, from its collected pool)."""
     from colorlib import poolreplica
 
-    pool, other = _json(poolreplica.REPLICA_JSON), _json(REPORT / "seed_pool.json")
-    if pool is None or other is None:
+    if not (poolreplica.REPLICA_JSON.exists() and (REPORT / "seed_pool.json").exists()):
         return "Not run: no second machine's seed pool has been collected (`colorlib.poolreplica`)."
-    return poolreplica.summary(poolreplica.studied(pool, other))
+    return poolreplica.cached_summary(other_json=REPORT / "seed_pool.json")
 
 
 def block_seed_pool() -> str:

@@ -86,3 +86,20 @@ def test_a_prediction_that_fails_is_reported_as_not_held(committed):
     lines = poolreplica.predictions(broken)
     assert "**did not hold**" in lines[0] and "C1: 0-1-2 / 3-4-5" in lines[2] and "**did not hold**" in lines[2]
     assert lines[1] == poolreplica.predictions(result)[1]  # the others as measured
+
+
+def test_the_readme_block_is_cached_under_everything_it_is_made_from(committed, tmp_path):
+    _, result = committed
+    assert poolreplica.cached_summary() == poolreplica.summary(result)
+    pool_json, kept = tmp_path / "pool.json", tmp_path / "stability"
+    shutil.copy(poolreplica.REPLICA_JSON, pool_json)
+    for folder in poolreplica.KEPT.glob(f"{poolreplica.KEPT_PREFIX}*"):
+        shutil.copytree(folder / "results", kept / folder.name / "results")
+        shutil.copy(folder / "timings.json", kept / folder.name / "timings.json")
+    digest = poolreplica.inputs_digest(pool_json, kept_dir=kept)
+    assert digest == poolreplica.inputs_digest()  # the same bytes elsewhere
+    pool_json.write_text(pool_json.read_text().replace('"inconclusive"', '"reproduced"', 1))
+    assert poolreplica.inputs_digest(pool_json, kept_dir=kept) != digest
+    shutil.copy(poolreplica.REPLICA_JSON, pool_json)
+    (kept / f"{poolreplica.KEPT_PREFIX}0-1-2" / "timings.json").write_text("{}")
+    assert poolreplica.inputs_digest(pool_json, kept_dir=kept) != digest
