@@ -38,7 +38,7 @@ from collections import Counter
 from pathlib import Path
 
 from colorlib import claims, files, seedbudget, seedpool, strictness
-from colorlib.paths import PACKAGE_DIR, REPO_DIR
+from colorlib.paths import PACKAGE_DIR, REPO_DIR, cache_dir
 
 REPLICA_JSON = REPO_DIR / "report" / "seed_pool_amd-epyc-avx2.json"
 REPLICA_MD = REPO_DIR / "report" / "seed_pool_amd-epyc-avx2.md"
@@ -321,15 +321,17 @@ def inputs_digest(pool_json: Path = REPLICA_JSON, other_json: Path = seedpool.PO
 
 def cached_summary(pool_json: Path = REPLICA_JSON, other_json: Path = seedpool.POOL_JSON,
                    tests_from=TESTS_FROM, kept_dir: Path = KEPT) -> str:
-    """``summary``, kept in the evaluation cache under ``inputs_digest``: ``make report`` rewrites the README's
-    blocks after every run, no run changes what this one is made from, and the study takes about 35 s."""
-    from colorlib import evalcache  # imports torch: only when the README asks
-
-    def compute() -> dict:
-        pool, other = (json.loads(Path(p).read_text()) for p in (pool_json, other_json))
-        return {"text": summary(studied(pool, other, tests_from))}
-
-    return evalcache.cached("pool-replica-summary", compute, inputs_digest(pool_json, other_json, kept_dir))["text"]
+    """``summary``, kept in the cache (``<cache>/derived/``) under ``inputs_digest``: ``make report`` rewrites the
+    README's blocks after every run, no run changes what this one is made from, and the study takes about 35 s.
+    (Not ``evalcache``: that is for measurements of models, keyed by the measuring code.)"""
+    path = cache_dir() / "derived" / f"pool-replica-summary-{inputs_digest(pool_json, other_json, kept_dir)}.txt"
+    if path.is_file():
+        return path.read_text()
+    pool, other = (json.loads(Path(p).read_text()) for p in (pool_json, other_json))
+    text = summary(studied(pool, other, tests_from))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    files.write_text(path, text)  # atomic: a killed run leaves no half entry
+    return text
 
 
 def write(path: Path = REPLICA_MD, pool_json: Path = REPLICA_JSON, other_json: Path = seedpool.POOL_JSON,
