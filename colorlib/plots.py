@@ -343,10 +343,11 @@ def agreement_curves(curves: Mapping[str, Mapping[int, float]], together: tuple[
     """The chance that two disjoint seed sets give the same verdict, against the seeds per report (log scale): a
     thin line per claim (``curves[claim][seeds]``), a thick one for ``together`` (label, curve), the pool's
     observed share for it as dots (``observed[seeds]`` = (pairs agreeing, pairs)) and the goal as a dashed line."""
-    fig, ax = plt.subplots(figsize=(7.0, 4.2))
-    for cid, curve in curves.items():
-        xs = sorted(curve)
-        ax.plot(xs, [curve[x] for x in xs], lw=1.0, alpha=0.75, marker=".", label=cid)
+    fig, ax = plt.subplots(figsize=(8.2, 4.2))
+    for i, (cid, curve) in enumerate(curves.items()):
+        xs = sorted(curve)  # past ten claims the colours repeat, so the line style changes with them
+        ax.plot(xs, [curve[x] for x in xs], lw=1.0, alpha=0.75, marker=".", ls=("-", "--", ":")[i // 10 % 3],
+                label=cid)
     label, curve = together
     xs = sorted(curve)
     ax.plot(xs, [curve[x] for x in xs], lw=2.6, color="black", label=label)
@@ -363,7 +364,7 @@ def agreement_curves(curves: Mapping[str, Mapping[int, float]], together: tuple[
     ax.set_ylabel("chance two disjoint seed sets agree")
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(fontsize=7, ncol=3, frameon=False, loc="lower left")
+    ax.legend(fontsize=7, frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))  # beside: off the curves
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
