@@ -22,6 +22,9 @@ eleven, whose eleven windows of five consecutive seeds (mod 11) give eleven pair
                                                  # (and OUT/cold-seeds-.../: a cold run with those seeds, if any)
     python -m colorlib.seedpool write            # report/seed_pool.md from it (python -m colorlib.readme: README)
 
+Another machine's pool is collected beside this one, not over it: ``collect OUT --extra --to PATH`` (no extra seeds,
+another file; ``colorlib.poolreplica`` writes it up).
+
 A cold report with five seeds is measured, not estimated, by running it from a fresh clone with empty caches
 (``make install data weights``, then ``python -m colorlib.report --seeds 0 1 2 3 4`` with ``elsewhere_env`` of
 ``OUT/cold-seeds-0-1-2-3-4``): ``collect`` records its time beside the pool and whether its claims are the warm
