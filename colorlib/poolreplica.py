@@ -295,7 +295,8 @@ def summary(result: dict) -> str:
             f"{max((r['gap'] for r in det), default=math.nan):.1g}), in "
             f"{claims.listing([_minutes(r['warm']) for r in det])} against "
             f"{claims.listing([_minutes(r['cold']) for r in det])} cold. "
-            f"{three['agree']} of its {three['pairs']} pairs of disjoint triples agree on every verdict "
+            f"{three['agree']} of its {three['pairs']} pairs of disjoint triples "
+            f"agree{'s' if three['agree'] == 1 else ''} on every verdict "
             f"({three['differ']:.2f} claims differ per pair); claims reversed in any pair of its reports: {flipped}. "
             + (f"With {claims.listing(best)} now projected, all {len(budget['claims'])} claims at once: "
                if best else f"All {len(budget['claims'])} projected claims at once: ")
