@@ -216,14 +216,6 @@ def _determinism_table(rows: list[dict]) -> list[str]:
                                 for c, (a, b, moved) in r["on_purpose"].items()) + " |" for r in rows]
 
 
-def _sizes_table(result: dict) -> list[str]:
-    lines = ["| seeds per report | reports | pairs of disjoint reports | pairs with every verdict identical | claims "
-             "that differ per pair (mean) | flips (any two reports of that size) | reports with every verdict of the "
-             "nine-seed report |", "|---|---|---|---|---|---|---|"]
-    return lines + [f"| {r['size']} | {r['sets']} | {r['pairs']} | {r['agree']} of {r['pairs']} | {r['differ']:.2f} | "
-                    f"{r['flips']} | {r['as_all']} of {r['sets']} |" for r in result["sizes"]]
-
-
 def _machines_table(result: dict) -> list[str]:
     lines = ["| claim | the 12 triples here | the 12 triples on the Xeon | nine seeds here | nine seeds on the Xeon |",
              "|---|---|---|---|---|"]
@@ -253,7 +245,8 @@ def markdown(result: dict, pool: dict) -> str:
              "since the kept reports were made (ad6970a; they compared with the other models' mean over seeds, which "
              "left those models' seed spread out of the interval). Every other interval is the kept one to the last "
              "bit when the gap is 0.", "",
-             "## Disjoint seed sets on this machine", "", *_sizes_table(result), "",
+             "## Disjoint seed sets on this machine", "",
+             *seedpool.sizes_table(result["sizes"], len(pool["seeds"])), "",
              "- 3 seeds, the claims that differ in each pair of disjoint triples: "
              + "; ".join(f"{a} / {b}: {', '.join(d) or 'none'}" for a, b, _, d in result["pairs"]) + ".", "",
              "## The two machines side by side", "",

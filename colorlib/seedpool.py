@@ -421,6 +421,15 @@ def sizes(pool: dict) -> list[dict]:
     return out
 
 
+def sizes_table(rows: list[dict], n: int) -> list[str]:
+    """The table of ``sizes``' rows (``n``: the seeds of the report over all of them)."""
+    return ["| seeds per report | reports | pairs of disjoint reports | pairs with every verdict identical | claims that "
+            f"differ per pair (mean) | flips | reports with every verdict of the {n}-seed report |",
+            "|---|---|---|---|---|---|---|",
+            *(f"| {r['size']} | {r['sets']} | {r['pairs']} | {r['agree']} of {r['pairs']} | {r['differ']:.2f} | "
+              f"{r['flips']} | {r['as_all']} of {r['sets']} |" for r in rows)]
+
+
 def _sizes_section(pool: dict) -> list[str]:
     """The table of ``sizes``: does a report with more seeds give the same verdicts as one with other seeds?"""
     rows = sizes(pool)
@@ -433,11 +442,7 @@ def _sizes_section(pool: dict) -> list[str]:
             "from the one that starts five seeds later" if any(r["size"] == 5 for r in rows) else "")
     return ["", "## More seeds per report", "",
             "The same comparison with other numbers of seeds per report (four: the cyclic windows of four consecutive "
-            f"seeds of the {n}{five}):", "",
-            "| seeds per report | reports | pairs of disjoint reports | pairs with every verdict identical | claims that "
-            f"differ per pair (mean) | flips | reports with every verdict of the {n}-seed report |", "|---|---|---|---|---|---|---|",
-            *(f"| {r['size']} | {r['sets']} | {r['pairs']} | {r['agree']} of {r['pairs']} | {r['differ']:.2f} | "
-              f"{r['flips']} | {r['as_all']} of {r['sets']} |" for r in rows),
+            f"seeds of the {n}{five}):", "", *sizes_table(rows, n),
             "", *(f"- {r['size']} seeds, the claims that differ in each pair of disjoint reports: " + "; ".join(
                 f"{a} / {b}: {', '.join(d) or 'none'}" for a, b, _, d in disjoint_pairs(pool, r["size"])) + "."
                   for r in rows if r["size"] != 3)]
