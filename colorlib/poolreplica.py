@@ -133,7 +133,7 @@ def study(pool: dict, other: dict, tests_from=TESTS_FROM, kept_dir: Path = KEPT)
             "flips": {n: seedpool.flips(pool, n) for n in (3, 4)}, "pairs": seedpool.disjoint_pairs(pool),
             "machines": across_machines(pool, other), "budget": budget,
             "strictness": strictness.study(pool, tests_from), "kept": seedpool.main_verdicts(tests_from),
-            "kept_name": Path(tests_from).name}
+            "kept_name": Path(tests_from).name, "as_committed": seedpool.same_as(pool, seedpool.main_verdicts())}
 
 
 _STUDIED: dict[str, dict] = {}  # the last study, by what it was made from (see ``studied``)
@@ -250,7 +250,10 @@ def markdown(result: dict, pool: dict) -> str:
              "- 3 seeds, the claims that differ in each pair of disjoint triples: "
              + "; ".join(f"{a} / {b}: {', '.join(d) or 'none'}" for a, b, _, d in result["pairs"]) + ".", "",
              "## The two machines side by side", "",
-             f"Claims whose verdict varies between triples here: {', '.join(varying) or 'none'}.", "",
+             f"Claims whose verdict varies between triples here: {', '.join(varying) or 'none'}. Triples here that "
+             f"give every verdict of the committed report (the Xeon's, seeds {seedpool.committed_set()}): "
+             f"{', '.join(result['as_committed']) or 'none'} ({len(result['as_committed'])} of "
+             f"{len(seedpool.triples_of(pool))}).", "",
              *_machines_table(result), "",
              "## How many seeds would it take here, with the best-of-K claims projected", "",
              f"As in [seed_budget.md](seed_budget.md) ({seedbudget.DRAWS} simulated pairs of reports per cell, seeds "

@@ -522,11 +522,7 @@ def block_goals() -> str:
         rows.append({"what": "verdicts of every other triple of the nine pooled seeds, against the committed report",
                      "today": "-", "goal": "every verdict identical (issue 15)", "met": len(same) == len(others),
                      "measured": f"{len(same)} of {len(others)} triples identical (report/seed_pool.md)"})
-        for r in seedpool.sizes(pool):  # the stability run's question, asked of every disjoint pair in the pool
-            rows.append({"what": f"pairs of disjoint {r['size']}-seed reports of the seed pool", "today": "-",
-                         "goal": "every verdict identical in every pair (issue 15)", "met": r["agree"] == r["pairs"],
-                         "measured": f"{r['agree']} of {r['pairs']} pairs identical, {r['differ']:.2f} claims differ "
-                                     f"per pair, {r['flips']} flips (report/seed_pool.md)"})
+        rows += _pair_rows(pool, "the seed pool", "report/seed_pool.md")
         for name, run in pool.get("cold_runs", {}).items():  # a cold report with more seeds, measured, not estimated
             rows.append({"what": f"`make report` from empty caches with {len(run['seeds'])} seeds (the seed pool's, "
                                  "not the committed report)", "today": "-",
@@ -534,12 +530,40 @@ def block_goals() -> str:
                          "met": run["seconds"] <= REPORT_GOALS["cold"],
                          "measured": f"{_minutes(run['seconds'])} (seeds {name.replace('-', ', ')}, an empty run cache, commit "
                                      f"{str(run['commit'])[:7]}, {run['jobs']} notebook(s) at a time; report/seed_pool.md)"})
+    rows += _replica_rows()
     lines = ["| what | before (issue 11) | goal | measured here | met? |", "|---|---|---|---|---|"]
     for g in rows:
         met = ("not measured" if g.get("met") is None else g["met"] if isinstance(g["met"], str)
                else "met" if g["met"] else "**NOT met**")
         lines.append(f"| {g['what']} | {g['today']} | {g['goal']} | {str(g['measured']).replace('|', '/')} | {met} |")
     return "\n".join(lines)
+
+
+def _pair_rows(pool: dict, where: str, page: str) -> list[dict]:
+    """The stability run's question asked of every disjoint pair of a seed pool's reports, a row per seeds per
+    report."""
+    from colorlib import seedpool
+
+    return [{"what": f"pairs of disjoint {r['size']}-seed reports of {where}", "today": "-",
+             "goal": "every verdict identical in every pair (issue 15)", "met": r["agree"] == r["pairs"],
+             "measured": f"{r['agree']} of {r['pairs']} pairs identical, {r['differ']:.2f} claims differ per pair, "
+                         f"{r['flips']} flips ({page})"} for r in seedpool.sizes(pool)]
+
+
+def _replica_rows() -> list[dict]:
+    """Issue 15's goals asked of a second machine's seed pool (``colorlib.poolreplica``): its triples against the
+    committed report (a clone elsewhere), and its disjoint pairs."""
+    from colorlib import poolreplica, seedpool
+
+    if (pool := _json(poolreplica.REPLICA_JSON)) is None:
+        return []
+    page, triples = f"report/{poolreplica.REPLICA_MD.name}", seedpool.triples_of(pool)
+    same = seedpool.same_as(pool, seedpool.main_verdicts(REPORT))
+    where = "the AMD EPYC's seed pool (fp32)"
+    return [{"what": f"verdicts of each triple of {where}, against the committed report", "today": "-",
+             "goal": "every verdict identical (issue 15)", "met": len(same) == len(triples),
+             "measured": f"{len(same)} of {len(triples)} triples identical ({page})"},
+            *_pair_rows(pool, where, page)]
 
 
 # Predictions written in the README before a kept report of the committed seeds finished, checked here once it is

@@ -79,6 +79,20 @@ def test_the_committed_page_is_regenerated_from_the_committed_pool(committed, tm
     assert poolreplica.REPLICA_MD.with_name(poolreplica.FIGURE.name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_the_goals_table_asks_issue_15s_questions_of_this_pool_too(committed):
+    from colorlib import readme
+
+    pool, result = committed
+    three = next(r for r in result["sizes"] if r["size"] == 3)
+    block = readme.block_goals()
+    assert (f"| pairs of disjoint 3-seed reports of the AMD EPYC's seed pool (fp32) | - | every verdict identical in "
+            f"every pair (issue 15) | {three['agree']} of 12 pairs identical, {three['differ']:.2f} claims differ per "
+            "pair, 0 flips (report/seed_pool_amd-epyc-avx2.md) | **NOT met** |") in block
+    assert (f"against the committed report | - | every verdict identical (issue 15) | {len(result['as_committed'])} "
+            "of 12 triples identical (report/seed_pool_amd-epyc-avx2.md) |") in block
+    assert f"({len(result['as_committed'])} of 12)" in poolreplica.markdown(result, pool)
+
+
 def test_a_prediction_that_fails_is_reported_as_not_held(committed):
     _, result = committed
     broken = {**result, "determinism": [{**r, "gap": 1.0} for r in result["determinism"]],
