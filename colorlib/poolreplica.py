@@ -150,47 +150,50 @@ def _held(ok: bool) -> str:
     return "**held**" if ok else "**did not hold**"
 
 
-def predictions(result: dict) -> list[str]:
-    """The six predictions of the module's docstring, each checked: held or not, with the numbers."""
+def predictions(result: dict) -> list[tuple[str, bool | None]]:
+    """The six predictions of the module's docstring, each checked: (its line with the numbers, whether it held;
+    None when it could not be checked)."""
     det, three = result["determinism"], next((r for r in result["sizes"] if r["size"] == 3), None)
     off = [f"{r['name']}: {', '.join(r['differ'])}" for r in det if set(r["differ"]) - set(CHANGED_ON_PURPOSE)]
     gap = max((r["gap"] for r in det), default=math.nan)
-    lines = [f"1. The warm re-runs give the kept cold reports' verdicts (except, possibly, "
-             f"{claims.listing(list(CHANGED_ON_PURPOSE))}) and intervals (relative gap at most {TOLERANCE:g}): "
-             f"{len(det)} kept reports compared, verdicts differing outside those: {'; '.join(off) or 'none'}, "
-             f"largest gap {gap:.1g}: {_held(bool(det) and not off and gap <= TOLERANCE)}."]
+    held_1 = bool(det) and not off and gap <= TOLERANCE
+    lines = [(f"1. The warm re-runs give the kept cold reports' verdicts (except, possibly, "
+              f"{claims.listing(list(CHANGED_ON_PURPOSE))}) and intervals (relative gap at most {TOLERANCE:g}): "
+              f"{len(det)} kept reports compared, verdicts differing outside those: {'; '.join(off) or 'none'}, "
+              f"largest gap {gap:.1g}: {_held(held_1)}.", held_1)]
     if three:
         low, high = PREDICTED_RANGE
         ok = low <= three["agree"] <= high and PREDICTED_DIFFER[0] <= three["differ"] <= PREDICTED_DIFFER[1]
-        lines.append(f"2. Between {low} and {high} of the {three['pairs']} pairs of disjoint triples agree on every "
-                     f"verdict, with {PREDICTED_DIFFER[0]:g} to {PREDICTED_DIFFER[1]:g} claims differing per pair: "
-                     f"{three['agree']} agree, {three['differ']:.2f} differ per pair: {_held(ok)}.")
+        lines.append((f"2. Between {low} and {high} of the {three['pairs']} pairs of disjoint triples agree on every "
+                      f"verdict, with {PREDICTED_DIFFER[0]:g} to {PREDICTED_DIFFER[1]:g} claims differing per pair: "
+                      f"{three['agree']} agree, {three['differ']:.2f} differ per pair: {_held(ok)}.", ok))
     flipped = [f for n in (3, 4) for f in result["flips"][n]]
-    lines.append("3. No claim is reproduced in one report and not reproduced in another, in any pair of triples or "
-                 f"of windows of four: {len(flipped)} such pairs"
-                 + (f" ({'; '.join(f'{c}: {a} / {b}' for c, a, b in flipped)})" if flipped else "")
-                 + f": {_held(not flipped)}.")
+    lines.append(("3. No claim is reproduced in one report and not reproduced in another, in any pair of triples or "
+                  f"of windows of four: {len(flipped)} such pairs"
+                  + (f" ({'; '.join(f'{c}: {a} / {b}' for c, a, b in flipped)})" if flipped else "")
+                  + f": {_held(not flipped)}.", not flipped))
     nine = {cid: m["nine_here"] for cid, m in result["machines"].items()}
     there = {cid: m["nine_there"] for cid, m in result["machines"].items()}
     turned = reversed_between(result["kept"], nine) + [f"{c} (against the Xeon)" for c in reversed_between(there, nine)]
     checked = any(nine.values()) and any(there.values())
-    lines.append(f"4. The nine-seed report reverses no verdict of {result['kept_name']} nor of the Xeon pool's "
-                 f"nine-seed report: {', '.join(turned) or 'none reversed'}: "
-                 + (f"{_held(not turned)}." if checked else "**could not be checked** (no nine-seed report)."))
+    lines.append((f"4. The nine-seed report reverses no verdict of {result['kept_name']} nor of the Xeon pool's "
+                  f"nine-seed report: {', '.join(turned) or 'none reversed'}: "
+                  + (f"{_held(not turned)}." if checked else "**could not be checked** (no nine-seed report)."),
+                  not turned if checked else None))
     budget = result["budget"]
     projected = [c for c in BEST_OF_K if c in budget["claims"]]
     late = [c for c in projected if budget["claims"][c]["curve"].get(9, 0.0) < seedbudget.AGREE]
     needed = budget["every"]["needed"]
-    lines.append(f"5. All {len(budget['claims'])} projected claims at once do not reach {seedbudget.AGREE} within "
-                 f"{max(seedbudget.GRID)} seeds ({seedbudget._needed_text(needed)} needed), and at least one of "
-                 f"{', '.join(BEST_OF_K)} does not by 9 seeds (projected: {', '.join(projected) or 'none'}; below "
-                 f"{seedbudget.AGREE} at 9: {', '.join(late) or 'none'}): "
-                 + (_held(needed is None and bool(late)) if projected else "**could not be checked** (none projected)")
-                 + ".")
+    lines.append((f"5. All {len(budget['claims'])} projected claims at once do not reach {seedbudget.AGREE} within "
+                  f"{max(seedbudget.GRID)} seeds ({seedbudget._needed_text(needed)} needed), and at least one of "
+                  f"{', '.join(BEST_OF_K)} does not by 9 seeds (projected: {', '.join(projected) or 'none'}; below "
+                  f"{seedbudget.AGREE} at 9: {', '.join(late) or 'none'}): "
+                  + (_held(needed is None and bool(late)) if projected else "**could not be checked** (none projected)")
+                  + ".", (needed is None and bool(late)) if projected else None))
     doing = [strictness._pct(level) for level, e in result["strictness"]["levels"].items()
              if all(strictness.would_do(e))]
-    lines.append(f"6. No interval level would do (the strictness study's criteria): "
-                 f"{'none does' if not doing else ', '.join(doing) + ' would'}: {_held(not doing)}.")
+    lines.append((f"6. No interval level would do (the strictness study's criteria): "
+                  f"{'none does' if not doing else ', '.join(doing) + ' would'}: {_held(not doing)}.", not doing))
     return lines
 
 
@@ -267,7 +270,7 @@ def markdown(result: dict, pool: dict) -> str:
              "## Stricter interval levels here", "",
              "As in [strictness.md](strictness.md): this pool's reports re-judged at each level.", "",
              *strictness.level_table(result["strictness"]), "", *strictness.claim_table(result["strictness"]), "",
-             "## The predictions", "", *predictions(result)]
+             "## The predictions", "", *(line for line, _ in predictions(result))]
     missing = seedbudget.unprojected(pool, budget)
     if missing:
         lines += ["", "Not projected (no interval in the pool, or no threshold test): "
@@ -281,7 +284,7 @@ def summary(result: dict) -> str:
     det, budget = result["determinism"], result["budget"]
     three = next(r for r in result["sizes"] if r["size"] == 3)
     every = budget["every"]
-    held = sum("**held**" in line for line in predictions(result))
+    held = sum(ok is True for _, ok in predictions(result))
     flipped = sum(len(f) for f in result["flips"].values())
     best = [c for c in BEST_OF_K if c in budget["claims"]]
     return (f"On a second machine, the AMD EPYC here (AVX2, fp32), the pool was re-run warm from the run cache of its "

@@ -98,8 +98,11 @@ def test_a_prediction_that_fails_is_reported_as_not_held(committed):
     broken = {**result, "determinism": [{**r, "gap": 1.0} for r in result["determinism"]],
               "flips": {3: [("C1", "0-1-2", "3-4-5")], 4: []}}
     lines = poolreplica.predictions(broken)
-    assert "**did not hold**" in lines[0] and "C1: 0-1-2 / 3-4-5" in lines[2] and "**did not hold**" in lines[2]
+    (first, _), (third, _) = lines[0], lines[2]
+    assert "**did not hold**" in first and "C1: 0-1-2 / 3-4-5" in third and "**did not hold**" in third
+    assert lines[0][1] is False and lines[2][1] is False
     assert lines[1] == poolreplica.predictions(result)[1]  # the others as measured
+    assert "6 of 6 held" in poolreplica.summary(result) and "4 of 6 held" in poolreplica.summary(broken)
 
 
 def test_the_readme_block_is_cached_under_everything_it_is_made_from(committed, tmp_path):
