@@ -27,6 +27,12 @@ Fixed before any of the warm runs' verdicts was read (2026-12-07; the runs were 
    reach it by 9 seeds.
 6. Strictness (``strictness.study`` on this pool): no level would do, by the study's own criteria.
 Each is checked by code on the generated page; none of the rule's thresholds or the committed verdicts change.
+
+Added the same day, after 1-6 were checked and before C3's "either" part was first projected (``seedbudget`` now
+fits each alternative of an "either" part like a threshold part and judges them by the one rule, ``claims.either``):
+7. C3's claim agreement projected at 3 seeds is at least 0.95 (all 12 triples here gave C3 one verdict), all
+   19 claims at once still do not reach 0.95 within 100 seeds, and re-judged at the rule's level C3's "either"
+   part gets its recorded verdict in all 22 reports (``strictness``'s self-check, which raises otherwise).
 """
 from __future__ import annotations
 
