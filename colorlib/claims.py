@@ -219,11 +219,15 @@ def part(name: str, iv: Interval, test: str = ">", threshold: float = 0.0, margi
 def either(name: str, parts: Sequence[dict]) -> dict:
     """A part that holds when any of ``parts`` does ("collapsed: tiny latents *or* dead units"): reproduced when
     one is, not reproduced when all are not, inconclusive otherwise."""
-    verdicts = [p["verdict"] for p in parts]
-    verdict = "reproduced" if "reproduced" in verdicts else (
-        "not reproduced" if all(v == "not reproduced" for v in verdicts) else "inconclusive")
     return {"name": name, "text": " or ".join(f"{p['name']} {p['text']}" for p in parts), "any_of": list(parts),
-            "verdict": verdict}
+            "verdict": either_verdict([p["verdict"] for p in parts])}
+
+
+def either_verdict(verdicts: Sequence[str]) -> str:
+    """An "either" part's verdict from its alternatives' (``either``; ``colorlib.seedbudget`` re-judges with it)."""
+    if "reproduced" in verdicts:
+        return "reproduced"
+    return "not reproduced" if all(v == "not reproduced" for v in verdicts) else "inconclusive"
 
 
 def best_part(name: str, result: dict, option: str, unit: str = "") -> dict:

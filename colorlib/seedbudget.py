@@ -27,8 +27,9 @@ pairs observed), so the model became the bootstrap above; ``AGREE``, ``GRID`` an
 for the seeds' distribution and the photos are the report's. A "best of K" part is projected from its interval
 against each other option (``best_verdicts``: won at the level, lost at the refuting confidence, as ``claims.best``
 judges it) where the pool kept those (pools collected since 2026-12-07; the committed one was collected before);
-parts without an interval ("either", and "best of K" in an older pool) are listed as not projected, and their
-claims left out. Cost: the cold report's minutes linear in the
+an "either" part is projected from each alternative's interval (judged by ``claims.either_verdict``) where the
+pool kept those (the same pools); parts without an interval (those two kinds in an older pool) are listed as not
+projected, and their claims left out. Cost: the cold report's minutes linear in the
 seeds, through the committed 3-seed and the pool's measured 5-seed cold runs. In the committed pool S8's two parts
 compared with a model averaged over its seeds, so their per-seed effects carry a seed spread their intervals leave
 out (found later by ``colorlib.strictness``): their projected intervals are wider than the rule's would be.
@@ -59,25 +60,39 @@ _Bounds = namedtuple("_Bounds", "low high")  # what claims.test_interval reads o
 
 
 def tests_of(report=REPO_DIR / "report") -> dict[tuple[str, str], dict]:
-    """(claim, part) -> the part's test, threshold and margin, from a report's results (the committed one)."""
+    """(claim, part) -> the part's test, threshold and margin, from a report's results (the committed one); for an
+    "either" part whose alternatives all have one, {"any_of": {alternative: its test, threshold and margin}}."""
     out = {}
     for cid, entry in claims.recorded_claims(report).items():
         for part in entry.get("parts", []):
-            if part.get("test") in (">", "<", "within"):
-                out[(cid, part["name"])] = {k: part.get(k) for k in ("test", "threshold", "margin")}
+            if _test_of(part):
+                out[(cid, part["name"])] = _test_of(part)
+            elif part.get("any_of") and all(map(_test_of, part["any_of"])):
+                out[(cid, part["name"])] = {"any_of": {q["name"]: _test_of(q) for q in part["any_of"]}}
     return out
 
 
-def _sets_with(pool: dict, key: tuple[str, str], other: str | None = None) -> list[tuple[list[int], dict]]:
-    """(seeds, interval) of every seed set of the pool with a finite interval for the part ``key`` (with ``other``:
-    for a "best of K" part, its interval against that option)."""
+def _test_of(part: dict) -> dict | None:
+    return {k: part.get(k) for k in ("test", "threshold", "margin")} if part.get("test") in (">", "<", "within") \
+        else None
+
+
+def _sets_with(pool: dict, key: tuple[str, str], interval_of=lambda part: part.get("interval")
+               ) -> list[tuple[list[int], dict]]:
+    """(seeds, interval) of every seed set of the pool with a finite interval for the part ``key`` (``interval_of``
+    picks it from the part: for a "best of K" part its interval against an option, for "either" an alternative's)."""
     out = []
     for snap in pool["sets"].values():
         for part in snap["claims"].get(key[0], {}).get("parts", []):
-            iv = part.get("interval") if other is None else part.get("versus", {}).get(other)
-            if part["name"] == key[1] and iv and all(map(math.isfinite, (iv["low"], iv["high"]))):
+            iv = interval_of(part) if part["name"] == key[1] else None
+            if iv and all(map(math.isfinite, (iv["low"], iv["high"]))):
                 out.append((list(snap["seeds"]), iv))
     return out
+
+
+def _alternative(part: dict, name: str) -> dict | None:
+    """An "either" part's alternative ``name``'s interval as the pool kept it (None in a pool collected before)."""
+    return next((q.get("interval") for q in part.get("any_of", []) if q["name"] == name), None)
 
 
 def parts_measured(pool: dict) -> list[tuple[str, str]]:
@@ -207,11 +222,17 @@ def fitted_parts(pool: dict, report=REPO_DIR / "report") -> dict[tuple[str, str]
     its test, per-seed effects (on the pool's seeds, in order), photo part and the recovery's residual."""
     tests, out = tests_of(report), {}
     for key in parts_measured(pool):
-        if key in tests:
+        if key in tests and "any_of" not in tests[key]:
             out[key] = {**tests[key], **_fit(_sets_with(pool, key))}
     for key, how in best_parts(pool).items():  # "best of K": each comparison fitted like a part
-        versus = {other: _fit(_sets_with(pool, key, other)) for other in how["others"]}
+        versus = {other: _fit(_sets_with(pool, key, lambda p, o=other: p.get("versus", {}).get(o)))
+                  for other in how["others"]}
         out[key] = {**how, "versus": versus, "residual": max(v["residual"] for v in versus.values())}
+    for key, test in tests.items():  # "either": each alternative fitted like a threshold part
+        sets = {name: _sets_with(pool, key, lambda p, n=name: _alternative(p, n)) for name in test.get("any_of", {})}
+        if sets and all(sets.values()):
+            any_of = {name: {**test["any_of"][name], **_fit(found)} for name, found in sets.items()}
+            out[key] = {"any_of": any_of, "residual": max(a["residual"] for a in any_of.values())}
     return out
 
 
@@ -223,13 +244,16 @@ def _fit(sets: list[tuple[list[int], dict]]) -> dict:
 
 def comparisons(fit: dict) -> dict[str | None, dict]:
     """A fitted part's intervals: itself (key None), or a "best of K" part's against each other option."""
-    return fit["versus"] if "versus" in fit else {None: fit}
+    return fit["versus"] if "versus" in fit else fit["any_of"] if "any_of" in fit else {None: fit}
 
 
 def simulated(fit: dict, effects: dict, drawn: np.ndarray, confidence: float = claims.CONFIDENCE) -> np.ndarray:
     """The verdicts of a fitted part in simulated reports (``drawn``), a threshold part or a "best of K" one."""
     if "versus" in fit:
         return best_verdicts(fit, effects, drawn, confidence)
+    if "any_of" in fit:
+        each = [part_verdicts(effects[name], a["photo"], a, drawn, confidence) for name, a in fit["any_of"].items()]
+        return np.array([claims.either_verdict(v) for v in zip(*each)], dtype=object)
     return part_verdicts(effects[None], fit["photo"], fit, drawn, confidence)
 
 
@@ -335,6 +359,10 @@ def _part_cells(fit: dict) -> str:
         other, c = min(fit["versus"].items(), key=lambda kv: sign * np.mean(list(kv[1]["effects"].values())))
         test = f"best of {len(fit['versus']) + 1} ({fit['direction']}), refuted at {100 * fit['strict']:.4g} %"
         return test + " | " + _effect_cells(c, f" vs {other}")
+    if "any_of" in fit:  # each column's cells of the alternatives, in order, joined by "or"
+        cells = zip(*(_effect_cells(a).split(" | ") for a in fit["any_of"].values()))
+        return (" or ".join(f"{claims._cell(name)} {claims._part_test(a)}" for name, a in fit["any_of"].items()) + " | "
+                + " | ".join(" or ".join(column) for column in cells))
     return claims._part_test(fit) + " | " + _effect_cells(fit)
 
 
@@ -382,7 +410,7 @@ def part_table(result: dict, keys=None) -> list[str]:
     grid = sorted(result["every"]["curve"])
     lines = [f"| claim | part | test | effect | sd | u (3 seeds -> many) | {_grid_head(grid)} | needed | check |",
              "|---|---|---|---|---|---|" + "---|" * len(grid) + "---|---|"]
-    return lines + [f"| {cid} | {name} | {_part_cells(r)} | {_curve_cells(r, grid)} | {_check_cell(r)} |"
+    return lines + [f"| {cid} | {claims._cell(name)} | {_part_cells(r)} | {_curve_cells(r, grid)} | {_check_cell(r)} |"
                     for (cid, name), r in result["parts"].items() if keys is None or (cid, name) in keys]
 
 

@@ -137,11 +137,15 @@ def rejudge(pool: dict, fitted: dict, whole_claims: list[str], confidence: float
 
 
 def rejudged_part(part: dict, fit: dict, seeds: list[int], confidence: float, unsplit: str = "seeds") -> str:
-    """One part of one seed set at ``confidence``: a threshold part's interval re-made at that level, or each
-    comparison of a "best of K" part at that level (won) and at its refuting confidence there (lost)."""
+    """One part of one seed set at ``confidence``: a threshold part's interval re-made at that level, each
+    alternative of an "either" part's, or each comparison of a "best of K" part at that level (won) and at its
+    refuting confidence there (lost)."""
+    if "any_of" in fit:  # an "either" part: each alternative re-judged, then the one rule for "either"
+        kept = {q["name"]: q for q in part["any_of"]}
+        return claims.either_verdict([_rejudged_threshold(kept[name]["interval"], a, seeds, confidence, unsplit)
+                                      for name, a in fit["any_of"].items()])
     if "versus" not in fit:
-        iv = interval_at(part["interval"], [fit["effects"][s] for s in seeds], confidence, unsplit)
-        return claims.test_interval(iv, fit["test"], fit["threshold"] or 0.0, fit["margin"])
+        return _rejudged_threshold(part["interval"], fit, seeds, confidence, unsplit)
     won, lost = [], []
     for other, comparison in fit["versus"].items():
         effects = [comparison["effects"][s] for s in seeds]
@@ -150,6 +154,11 @@ def rejudged_part(part: dict, fit: dict, seeds: list[int], confidence: float, un
             iv = interval_at(part["versus"][other], effects, level, unsplit)
             out.append(claims.test_interval(iv, fit["direction"], 0.0, fit["margin"]) == verdict)
     return "not reproduced" if any(lost) else "reproduced" if all(won) else "inconclusive"
+
+
+def _rejudged_threshold(iv: dict, fit: dict, seeds: list[int], confidence: float, unsplit: str) -> str:
+    bounds = interval_at(iv, [fit["effects"][s] for s in seeds], confidence, unsplit)
+    return claims.test_interval(bounds, fit["test"], fit["threshold"] or 0.0, fit["margin"])
 
 
 def self_check(pool: dict, judged: dict[str, dict]) -> None:

@@ -113,3 +113,49 @@ def test_one_projection_serves_the_markdown_and_the_readme_block(monkeypatch):
     assert seedbudget.projection(json.loads(seedpool.POOL_JSON.read_text()), REPORT) is first and len(calls) == 1
     changed = {**pool, "commit": "another"}
     assert seedbudget.projection(changed, REPORT) == {"made": 2}  # another pool: projected again
+
+
+def _either_pool(report, tiny: np.ndarray, dead: np.ndarray, keep_alternatives: bool = True) -> dict:
+    """A pool of one claim with one "either" part (its alternatives made by the rule's formula from known
+    per-seed effects, as notebook 05 makes C3's), and ``report``'s results recording its tests."""
+    sets, alternatives = {}, {"tiny": ("<", -1.0, tiny), "dead": (">", 0.9, dead)}
+    by_name = {name: _sets(effects) for name, (*_, effects) in alternatives.items()}
+    for i, chosen in enumerate(seedpool.seed_sets()):
+        made = [claims.part(name, claims.Interval(**by_name[name][i][1], seeds=len(chosen)), test, threshold)
+                for name, (test, threshold, _) in alternatives.items()]
+        part = seedpool._part(claims.either("collapsed", made))
+        if not keep_alternatives:
+            del part["any_of"]
+        sets[seedpool.name_of(chosen)] = {"seeds": list(chosen), "claims": {"C3": {
+            "verdict": claims.combine([part["verdict"]]), "parts": [part]}}}
+    (report / "results").mkdir(parents=True, exist_ok=True)
+    (report / "results" / "05.json").write_text(json.dumps({"claims": {"C3": {"parts": [claims.either(
+        "collapsed", [claims.part(n, claims.Interval(0.0, -1.0, 1.0, 3), t, thr) for n, (t, thr, _) in
+                      alternatives.items()])]}}}))
+    return {"seeds": list(range(11)), "sets": sets}
+
+
+def test_an_either_part_is_projected_from_its_alternatives_by_the_one_rule(tmp_path):
+    from colorlib import strictness
+
+    # "tiny" is never below -1; "dead" sits on its threshold 0.9, so reports differ on it
+    pool = _either_pool(tmp_path, -0.3 + 0.05 * SPREAD, 0.9 + 0.2 * SPREAD)
+    fit = seedbudget.fitted_parts(pool, tmp_path)[("C3", "collapsed")]
+    assert set(fit["any_of"]) == {"tiny", "dead"} and fit["residual"] < 1e-12
+    assert fit["any_of"]["dead"]["test"] == ">" and fit["any_of"]["dead"]["threshold"] == 0.9
+    drawn = np.random.default_rng(0).integers(0, 11, (500, 3))
+    effects = {name: np.array([a["effects"][s] for s in range(11)]) for name, a in fit["any_of"].items()}
+    got = seedbudget.simulated(fit, effects, drawn)
+    each = [seedbudget.part_verdicts(effects[n], a["photo"], a, drawn) for n, a in fit["any_of"].items()]
+    assert list(got) == [claims.either_verdict(v) for v in zip(*each)]
+    assert {"reproduced", "not reproduced"} <= set(got)  # both ways, so the either rule is exercised
+    result = seedbudget.project(pool, tmp_path, grid=(3, 9), draws=300)
+    assert "C3" in result["claims"] and not seedbudget.unprojected(pool, result)
+    # re-judged at the rule's level, every seed set's either part gets its recorded verdict (self_check raises)
+    judged = strictness.rejudge(pool, seedbudget.fitted_parts(pool, tmp_path), ["C3"], claims.CONFIDENCE)
+    strictness.self_check(pool, judged)
+    assert {s["claims"]["C3"]["parts"]["collapsed"] for s in judged.values()} >= {"reproduced", "not reproduced"}
+    # a pool collected before the alternatives were kept: the part is listed as not projected
+    old = _either_pool(tmp_path, -0.3 + 0.05 * SPREAD, 0.9 + 0.2 * SPREAD, keep_alternatives=False)
+    assert ("C3", "collapsed") not in seedbudget.fitted_parts(old, tmp_path)
+    assert seedbudget.unprojected(old, {"parts": {}}) == [("C3", "collapsed")]
