@@ -291,12 +291,8 @@ def claim_rows(nb_id: str) -> list[str]:
     for cid, text in own:
         entry = recorded.get(cid)
         measured = entry.get("measured", "") if entry else f"notebook {nb_id} has not recorded it"
-        rows.append(f"| {cid}: {_cell(text)} | {_verdict(entry)} | {_cell(measured)} |")
+        rows.append(f"| {cid}: {claims.table_cell(text)} | {_verdict(entry)} | {claims.table_cell(measured)} |")
     return rows
-
-
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
 
 
 def section(notebook: Path) -> str:

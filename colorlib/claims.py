@@ -391,7 +391,8 @@ def further() -> list[tuple[str, str, dict]]:
     return out
 
 
-def _cell(text: str) -> str:
+def table_cell(text: str) -> str:
+    """``text`` as one cell of a markdown table: its "|" escaped, its line breaks spaces."""
     return text.replace("|", "\\|").replace("\n", " ")
 
 
@@ -456,9 +457,9 @@ def claims_markdown(profile: str) -> str:
                          f"{'recorded no verdict' if ran else 'has not run'} |")
             continue
         lines.append(f"| {cid}: {text} | {nb} | {entry['profile']} ({_seeds(entry)}) | "
-                     f"{wording(entry['verdict'], True)} | {_cell(entry['measured'])} |")
+                     f"{wording(entry['verdict'], True)} | {table_cell(entry['measured'])} |")
     extra = [f"| {cid}: {e.get('text', '')} | {nb} | {e['profile']} ({_seeds(e)}) | {wording(e['verdict'], True)} | "
-             f"{_cell(e['measured'])} |" for cid, nb, e in further()]
+             f"{table_cell(e['measured'])} |" for cid, nb, e in further()]
     if extra:
         lines += ["", "## Further studies", "", "| finding | notebook | profile (seeds) | verdict | measured here |",
                   "|---|---|---|---|---|", *extra]
@@ -678,7 +679,7 @@ def stability_markdown(main_folder, other_folder, main_manifest=None, other_mani
                           zip((a or {}).get("parts", []), (b or {}).get("parts", [])))
         agree = across_text(cid, across) if cid in across["claims"] else "-"
         lines.append(f"| {cid} | {va} | {vb} | {'yes' if cid in same else '**no**' if a and b and cid not in apart else '-'} "
-                     f"| {agree} | {_cell(parts)} |")
+                     f"| {agree} | {table_cell(parts)} |")
     pool = ["", "How often another three seeds give each verdict, over twelve triples of the nine seeds of the one-thread "
                 "seed sets: [seed_pool.md](seed_pool.md) (`colorlib.seedpool`)."] \
         if (main_results.folder / "seed_pool.md").exists() else []

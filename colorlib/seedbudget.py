@@ -361,8 +361,8 @@ def _part_cells(fit: dict) -> str:
         return test + " | " + _effect_cells(c, f" vs {other}")
     if "any_of" in fit:  # each column's cells of the alternatives, in order, joined by "or"
         cells = zip(*(_effect_cells(a).split(" | ") for a in fit["any_of"].values()))
-        return (" or ".join(f"{claims._cell(name)} {claims._part_test(a)}" for name, a in fit["any_of"].items()) + " | "
-                + " | ".join(" or ".join(column) for column in cells))
+        tests = " or ".join(f"{claims.table_cell(name)} {claims._part_test(a)}" for name, a in fit["any_of"].items())
+        return tests + " | " + " | ".join(" or ".join(column) for column in cells)
     return claims._part_test(fit) + " | " + _effect_cells(fit)
 
 
@@ -410,7 +410,8 @@ def part_table(result: dict, keys=None) -> list[str]:
     grid = sorted(result["every"]["curve"])
     lines = [f"| claim | part | test | effect | sd | u (3 seeds -> many) | {_grid_head(grid)} | needed | check |",
              "|---|---|---|---|---|---|" + "---|" * len(grid) + "---|---|"]
-    return lines + [f"| {cid} | {claims._cell(name)} | {_part_cells(r)} | {_curve_cells(r, grid)} | {_check_cell(r)} |"
+    return lines + [f"| {cid} | {claims.table_cell(name)} | {_part_cells(r)} | {_curve_cells(r, grid)} | "
+                    f"{_check_cell(r)} |"
                     for (cid, name), r in result["parts"].items() if keys is None or (cid, name) in keys]
 
 
