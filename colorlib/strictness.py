@@ -87,10 +87,11 @@ def left_out(pool: dict, fitted: dict, unsplit: list[tuple[str, str]], report=RE
             continue
         parts = {}
         for p in snap["claims"][cid]["parts"]:
-            f = fitted[(cid, p["name"])]
-            effects = [f["effects"][s] for s in snap["seeds"]]
-            parts[p["name"]] = (p["verdict"], with_left_out_spread(p["interval"], effects, f)
-                                if (cid, p["name"]) in unsplit else [p["verdict"]])
+            parts[p["name"]] = (p["verdict"], [p["verdict"]])
+            if (cid, p["name"]) in unsplit:  # a threshold part (``unsplit_parts``); the claim's others stay as recorded
+                f = fitted[(cid, p["name"])]
+                effects = [f["effects"][s] for s in snap["seeds"]]
+                parts[p["name"]] = (p["verdict"], with_left_out_spread(p["interval"], effects, f))
         options = sorted({claims.combine(list(c)) for c in itertools.product(*(v for _, v in parts.values()))})
         out[cid] = {"recorded": snap["claims"][cid]["verdict"], "with": options, "parts": parts,
                     "seeds": snap["seeds"]}
@@ -112,7 +113,9 @@ def interval_at(iv: dict, effects: list[float], confidence: float, unsplit: str 
 
 
 def unsplit_parts(pool: dict, fitted: dict) -> list[tuple[str, str]]:
-    """(claim, part) of every fitted part with a seed set whose interval cannot be split (``split``)."""
+    """(claim, part) of every fitted threshold part with a seed set whose interval cannot be split (``split``). An
+    "either" part's alternatives are not listed: one that cannot be split is widened the widest way (``interval_at``),
+    unreported (none in the AVX2 pool, the only one that kept them)."""
     return sorted({(cid, p["name"]) for snap in pool["sets"].values() for cid, e in snap["claims"].items()
                    for p in e["parts"] if (cid, p["name"]) in fitted and "interval" in p
                    and split(p["interval"], [fitted[(cid, p["name"])]["effects"][s] for s in snap["seeds"]]) is None})
