@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -107,22 +108,28 @@ def run_notebook(path: Path, params: dict, out_dir: Path, figure_log: Path | Non
     env = {**(env or {}), **({plots.FIGURE_LOG_ENV: str(figure_log)} if figure_log is not None else {})}
     declared = papermill.inspect_notebook(str(path))
     t0 = time.perf_counter()
-    papermill.execute_notebook(str(path), str(out_dir / path.name),
-                               parameters={k: v for k, v in params.items() if k in declared},
-                               progress_bar=sys.stderr.isatty(), log_output=False, kernel_name="python3",
-                               kernel_manager_class=_kernel_manager(env, path.parent))
+    with tempfile.TemporaryDirectory(prefix="colorlib-kernel-") as sockets:
+        papermill.execute_notebook(str(path), str(out_dir / path.name),
+                                   parameters={k: v for k, v in params.items() if k in declared},
+                                   progress_bar=sys.stderr.isatty(), log_output=False, kernel_name="python3",
+                                   kernel_manager_class=_kernel_manager(env, path.parent, Path(sockets)))
     return time.perf_counter() - t0
 
 
-def _kernel_manager(env: dict, cwd: Path):
+def _kernel_manager(env: dict, cwd: Path, sockets: Path | None = None):
     """A jupyter kernel manager class whose kernels start in ``cwd`` with this process's environment plus
     ``env``. (papermill's own ``cwd`` changes the whole process's directory, and a kernel otherwise inherits
-    ``os.environ``, so neither can differ between notebooks run in threads.)"""
+    ``os.environ``, so neither can differ between notebooks run in threads.) With ``sockets`` (a private folder;
+    POSIX only) the kernel talks over Unix sockets there instead of TCP on 127.0.0.1, which other users of the
+    machine could reach and which ipykernel 7 warns about on every start as unencrypted."""
     from jupyter_client import AsyncKernelManager
 
     class KernelManagerWithEnv(AsyncKernelManager):
         async def start_kernel(self, **kw):
             kw.update(env={**os.environ, **env}, cwd=str(cwd))
+            if sockets is not None and os.name == "posix":
+                # an absolute path: the kernel runs in ``cwd``, this process elsewhere, and both must find them
+                self.transport, self.ip = "ipc", str(sockets / "kernel")
             return await super().start_kernel(**kw)
 
     return KernelManagerWithEnv

@@ -377,3 +377,21 @@ def test_readme_goals_give_the_stability_runs_verdicts_met_or_not(tmp_path, monk
     block = readme.block_goals()
     assert "| not compared: the style encoder of final started with init default in" in block
     assert block.split("not compared:")[1].split("\n")[0].endswith("| not measured |")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="Unix sockets: POSIX only (elsewhere kernels use TCP on 127.0.0.1)")
+def test_notebook_kernels_talk_over_unix_sockets_in_a_private_folder(tmp_path, monkeypatch, capfd):
+    import tempfile
+
+    import nbformat
+
+    folder, sockets = tmp_path / "notebooks", tmp_path / "tmp"
+    folder.mkdir(), sockets.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(sockets))
+    code = "import os\nopen('ran.txt', 'w').write(os.getcwd() + ' ' + os.environ['COLORLIB_TEST_MARK'])"
+    path = folder / "00_tiny.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)]), path)
+    seconds = report.run_notebook(path, {}, tmp_path, env={"COLORLIB_TEST_MARK": "marked"})
+    assert seconds > 0 and (folder / "ran.txt").read_text() == f"{folder} marked"  # its folder, its environment
+    assert "without encryption" not in capfd.readouterr().err  # ipykernel 7's warning for TCP
+    assert not list(sockets.iterdir())  # the socket folder is gone with the kernel
