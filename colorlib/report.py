@@ -355,7 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(entries)} figure(s) recorded in {figures_dir() / 'manifest.json'}; claims in {claims_path}; "
           f"total {total:.0f} s")
     if args.profile == "report" and not args.only:
-        print("its verdicts against the committed ones, each difference named: make recheck")
+        print("to compare its verdicts with the committed ones, each difference named: make recheck")
     return max(status, export_chapters())
 
 
