@@ -395,3 +395,22 @@ def test_notebook_kernels_talk_over_unix_sockets_in_a_private_folder(tmp_path, m
     assert seconds > 0 and (folder / "ran.txt").read_text() == f"{folder} marked"  # its folder, its environment
     assert "without encryption" not in capfd.readouterr().err  # ipykernel 7's warning for TCP
     assert not list(sockets.iterdir())  # the socket folder is gone with the kernel
+
+
+def test_every_committed_markdown_table_row_has_its_headers_cells():
+    """An unescaped "|" in a cell (a part named "mean |latent|") splits it into extra columns on GitHub."""
+    import re
+
+    from colorlib.paths import REPO_DIR
+
+    def bars(line: str) -> int:
+        return len(re.findall(r"(?<!\\)\|", line))
+
+    broken = []
+    for path in [REPO_DIR / "README.md", *sorted((REPO_DIR / "report").rglob("*.md"))]:
+        header = None
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            header = None if not line.startswith("|") else header if header is not None else bars(line)
+            if header is not None and bars(line) != header:
+                broken.append(f"{path.relative_to(REPO_DIR)}:{number}: {bars(line)} bars, header {header}")
+    assert not broken, "\n".join(broken)
