@@ -73,8 +73,10 @@ def tests_of(report=REPO_DIR / "report") -> dict[tuple[str, str], dict]:
 
 
 def _test_of(part: dict) -> dict | None:
-    return {k: part.get(k) for k in ("test", "threshold", "margin")} if part.get("test") in (">", "<", "within") \
-        else None
+    """A threshold part's test, threshold and margin (None for other parts)."""
+    if part.get("test") not in (">", "<", "within"):
+        return None
+    return {k: part.get(k) for k in ("test", "threshold", "margin")}
 
 
 def _sets_with(pool: dict, key: tuple[str, str], interval_of=lambda part: part.get("interval")
@@ -243,12 +245,14 @@ def _fit(sets: list[tuple[list[int], dict]]) -> dict:
 
 
 def comparisons(fit: dict) -> dict[str | None, dict]:
-    """A fitted part's intervals: itself (key None), or a "best of K" part's against each other option."""
+    """A fitted part's intervals: itself (key None), a "best of K" part's against each other option, or an
+    "either" part's alternatives (by name)."""
     return fit["versus"] if "versus" in fit else fit["any_of"] if "any_of" in fit else {None: fit}
 
 
 def simulated(fit: dict, effects: dict, drawn: np.ndarray, confidence: float = claims.CONFIDENCE) -> np.ndarray:
-    """The verdicts of a fitted part in simulated reports (``drawn``), a threshold part or a "best of K" one."""
+    """The verdicts of a fitted part in simulated reports (``drawn``): a threshold part, a "best of K" one or an
+    "either" one."""
     if "versus" in fit:
         return best_verdicts(fit, effects, drawn, confidence)
     if "any_of" in fit:
