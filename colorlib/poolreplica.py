@@ -260,8 +260,9 @@ def markdown(result: dict, pool: dict) -> str:
              f"re-runs at commit {pool['commit']}, on {next(iter(sets.values()))['machine']}), the Xeon's "
              f"`report/seed_pool.json` and this machine's kept cold reports (`report/stability/{KEPT_PREFIX}*`). What "
              "it is, how it was run and its predictions (1-6 fixed before any of its verdicts was read, 7 before "
-             f"{EITHER} was first projected) are in the module's docstring; they are checked at the end. Tests and margins of the claims: those of "
-             f"`{result['kept_name']}`. Nothing here changes the rule or a committed verdict.", "",
+             f"{EITHER} was first projected) are in the module's docstring; they are checked at the end. Tests and "
+             f"margins of the claims: those of `{result['kept_name']}`. Nothing here changes the rule or a committed "
+             "verdict.", "",
              f"The pool: {len(sets)} reports of "
              f"{claims.listing(sorted({str(len(s['seeds'])) for s in sets.values()}, key=int))} "
              f"of the nine seeds 0-8 (twelve triples, nine windows of four, all nine), each run warm from the run "
@@ -313,8 +314,9 @@ def summary(result: dict) -> str:
     checked = predictions(result)
     return (f"On a second machine, the AMD EPYC here (AVX2, fp32), the pool was re-run warm from the run cache of its "
             f"three kept reports ([report/{REPLICA_MD.name}](report/{REPLICA_MD.name}); {len(checked)} predictions "
-            f"fixed before looking, {sum(ok is True for _, ok in checked)} of {len(checked)} held). Of its {len(det)} kept cold reports, the warm re-runs of the same "
-            f"seeds give {sum(not r['differ'] for r in det)} every verdict (largest relative gap of an interval "
+            f"fixed before looking, {sum(ok is True for _, ok in checked)} of {len(checked)} held). Of its "
+            f"{len(det)} kept cold reports, the warm re-runs of the same seeds give "
+            f"{sum(not r['differ'] for r in det)} every verdict (largest relative gap of an interval "
             f"{max((r['gap'] for r in det), default=math.nan):.1g}), in "
             f"{claims.listing([_minutes(r['warm']) for r in det])} against "
             f"{claims.listing([_minutes(r['cold']) for r in det])} cold. "

@@ -116,18 +116,18 @@ def run_notebook(path: Path, params: dict, out_dir: Path, figure_log: Path | Non
     return time.perf_counter() - t0
 
 
-def _kernel_manager(env: dict, cwd: Path, sockets: Path | None = None):
+def _kernel_manager(env: dict, cwd: Path, sockets: Path):
     """A jupyter kernel manager class whose kernels start in ``cwd`` with this process's environment plus
     ``env``. (papermill's own ``cwd`` changes the whole process's directory, and a kernel otherwise inherits
-    ``os.environ``, so neither can differ between notebooks run in threads.) With ``sockets`` (a private folder;
-    POSIX only) the kernel talks over Unix sockets there instead of TCP on 127.0.0.1, which other users of the
-    machine could reach and which ipykernel 7 warns about on every start as unencrypted."""
+    ``os.environ``, so neither can differ between notebooks run in threads.) On POSIX the kernel talks over Unix
+    sockets in ``sockets`` (a private folder) instead of TCP on 127.0.0.1, which other users of the machine could
+    reach and which ipykernel 7 warns about on every start as unencrypted."""
     from jupyter_client import AsyncKernelManager
 
     class KernelManagerWithEnv(AsyncKernelManager):
         async def start_kernel(self, **kw):
             kw.update(env={**os.environ, **env}, cwd=str(cwd))
-            if sockets is not None and os.name == "posix":
+            if os.name == "posix":
                 # an absolute path: the kernel runs in ``cwd``, this process elsewhere, and both must find them
                 self.transport, self.ip = "ipc", str(sockets / "kernel")
             return await super().start_kernel(**kw)
