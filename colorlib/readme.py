@@ -13,7 +13,7 @@ import re
 import sys
 from pathlib import Path
 
-from colorlib import claims, files
+from colorlib import agreement, claims, files
 from colorlib.paths import REPO_DIR
 from colorlib.profiles import REPORT_GOALS  # the report's time goals: one home, read by seedpool too
 
@@ -153,8 +153,8 @@ def stability_comparisons() -> dict:
     kept from an earlier run) -> (its folder, (claim ids, ids with the same verdict as the main report's, the same
     under the rule as first written, ...) or the ValueError that says why it was not compared)."""
     out = {}
-    for other in claims.kept_reports(REPORT):
-        found = claims.comparison(REPORT, other)
+    for other in agreement.kept_reports(REPORT):
+        found = agreement.comparison(REPORT, other)
         seeds_run = _seed_set(other.name)
         name = other.name[len("seeds-"):].replace("-", ", ") if seeds_run else f"{found['seeds']} (`{other.name}/`)"
         out[name] = (other, ValueError(found["error"]) if "error" in found else
@@ -181,26 +181,26 @@ def block_stability() -> str:
                      + (f"; not compared, trained differently: {', '.join(apart)}" if apart else "")
                      + f"; {len(same_first)} of {len(ids)} under the rule as first written, before the correction "
                        "of \"best of K\" made after looking ([report/stability.md](report/stability.md)).")
-    reports = [REPORT, *claims.kept_reports(REPORT)]
+    reports = [REPORT, *agreement.kept_reports(REPORT)]
     if len(reports) > 2:
-        counts = claims.pair_counts(reports)
+        counts = agreement.pair_counts(reports)
         name_of = lambda i: "the committed report" if i == 0 else f"`{reports[i].name}/`"
         compared = {pair: c for pair, c in counts.items() if c is not None}
         all_same = [f"{name_of(i)} and {name_of(j)} ({c[0]} of {c[1]})" for (i, j), c in compared.items() if c[0] == c[1]]
         lines.append(f"Every pair of the {len(reports)} reports, not only against the committed one: every verdict "
                      f"identical in {len(all_same)} of {len(compared)} pairs" + (": " + "; ".join(all_same) if all_same else "")
                      + " (the table of pairs is in [report/stability.md](report/stability.md)).")
-    records = claims.by_seed_records(REPORT)
+    records = agreement.by_seed_records(REPORT)
     for name, record in records:
         per_seed = ", ".join(f"{r['seed']}: {r['transfer']:.2f}" for r in record["rows"])
-        model = ("The final model's transfer strength, which C4 and S7 rest on," if claims.experiment_of(record) == "final"
-                 else f"The {claims.experiment_of(record)} model's transfer strength")
-        lines.append(f"\n{model} per training seed ({claims.record_label(record)}, "
+        model = ("The final model's transfer strength, which C4 and S7 rest on," if agreement.experiment_of(record) == "final"
+                 else f"The {agreement.experiment_of(record)} model's transfer strength")
+        lines.append(f"\n{model} per training seed ({agreement.record_label(record)}, "
                      f"`benchmarks/transfer_by_seed.py`): {per_seed}.")
-    results05 = claims.results_of(REPORT, "05")
-    test, committed = claims.c4_transfer_test(results05), results05.get("seeds")
+    results05 = agreement.results_of(REPORT, "05")
+    test, committed = agreement.c4_transfer_test(results05), results05.get("seeds")
     if records and test and committed:
-        found = [(claims.record_label(r), v) for _, r in records if (v := claims.by_seed_verdict(r, committed, test))]
+        found = [(agreement.record_label(r), v) for _, r in records if (v := agreement.by_seed_verdict(r, committed, test))]
         if found:
             lines.append(f"\nC4's transfer part with the committed seeds {', '.join(map(str, committed))}, from these "
                          "runs: " + "; ".join(f"{label}: {v['verdict']}, {v['text']}" for label, v in found) + ".")
@@ -350,7 +350,7 @@ def block_data() -> str:
 def block_claims() -> str:
     from colorlib import seedpool
 
-    across = claims.verdicts_across(REPORT, claims.kept_reports(REPORT))
+    across = agreement.verdicts_across(REPORT, agreement.kept_reports(REPORT))
     pool = _json(REPORT / "seed_pool.json")
     robust = (lambda cid, v: f" | {seedpool.claim_cell(pool, cid, v)}") if pool else (lambda cid, v: "")
     lines = ["| claim | verdict here (profile, seeds) | over every report kept | "
@@ -364,10 +364,10 @@ def block_claims() -> str:
         else:
             seeds = ", ".join(map(str, r.get("seeds") or [])) or "?"
             lines.append(f"| {cid}: {text} | {claims.wording(entry['verdict'], markdown=True)} ({r.get('profile')}, "
-                         f"seeds {seeds}) | {claims.across_text(cid, across)}{robust(cid, entry['verdict'])} | "
+                         f"seeds {seeds}) | {agreement.across_text(cid, across)}{robust(cid, entry['verdict'])} | "
                          f"{entry['measured'].replace('|', '/')} |")
     left_out = [f"`{label}/` ({why})" for label, why in across["left_out"].items()]
-    return "\n".join(lines + ["", claims.AGREEMENT + (" Left out here: " + "; ".join(left_out) + "." if left_out else "")])
+    return "\n".join(lines + ["", agreement.AGREEMENT + (" Left out here: " + "; ".join(left_out) + "." if left_out else "")])
 
 
 def block_benchmark() -> str:
@@ -478,7 +478,7 @@ def _first_colour(row: dict) -> dict:
 def _kept_machine(folder: Path) -> str:
     """", on AMD EPYC (AVX2, ...; training in fp32)": the machine a kept report ran on, so the goals table says
     which CPU and precision differ from the committed report's ("" when not recorded)."""
-    machine = claims.machines(claims.report_manifest(folder))
+    machine = agreement.machines(agreement.report_manifest(folder))
     return "" if machine == "not recorded" else f", on {machine}"
 
 
@@ -590,8 +590,8 @@ def block_recheck() -> str:
     from colorlib import recheck
 
     lines, found_by = [], {}
-    for folder in claims.kept_reports(REPORT):
-        if claims.seeds_of(folder) != claims.seeds_of(REPORT):
+    for folder in agreement.kept_reports(REPORT):
+        if agreement.seeds_of(folder) != agreement.seeds_of(REPORT):
             continue
         try:
             found = found_by[folder.name] = recheck.compare(REPORT, folder)
@@ -600,7 +600,7 @@ def block_recheck() -> str:
             continue
         d = recheck.differing(found)
         same = len(found) - len(d[recheck.UNDECIDED]) - len(d[recheck.REVERSED])
-        lines.append(f"- `{folder.name}/` ({claims.machines(recheck.manifest_of(folder))}): {same} of {len(found)} "
+        lines.append(f"- `{folder.name}/` ({agreement.machines(recheck.manifest_of(folder))}): {same} of {len(found)} "
                      f"claims identical; to or from inconclusive: {', '.join(d[recheck.UNDECIDED]) or 'none'}; "
                      f"reversed: {', '.join(d[recheck.REVERSED]) or 'none'} (parts reversed: "
                      f"{', '.join(d['parts reversed']) or 'none'})")

@@ -28,7 +28,7 @@ import tarfile
 import tempfile
 from pathlib import Path
 
-from colorlib import claims
+from colorlib import agreement, claims
 from colorlib.paths import REPO_DIR
 
 SAME, UNDECIDED, REVERSED = "same", "to or from inconclusive", "reversed"
@@ -38,7 +38,7 @@ COMMITTED = ("report/results", "figures/manifest.json")  # what a revision's ver
 
 def committed_report(rev: str, into: Path, repo: Path = REPO_DIR) -> Path:
     """Unpack ``rev``'s report results and figures manifest into ``into`` (a report folder, as
-    ``claims.read_results`` reads one); ValueError naming the revision when git cannot give them."""
+    ``agreement.read_results`` reads one); ValueError naming the revision when git cannot give them."""
     proc = subprocess.run(["git", "archive", "--format=tar", rev, *COMMITTED], cwd=repo, capture_output=True)
     if proc.returncode != 0:
         raise ValueError(f"git cannot give {', '.join(COMMITTED)} at {rev!r}: "
@@ -50,9 +50,9 @@ def committed_report(rev: str, into: Path, repo: Path = REPO_DIR) -> Path:
 
 def manifest_of(report_folder) -> Path:
     """Where a report's machine is recorded: the figures manifest beside it (``<repo>/figures/manifest.json``),
-    or, for a report kept under ``report/stability/``, what ``claims.report_manifest`` finds."""
+    or, for a report kept under ``report/stability/``, what ``agreement.report_manifest`` finds."""
     beside = Path(report_folder).parent / "figures" / "manifest.json"
-    return beside if beside.exists() else claims.report_manifest(report_folder)
+    return beside if beside.exists() else agreement.report_manifest(report_folder)
 
 
 def kind(a: str, b: str) -> str:
@@ -74,18 +74,18 @@ def part_differences(committed: dict, here: dict) -> list[tuple[str, str, str, s
 
 def compare(committed_folder, here_folder, across_seeds: bool = False) -> dict:
     """Claim id -> {"committed", "here", "kind", "parts"} for every claim measured in both reports ("kind" of the
-    claim's verdict, "parts" as ``part_differences``); ValueError (``claims.compare_verdicts``'s) when they cannot
+    claim's verdict, "parts" as ``part_differences``); ValueError (``agreement.compare_verdicts``'s) when they cannot
     be compared, and when they ran other seeds unless ``across_seeds`` (two seed sets on one machine)."""
-    committed_folder, here_folder = claims.read_results(committed_folder), claims.read_results(here_folder)
+    committed_folder, here_folder = agreement.read_results(committed_folder), agreement.read_results(here_folder)
     profile = lambda report: sorted({str(data.get("profile")) for data in report.notebooks.values()})
     if (theirs := profile(committed_folder)) != (mine := profile(here_folder)):
         raise ValueError(f"the committed report ran under profile {'/'.join(theirs)} and this one under "
                          f"{'/'.join(mine)}: run `make report` (PROFILE=report)")
-    ids, _ = claims.compare_verdicts(committed_folder, here_folder)
-    if not across_seeds and (seeds := claims.seeds_of(committed_folder)) != (mine := claims.seeds_of(here_folder)):
+    ids, _ = agreement.compare_verdicts(committed_folder, here_folder)
+    if not across_seeds and (seeds := agreement.seeds_of(committed_folder)) != (mine := agreement.seeds_of(here_folder)):
         raise ValueError(f"the committed report trained seeds {seeds} and this one seeds {mine}: that compares seed "
                          "sets (python -m colorlib.report --stability), not machines; run `make report`")
-    a, b = claims.recorded_claims(committed_folder), claims.recorded_claims(here_folder)
+    a, b = agreement.recorded_claims(committed_folder), agreement.recorded_claims(here_folder)
     return {cid: {"committed": a[cid]["verdict"], "here": b[cid]["verdict"],
                   "kind": kind(a[cid]["verdict"], b[cid]["verdict"]), "parts": part_differences(a[cid], b[cid])}
             for cid in ids}
@@ -143,24 +143,24 @@ def as_committed(committed_folder, here_folder) -> list[str]:
     """The notebooks with claims whose results here are the committed ones, byte for byte in content: not run
     here (a ``make report`` stopped early, or ``--only``), or run to the very same numbers (on the machine
     that made them). Their claims say nothing about this machine."""
-    committed, here = claims.read_results(committed_folder), claims.read_results(here_folder)
+    committed, here = agreement.read_results(committed_folder), agreement.read_results(here_folder)
     return [nb for nb, data in here.notebooks.items() if data.get("claims") and committed.notebooks.get(nb) == data]
 
 
-def without(report, notebooks) -> claims.ReportResults:
+def without(report, notebooks) -> agreement.ReportResults:
     """A report's snapshot less some notebooks."""
-    report = claims.read_results(report)
-    return claims.ReportResults(report.folder, {nb: d for nb, d in report.notebooks.items() if nb not in notebooks})
+    report = agreement.read_results(report)
+    return agreement.ReportResults(report.folder, {nb: d for nb, d in report.notebooks.items() if nb not in notebooks})
 
 
 def render(found: dict, rev: str, committed_folder, here_folder, skipped: dict | None = None) -> str:
-    """The check as text: machines, a line per claim, the summary. The folders may be ``claims.read_results``
+    """The check as text: machines, a line per claim, the summary. The folders may be ``agreement.read_results``
     snapshots (``main`` passes them, so each report's files are read once); ``skipped``: notebook -> its claim
     ids, the notebooks left out because their results here are the committed ones (``as_committed``)."""
-    committed_folder, here_folder = claims.read_results(committed_folder), claims.read_results(here_folder)
-    seeds = claims.seeds_of(committed_folder)
-    lines = [f"Committed report ({rev}): seeds {seeds}; {claims.machines(manifest_of(committed_folder.folder))}",
-             f"This run: seeds {claims.seeds_of(here_folder)}; {claims.machines(manifest_of(here_folder.folder))}",
+    committed_folder, here_folder = agreement.read_results(committed_folder), agreement.read_results(here_folder)
+    seeds = agreement.seeds_of(committed_folder)
+    lines = [f"Committed report ({rev}): seeds {seeds}; {agreement.machines(manifest_of(committed_folder.folder))}",
+             f"This run: seeds {agreement.seeds_of(here_folder)}; {agreement.machines(manifest_of(here_folder.folder))}",
              ""]
     pool = _pool()
     for cid, f in found.items():
@@ -175,9 +175,9 @@ def render(found: dict, rev: str, committed_folder, here_folder, skipped: dict |
                   f"{len(d[UNDECIDED])} differ to or from inconclusive; {len(d[REVERSED])} reversed.",
               f"Their parts: {parts.count(SAME)} of {len(parts)} identical; {parts.count(UNDECIDED)} differ to or "
               f"from inconclusive; {parts.count(REVERSED)} reversed."]
-    if apart := claims.trained_differently(committed_folder, here_folder):
+    if apart := agreement.trained_differently(committed_folder, here_folder):
         lines.append(f"Not compared, their notebook trained otherwise: {', '.join(sorted(apart, key=claims.claim_order))}.")
-    if one := claims.measured_in_one(committed_folder, here_folder):
+    if one := agreement.measured_in_one(committed_folder, here_folder):
         lines.append(f"Measured in one report only (not compared): {', '.join(one)}.")
     if skipped:
         lines.append("Not compared, their results here are the committed ones (not run here, or run to the same "
@@ -199,8 +199,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     with tempfile.TemporaryDirectory() as tmp:
         try:
-            committed = claims.read_results(committed_report(args.rev, Path(tmp)))
-            here = claims.read_results(here)
+            committed = agreement.read_results(committed_report(args.rev, Path(tmp)))
+            here = agreement.read_results(here)
             if committed.notebooks == here.notebooks:
                 raise ValueError(f"{here.folder}/results is what {args.rev} committed: nothing ran here "
                                  "(run `make report` first)")

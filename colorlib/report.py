@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from colorlib import chapters, claims, files, profiles
+from colorlib import agreement, chapters, claims, files, profiles
 from colorlib.paths import REPO_DIR, cache_dir, elsewhere_env, figures_dir, report_dir
 
 NOTEBOOKS_DIR = REPO_DIR / "notebooks"
@@ -422,8 +422,8 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
     else:
         status = 0
     try:  # the stability run's figures manifest exists on the machine that ran it only (never committed)
-        path = claims.write_stability(main_report, alt, figures_dir() / "manifest.json", claims.report_manifest(alt),
-                                      [(k, claims.report_manifest(k)) for k in claims.kept_reports(main_report, but=alt)])
+        path = agreement.write_stability(main_report, alt, figures_dir() / "manifest.json", agreement.report_manifest(alt),
+                                      [(k, agreement.report_manifest(k)) for k in agreement.kept_reports(main_report, but=alt)])
     except ValueError as err:
         print(f"stability.md not written: {err}", file=sys.stderr)
         return 2

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from colorlib import claims, files, seedpool
+from colorlib import agreement, claims, files, seedpool
 from colorlib.paths import REPO_DIR
 
 AGREE = 0.95  # the chance two disjoint seed sets give a part the same verdict that counts as "agrees"
@@ -63,7 +63,7 @@ def tests_of(report=REPO_DIR / "report") -> dict[tuple[str, str], dict]:
     """(claim, part) -> the part's test, threshold and margin, from a report's results (the committed one); for an
     "either" part whose alternatives all have one, {"any_of": {alternative: its test, threshold and margin}}."""
     out = {}
-    for cid, entry in claims.recorded_claims(report).items():
+    for cid, entry in agreement.recorded_claims(report).items():
         for part in entry.get("parts", []):
             if _test_of(part):
                 out[(cid, part["name"])] = _test_of(part)
@@ -365,9 +365,9 @@ def _part_cells(fit: dict) -> str:
         return test + " | " + _effect_cells(c, f" vs {other}")
     if "any_of" in fit:  # each column's cells of the alternatives, in order, joined by "or"
         cells = zip(*(_effect_cells(a).split(" | ") for a in fit["any_of"].values()))
-        tests = " or ".join(f"{claims.table_cell(name)} {claims._part_test(a)}" for name, a in fit["any_of"].items())
+        tests = " or ".join(f"{claims.table_cell(name)} {agreement._part_test(a)}" for name, a in fit["any_of"].items())
         return tests + " | " + " | ".join(" or ".join(column) for column in cells)
-    return claims._part_test(fit) + " | " + _effect_cells(fit)
+    return agreement._part_test(fit) + " | " + _effect_cells(fit)
 
 
 def _effect_cells(fit: dict, label: str = "") -> str:

@@ -47,7 +47,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Sequence
 
-from colorlib import claims, files
+from colorlib import agreement, claims, files
 from colorlib.claims import VERDICTS, wording
 from colorlib.paths import REPO_DIR, elsewhere_env
 from colorlib.profiles import REPORT_GOALS
@@ -141,8 +141,8 @@ def snapshot(folder) -> dict:
     """One seed set's report folder reduced to what the counts need: its seeds, commit and machine, and every
     claim's verdict with its parts (``_part``: name, verdict, text and the intervals that can be re-judged)."""
     folder = Path(folder)
-    report = claims.read_results(folder)
-    found = claims.recorded_claims(report)
+    report = agreement.read_results(folder)
+    found = agreement.recorded_claims(report)
     if not found:
         raise ValueError(f"no claims recorded under {folder / 'results'}")
     seeds = {tuple(e["seeds"] or ()) for e in found.values()}
@@ -155,7 +155,7 @@ def snapshot(folder) -> dict:
                          "run it again from a clean one")
     state, run = timed_run(folder) or (None, {})
     return {"seeds": list(seeds.pop()), "commit": made.get("git_commit"), "seconds": run.get("total"), "cache": state,
-            "machine": claims.machines(claims.report_manifest(folder)),
+            "machine": agreement.machines(agreement.report_manifest(folder)),
             "claims": {cid: {"notebook": e["notebook"], "verdict": e["verdict"],
                              "text": claims.CLAIMS[cid][1] if cid in claims.CLAIMS else e.get("text", ""),
                              "parts": [_part(p) for p in e.get("parts", [])]}
@@ -234,7 +234,7 @@ def training_cost(folder) -> dict | None:
         return None
     state, r = found
     return {"seeds": r.get("seeds"), "seconds": r["total"], "jobs": r.get("jobs"), "cache": state,
-            "machine": claims.machines(Path(folder) / "timings.json")}
+            "machine": agreement.machines(Path(folder) / "timings.json")}
 
 
 # ================================================================================================ counting
@@ -299,12 +299,12 @@ def others_agreeing(pool: dict, main: dict, committed: str) -> tuple[list[str], 
 
 def main_verdicts(report=REPO_DIR / "report") -> dict[str, str]:
     """The committed report's verdicts (claim id -> verdict)."""
-    return {cid: e["verdict"] for cid, e in claims.recorded_claims(report).items()}
+    return {cid: e["verdict"] for cid, e in agreement.recorded_claims(report).items()}
 
 
 def committed_set(report=REPO_DIR / "report") -> str:
     """The name of the committed report's seed set ("0-1-2")."""
-    return name_of(claims.seeds_of(report).split(", "))
+    return name_of(agreement.seeds_of(report).split(", "))
 
 
 def claim_cell(pool: dict, cid: str, verdict: str) -> str:

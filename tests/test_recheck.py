@@ -106,14 +106,14 @@ def test_other_seeds_and_unknown_revisions_are_refused_by_name(rerun, capsys):
 
 def test_against_a_kept_report_it_counts_what_the_stability_table_counts(capsys):
     """The README points at the kept reports with the committed seeds: recheck's claim counts must be the
-    stability comparison's (``claims.compare_verdicts``) for each of them."""
-    from colorlib import claims
+    stability comparison's (``agreement.compare_verdicts``) for each of them."""
+    from colorlib import agreement
 
     committed = ROOT / "report"
-    kept = [k for k in claims.kept_reports(committed) if claims.seeds_of(k) == claims.seeds_of(committed)]
+    kept = [k for k in agreement.kept_reports(committed) if agreement.seeds_of(k) == agreement.seeds_of(committed)]
     assert kept, "no kept report with the committed seeds"
     for folder in kept:
-        ids, same = claims.compare_verdicts(committed, folder)
+        ids, same = agreement.compare_verdicts(committed, folder)
         status = recheck.main(["--report", str(folder)])
         out = capsys.readouterr().out
         assert f"Claims: {len(same)} of {len(ids)} verdicts identical" in out
@@ -173,9 +173,9 @@ def test_the_readme_checks_each_prediction_against_its_kept_report(tmp_path, mon
 
 
 def test_a_kept_report_under_overrides_is_left_out_for_every_notebook_that_ran_so(tmp_path):
-    """claims.verdicts_across names every notebook whose claims it leaves out of the verdict over every report
+    """agreement.verdicts_across names every notebook whose claims it leaves out of the verdict over every report
     (it once named only the last one, so an fp32 report read as if only notebook 13 ran otherwise)."""
-    from colorlib import claims
+    from colorlib import agreement
 
     report = recheck.committed_report("HEAD", tmp_path / "head")
     kept = report / "stability" / "fp32"
@@ -184,7 +184,7 @@ def test_a_kept_report_under_overrides_is_left_out_for_every_notebook_that_ran_s
         path = kept / "results" / f"{nb}.json"
         data = json.loads(path.read_text())
         path.write_text(json.dumps({**data, "overrides": {"precision": "fp32"}}))
-    across = claims.verdicts_across(report, [kept])
+    across = agreement.verdicts_across(report, [kept])
     assert across["left_out"]["stability/fp32"] == \
         "for the claims of notebooks 02, 03: another profile, overrides or precision"
     assert "stability/fp32" not in across["claims"]["C1"] and "stability/fp32" in across["claims"]["C3"]
@@ -194,7 +194,7 @@ def test_a_kept_report_trained_in_another_precision_is_left_out_without_override
     """A fresh clone on a CPU without native bf16 trains in fp32 under precision "auto", with no override: its
     notebooks trained another way, so they stay out of the verdict over every report, as an fp32 report run with
     ``--set precision=fp32`` does; recheck still compares it with the committed report."""
-    from colorlib import claims
+    from colorlib import agreement
 
     report = recheck.committed_report("HEAD", tmp_path / "head")
     kept = report / "stability" / "avx2"
@@ -203,7 +203,7 @@ def test_a_kept_report_trained_in_another_precision_is_left_out_without_override
     data = json.loads(path.read_text())
     data["runs"] = [{**run, "precision": "fp32"} for run in data["runs"]]
     path.write_text(json.dumps(data))
-    across = claims.verdicts_across(report, [kept])
+    across = agreement.verdicts_across(report, [kept])
     assert across["left_out"]["stability/avx2"] == "for the claims of notebook 02: another profile, overrides or precision"
     assert "stability/avx2" not in across["claims"]["C1"] and "stability/avx2" in across["claims"]["C3"]
     assert recheck.status(recheck.compare(report, kept)) == 0

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from colorlib import claims, seedpool
+from colorlib import agreement, claims, seedpool
 from colorlib.paths import REPO_DIR
 
 REPORT = REPO_DIR / "report"
@@ -114,7 +114,7 @@ def _copy_report(tmp_path: Path) -> Path:
 def test_snapshot_keeps_every_claim_and_refuses_mixed_seeds_or_a_dirty_tree(tmp_path):
     folder = _copy_report(tmp_path)
     snap = seedpool.snapshot(folder)
-    recorded = claims.recorded_claims(REPORT)
+    recorded = agreement.recorded_claims(REPORT)
     assert {cid: e["verdict"] for cid, e in snap["claims"].items()} == {cid: e["verdict"] for cid, e in recorded.items()}
     assert snap["seeds"] == recorded["C1"]["seeds"]
     assert snap["claims"]["C1"]["text"] == claims.CLAIMS["C1"][1]
@@ -227,9 +227,9 @@ def test_stability_table_points_to_the_seed_pool_when_there_is_one(tmp_path):
     shutil.copytree(REPORT / "results", main / "results")
     shutil.copytree(REPORT / "stability" / "seeds-3-4-5" / "results", main / "stability" / "seeds-3-4-5" / "results")
     other = main / "stability" / "seeds-3-4-5"
-    assert "seed_pool.md" not in claims.stability_markdown(main, other)
+    assert "seed_pool.md" not in agreement.stability_markdown(main, other)
     (main / "seed_pool.md").write_text("# pool\n")
-    assert "[seed_pool.md](seed_pool.md) (`colorlib.seedpool`)" in claims.stability_markdown(main, other)
+    assert "[seed_pool.md](seed_pool.md) (`colorlib.seedpool`)" in agreement.stability_markdown(main, other)
 
 
 def test_more_seeds_per_report_are_compared_pair_by_pair_too():
