@@ -250,15 +250,15 @@ def _colour_all(cm: inference.ColorModel, latent, items, out_dir: Path, args) ->
 def colorize(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    if not 0.0 <= args.alpha <= 1.0:
-        parser.error(f"--alpha must be in [0, 1], got {args.alpha}")
     if args.style is None:
         args.style = [AUTO]
     if args.work_size is not None and not 8 <= args.work_size <= inference.MAX_WORK_SIZE:
         parser.error(f"--work-size must be in [8, {inference.MAX_WORK_SIZE}], got {args.work_size} (the network's "
                      f"memory grows with its square)")
-    if not (0.0 <= args.strength <= 1.0 and 0.0 <= args.saturation <= 4.0 and 1 <= args.quality <= 95):
-        parser.error("--strength must be in [0, 1], --saturation in [0, 4], --quality in [1, 95]")
+    for flag, value, low, high in (("--alpha", args.alpha, 0, 1), ("--strength", args.strength, 0, 1),
+                                   ("--saturation", args.saturation, 0, 4), ("--quality", args.quality, 1, 95)):
+        if not low <= value <= high:  # NaN fails too
+            parser.error(f"{flag} must be in [{low}, {high}], got {value:g}")
     if args.blend and args.style == [AUTO]:
         parser.error("--blend mixes two styles: give --style IMAGE (or natural) too")
     with _interruptible():

@@ -278,6 +278,15 @@ def test_work_size_has_a_cap(env, tmp_path, capsys):
     assert f"--work-size must be in [8, {inference.MAX_WORK_SIZE}], got 4000" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("flag, value, expected", [("--strength", "3", "--strength must be in [0, 1], got 3"),
+                                                    ("--saturation", "nan", "--saturation must be in [0, 4], got nan"),
+                                                    ("--quality", "0", "--quality must be in [1, 95], got 0"),
+                                                    ("--alpha", "-0.5", "--alpha must be in [0, 1], got -0.5")])
+def test_an_out_of_range_value_is_named(env, tmp_path, capsys, flag, value, expected):
+    assert _colorize(env, env["root"] / "photo.png", flag, value, out=tmp_path) == 2
+    assert expected in capsys.readouterr().err
+
+
 def test_picker_keeps_a_bounded_number_of_uploads(env):
     cm = inference.load_checkpoint(env["stems"]["rgb"], natural=env["photos"])
     app = picker.StylePicker({"RGB": cm}, [("photo", photo())], [("p", painting(0))])
