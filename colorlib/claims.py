@@ -248,6 +248,12 @@ def best_part(name: str, result: dict, option: str, unit: str = "") -> dict:
             "direction": result.get("direction"), "margin": result.get("margin")}
 
 
+def reverses(a: str | None, b: str | None) -> bool:
+    """Whether two verdicts of one claim reverse it: reproduced in one report, not reproduced in the other (what the
+    rule must never produce between seed sets; "inconclusive" against either is not a reversal)."""
+    return {a, b} == {"reproduced", "not reproduced"}
+
+
 def combine(verdicts: Sequence[str]) -> str:
     """A claim's verdict from its parts' (see the module docstring)."""
     if not verdicts:

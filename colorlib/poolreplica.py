@@ -130,7 +130,7 @@ def across_machines(pool: dict, other: dict) -> dict[str, dict]:
 
 def reversed_between(a: dict[str, str | None], b: dict[str, str | None]) -> list[str]:
     """The claims reproduced in one verdict map and not reproduced in the other."""
-    return [cid for cid in a if {a[cid], b.get(cid)} == seedbudget.REVERSAL]
+    return [cid for cid in a if claims.reverses(a[cid], b.get(cid))]
 
 
 def study(pool: dict, other: dict, tests_from=TESTS_FROM, kept_dir: Path = KEPT) -> dict:

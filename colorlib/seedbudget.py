@@ -55,7 +55,6 @@ DRAWS = 4000  # simulated reports per part and seed count
 CHECKED = (3, 5)  # seeds per report of the pool's disjoint pairs: the projection's check
 BUDGET_MD = REPO_DIR / "report" / "seed_budget.md"
 FIGURE = REPO_DIR / "report" / "seed_budget.png"  # beside seed_budget.md, which links it by name
-REVERSAL = {"reproduced", "not reproduced"}  # two reports' verdicts that reverse a claim
 _Bounds = namedtuple("_Bounds", "low high")  # what claims.test_interval reads of an interval
 
 
@@ -288,7 +287,7 @@ def project(pool: dict, report=REPO_DIR / "report", grid=GRID, draws: int = DRAW
             ca, cb = (claim_verdicts([verdicts[k][i] for k in fitted if k[0] == cid]) for i in (0, 1))
             by_claim[cid]["curve"][s] = float(np.mean(ca == cb))
             agree_all &= ca == cb
-            flip_any |= np.array([{a, b} == REVERSAL for a, b in zip(ca, cb)])
+            flip_any |= np.array([claims.reverses(a, b) for a, b in zip(ca, cb)])
         every[s], flips[s] = float(agree_all.mean()), float(flip_any.mean())
     for entry in [*parts.values(), *by_claim.values()]:
         entry["needed"] = seeds_needed(entry["curve"])
@@ -426,7 +425,7 @@ def claim_table(result: dict, pool: dict) -> list[str]:
     lines += [f"| {cid} | {_curve_cells(r, grid)} | {_check_cell(r)} |" for cid, r in result["claims"].items()]
     lines.append(f"| all {len(result['claims'])} at once | {_curve_cells(result['every'], grid)} | "
                  f"{_check_cell(result['every'])} |")
-    lines.append(f"| some claim reversed (reproduced in one report, not reproduced in the other) | "
+    lines.append("| some claim reversed (reproduced in one report, not reproduced in the other) | "
                  + " | ".join(f"{result['reversal'][s]:.3f}" for s in grid) + " | - | "
                  + "; ".join(f"{n}: {len(seedpool.flips(pool, n))} in the pool's "
                              f"{math.comb(len(seedpool.sets_of_size(pool, n)), 2)} pairs" for n in CHECKED

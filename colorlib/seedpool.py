@@ -61,7 +61,6 @@ GOAL_MINUTES = REPORT_GOALS["cold"] // 60  # issue 15: the report's cold run on 
 # Two more seeds, trained later (a report run with seeds 9 and 10 into the same run cache), so that eleven seeds
 # give eleven cyclic windows of five and eleven pairs of disjoint five-seed reports (predictions 7-9).
 EXTRA_SEEDS = (9, 10)
-OPPOSITE = {"reproduced": "not reproduced", "not reproduced": "reproduced"}
 # The claims whose verdict was the same in all six kept reports when the pool's first prediction was committed
 # (595f296): the prediction is checked against this list, not against whatever the kept reports say later.
 PREDICTED_STEADY = ("C1", "C2", "C3", "C4", "C5", "C6", "C9", "S1", "S3", "S4", "S5", "S6", "S8", "S9", "S10")
@@ -281,7 +280,7 @@ def flips(pool: dict, size: int = 3) -> list[tuple[str, str, str]]:
     sets = sets_of_size(pool, size)
     return [(cid, a, b) for a, b in itertools.combinations(sets, 2) for cid in sets[a]["claims"]
             if cid in sets[b]["claims"]
-            and OPPOSITE.get(sets[a]["claims"][cid]["verdict"]) == sets[b]["claims"][cid]["verdict"]]
+            and claims.reverses(sets[a]["claims"][cid]["verdict"], sets[b]["claims"][cid]["verdict"])]
 
 
 def same_as(pool: dict, main: dict, but: str | None = None) -> list[str]:
@@ -379,7 +378,7 @@ def prediction(pool: dict, main: dict[str, str], stable: Sequence[str]) -> list[
              f"3. Between 2 and 6 of the {len(pairs)} pairs of disjoint triples agree on every verdict: {agree} did, "
              + ("**held**." if 2 <= agree <= 6 else "**did not hold**.")]
     if nine:
-        turned = [cid for cid, e in nine["claims"].items() if OPPOSITE.get(main.get(cid)) == e["verdict"]]
+        turned = [cid for cid, e in nine["claims"].items() if claims.reverses(main.get(cid), e["verdict"])]
         decided = [cid for cid, e in nine["claims"].items()
                    if main.get(cid) == "inconclusive" and e["verdict"] != "inconclusive"]
         lines.append(f"4. With all {len(nine['seeds'])} seeds no verdict the committed report decided turns into its "

@@ -181,7 +181,7 @@ def observed(judged: dict[str, dict], size: int) -> dict:
     the claims each report decides (``DECIDED``) or calls partly, on average."""
     sets = seedpool.sets_of_size({"sets": judged}, size)
     pairs = seedpool.disjoint_pairs({"sets": judged}, size)  # (set, set, claims in both, claims that differ)
-    reversed_ = sum({sets[a]["claims"][c]["verdict"], sets[b]["claims"][c]["verdict"]} == seedbudget.REVERSAL
+    reversed_ = sum(claims.reverses(sets[a]["claims"][c]["verdict"], sets[b]["claims"][c]["verdict"])
                     for a, b, _, differ in pairs for c in differ)
     verdicts = [e["verdict"] for s in sets.values() for e in s["claims"].values()]
     return {"pairs": len(pairs), "agree": sum(not differ for *_, differ in pairs), "reversed": reversed_,

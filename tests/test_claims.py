@@ -73,6 +73,13 @@ def test_thresholds_other_than_zero():
         claims.test_interval(iv, ">=", 0.0)
 
 
+def test_a_reversal_is_reproduced_against_not_reproduced_only():
+    assert claims.reverses("reproduced", "not reproduced") and claims.reverses("not reproduced", "reproduced")
+    for a, b in [("reproduced", "reproduced"), ("reproduced", "inconclusive"), ("partly", "not reproduced"),
+                 ("not reproduced", None)]:
+        assert not claims.reverses(a, b) and not claims.reverses(b, a)
+
+
 def test_combining_parts():
     assert claims.combine(["reproduced", "reproduced"]) == "reproduced"
     assert claims.combine(["reproduced", "not reproduced"]) == "partly"
