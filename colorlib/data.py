@@ -144,6 +144,17 @@ def _warn_frames(im: Image.Image, name: str | None) -> None:
                       stacklevel=3)
 
 
+def _empty(source) -> bool:
+    """Whether ``source`` (a path or bytes) holds no data: said apart from an unrecognised format, since an empty
+    file usually means a copy or download that failed."""
+    if isinstance(source, bytes):
+        return not source
+    try:
+        return isinstance(source, (str, os.PathLike)) and os.path.getsize(source) == 0
+    except OSError:
+        return False
+
+
 def open_rgb(source: str | os.PathLike | bytes | Image.Image, name: str | None = None,
              min_side: int = MIN_SIDE) -> Image.Image:
     """Decode a file / bytes / PIL image fully into an RGB PIL image, or raise `BadImage` with the reason.
@@ -168,7 +179,8 @@ def open_rgb(source: str | os.PathLike | bytes | Image.Image, name: str | None =
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
         raise BadImage(f"over the decompression-bomb limit ({err})") from None
     except Image.UnidentifiedImageError:
-        raise BadImage("not an image (unrecognised format)") from None
+        why = "an empty file, 0 bytes" if _empty(source) else "unrecognised format"
+        raise BadImage(f"not an image ({why})") from None
     except BadImage:
         raise
     except (OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError) as err:

@@ -173,7 +173,7 @@ BAD_FOLDER = {
     "float.tif": "floating-point",
     "notes.txt": "not an image",
     "fake.jpg": "not an image",
-    "empty.png": "not an image",
+    "empty.png": "not an image (an empty file, 0 bytes)",
 }
 
 
