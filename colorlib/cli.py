@@ -242,7 +242,8 @@ def _colour_all(cm: inference.ColorModel, latent, items, out_dir: Path, args) ->
             bar.write(f"wrote {written} ({size}{note})", file=sys.stdout)
         except (data.BadImage, OSError, ValueError, MemoryError, RuntimeError) as err:
             failed.append(path)
-            bar.write(f"skipping {path}: {err}", file=sys.stderr)
+            reason = str(err).removeprefix(f"{path}: ")  # video errors name the file themselves
+            bar.write(f"skipping {path}: {reason}", file=sys.stderr)
     bar.close()
     return done, failed
 
