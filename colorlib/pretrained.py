@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 from huggingface_hub import PyTorchModelHubMixin, constants, hf_hub_download
+from huggingface_hub.errors import HfHubHTTPError, HFValidationError, LocalEntryNotFoundError
 from torch import nn
 
 from colorlib import files, models, paths
@@ -143,9 +144,25 @@ def default_path(purpose: str = "rgb") -> Path | None:
     return None
 
 
+def _looks_like_a_path(source: str | os.PathLike) -> bool:
+    """Whether ``source`` was meant as a folder rather than a hub id ("user/repo" or "repo")."""
+    text = str(source)
+    return isinstance(source, os.PathLike) or text.startswith(("/", ".", "~")) or text.count("/") > 1 or "\\" in text
+
+
 def load(path_or_id: str | os.PathLike, device: str | torch.device = "cpu") -> PretrainedColorizer:
-    """A shipped model from its folder or a Hugging Face hub id (``huggingface_hub`` caches the download)."""
-    model = PretrainedColorizer.from_pretrained(str(path_or_id), map_location=str(device))
+    """A shipped model from its folder or a Hugging Face hub id (``huggingface_hub`` caches the download). A
+    folder that is not there, or an id the hub does not give (no network, no such repository), raises
+    ``FileNotFoundError`` naming it."""
+    source = os.path.expanduser(str(path_or_id))
+    if not os.path.isdir(source) and _looks_like_a_path(path_or_id):
+        raise FileNotFoundError(f"{path_or_id}: no such model folder")
+    try:
+        model = PretrainedColorizer.from_pretrained(source, map_location=str(device))
+    except (HfHubHTTPError, HFValidationError, LocalEntryNotFoundError) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise FileNotFoundError(f"{path_or_id}: not a model folder here, and the Hugging Face hub did not give it "
+                                f"({reason})") from None
     log.info("loaded %s (%s, working size %d px)", path_or_id, model.colorizer.cfg.space, model.train_size)
     return model
 

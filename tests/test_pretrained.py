@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -103,6 +104,25 @@ def test_a_hub_id_downloads_the_same_files(shipped, monkeypatch):
     monkeypatch.setattr(mixin, "hf_hub_download", fake_download)
     model = pretrained.load("someone/colorlib-rgb")
     assert ("someone/colorlib-rgb", "model.safetensors") in asked and model.colorizer.cfg.space == "rgb"
+
+
+def test_a_missing_folder_or_an_unreachable_hub_id_is_named(tmp_path, monkeypatch):
+    """A folder that is not there is not sent to the hub as an id; an id the hub does not give (here a stand-in
+    for a machine without a network) is named with the hub's reason."""
+    for folder in (tmp_path / "missing", "./missing/model", "~/no-such-colorlib-model"):
+        with pytest.raises(FileNotFoundError, match=f"^{re.escape(str(folder))}: no such model folder$"):
+            pretrained.load(folder)
+    from huggingface_hub.errors import LocalEntryNotFoundError
+    import huggingface_hub.hub_mixin as mixin
+
+    def offline(repo_id, filename, **kw):
+        raise LocalEntryNotFoundError("cannot find the requested files in the local cache")
+
+    monkeypatch.setattr(pretrained, "hf_hub_download", offline)
+    monkeypatch.setattr(mixin, "hf_hub_download", offline)
+    with pytest.raises(FileNotFoundError, match="^someone/colorlib-rgb: not a model folder here, and the Hugging Face "
+                                                r"hub did not give it \(cannot find the requested files"):
+        pretrained.load("someone/colorlib-rgb")
 
 
 def test_wrong_auto_and_purpose_are_refused():
