@@ -265,9 +265,13 @@ class TrainConfig:
 
         path = Path(path)
         try:
-            data = yaml.safe_load(path.read_text())
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as err:
             raise ConfigError(f"{path}: not valid YAML: {err}") from err
+        except UnicodeDecodeError:
+            raise ConfigError(f"{path}: not a YAML text file (not UTF-8)") from None
+        except OSError as err:  # missing, a folder, unreadable
+            raise ConfigError(f"{path}: cannot read the config ({err.strerror or err})") from None
         if data is None:
             data = {}
         if not isinstance(data, Mapping):
@@ -371,3 +375,21 @@ def check_loss(loss) -> dict:
     if not any(k in losses.TERMS and loss[k] > 0 for k in loss):
         raise ConfigError(f"loss: no term has a weight > 0 in {loss!r}")
     return loss
+
+
+def parse_set(items) -> dict:
+    """``["limit=8", "seeds=[0]", "compile=false"]`` -> ``{"limit": 8, "seeds": [0], "compile": False}`` (values
+    are YAML): the ``--set`` of ``python -m colorlib.train`` and of ``colorlib.report``."""
+    import yaml
+
+    out = {}
+    for item in items or ():
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
+        try:
+            out[name.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ValueError(f"--set {item}: the value is not valid YAML ({getattr(err, 'problem', None) or err})") \
+                from None
+    return out

@@ -169,19 +169,6 @@ def check_overrides(profile: str, overrides: dict) -> dict:
     return dict(overrides)
 
 
-def parse_set(items) -> dict:
-    """``["limit=8", "seeds=[0]", "compile=false"]`` -> ``{"limit": 8, "seeds": [0], "compile": False}`` (values
-    are YAML, as in ``python -m colorlib.train --set``)."""
-    import yaml
-
-    out = {}
-    for item in items or ():
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-        out[name.strip()] = yaml.safe_load(value)
-    return out
-
 
 def _seeds(value) -> tuple[int, ...]:
     """Training seeds as a tuple of distinct ints (a papermill parameter arrives as a list)."""

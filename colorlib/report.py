@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from colorlib import agreement, chapters, claims, files, profiles
+from colorlib import agreement, chapters, claims, config, files, profiles
 from colorlib.paths import REPO_DIR, cache_dir, elsewhere_env, figures_dir, report_dir
 
 NOTEBOOKS_DIR = REPO_DIR / "notebooks"
@@ -325,7 +325,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.export_only:
         return export_chapters()
-    forced = {**profiles.env_overrides(), **profiles.check_overrides(args.profile, profiles.parse_set(args.overrides))}
+    try:
+        forced = {**profiles.env_overrides(),
+                  **profiles.check_overrides(args.profile, config.parse_set(args.overrides))}
+    except ValueError as err:  # a malformed --set or COLORLIB_OVERRIDES, an unknown parameter: one line, no traceback
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     if forced:  # the notebooks' kernels inherit it: profiles.resolve applies it in each of them
         os.environ[profiles.OVERRIDES_ENV] = json.dumps(forced)
         print(f"overrides for every notebook: {json.dumps(forced)}", flush=True)
@@ -422,8 +427,9 @@ def stability(profile: str, seeds: list[int], todo: list[Path], retrain: bool = 
     else:
         status = 0
     try:  # the stability run's figures manifest exists on the machine that ran it only (never committed)
-        path = agreement.write_stability(main_report, alt, figures_dir() / "manifest.json", agreement.report_manifest(alt),
-                                      [(k, agreement.report_manifest(k)) for k in agreement.kept_reports(main_report, but=alt)])
+        kept = [(k, agreement.report_manifest(k)) for k in agreement.kept_reports(main_report, but=alt)]
+        path = agreement.write_stability(main_report, alt, figures_dir() / "manifest.json",
+                                         agreement.report_manifest(alt), kept)
     except ValueError as err:
         print(f"stability.md not written: {err}", file=sys.stderr)
         return 2

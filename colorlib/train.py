@@ -53,7 +53,7 @@ from torch import nn
 from colorlib import checkpoint as ck
 from colorlib import color, files, losses, models, runs
 from colorlib.checkpoint import CheckpointError
-from colorlib.config import ConfigError, TrainConfig
+from colorlib.config import ConfigError, TrainConfig, parse_set
 from colorlib.distributed import Dist, EpochSums, SkipSampler, init_distributed, resolve_device
 from colorlib.runs import Run, TrainData
 
@@ -761,14 +761,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=YAML",
                         help="override a field, e.g. --set epochs=3 --set 'loss={mse: 1}'")
     args = parser.parse_args(argv)
-    import yaml
-
-    overrides = {}
-    for item in args.set:
-        name, sep, value = item.partition("=")
-        if not sep:
-            parser.error(f"--set expects FIELD=VALUE, got {item!r}")
-        overrides[name.strip()] = yaml.safe_load(value)
+    try:
+        overrides = parse_set(args.set)
+    except ValueError as err:
+        parser.error(str(err))
     try:
         cfg = TrainConfig.from_yaml(args.config, **overrides)
     except ConfigError as err:

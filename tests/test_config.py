@@ -2,6 +2,8 @@
 shorthands (baseline = no AdaIN, a data source as style_source) hold."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import yaml
 
@@ -29,6 +31,29 @@ from colorlib.config import ConfigError, GanConfig, TrainConfig
 def test_config_errors_name_the_field(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         TrainConfig.from_dict(kwargs)
+
+
+def test_a_config_file_that_cannot_be_read_is_named(tmp_path):
+    binary = tmp_path / "photo.jpg"
+    binary.write_bytes(b"\xff\xd8\xff\xe0 not text")
+    for path, why in [(tmp_path / "missing.yaml", "cannot read the config"), (tmp_path, "cannot read the config"),
+                      (binary, "not a YAML text file")]:
+        with pytest.raises(ConfigError, match=f"^{re.escape(str(path))}: {why}"):
+            TrainConfig.from_yaml(path)
+
+
+def test_train_command_names_a_bad_file_or_set_value_in_one_line(tmp_path, capsys):
+    from colorlib import train
+
+    assert train.main(["--config", str(tmp_path / "missing.yaml")]) == 2
+    said = f"error: {tmp_path / 'missing.yaml'}: cannot read the config (No such file or directory)\n"
+    assert capsys.readouterr().err == said
+    (tmp_path / "cfg.yaml").write_text("epochs: 1\n")
+    for bad, said in [("loss={mse: 1", "--set loss={mse: 1: the value is not valid YAML"),
+                      ("loss", "--set expects KEY=VALUE")]:
+        with pytest.raises(SystemExit) as stop:
+            train.main(["--config", str(tmp_path / "cfg.yaml"), "--set", bad])
+        assert stop.value.code == 2 and said in capsys.readouterr().err
 
 
 def test_config_round_trip_yaml_and_shorthands(tmp_path):

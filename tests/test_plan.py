@@ -6,14 +6,14 @@ import json
 
 import pytest
 
-from colorlib import hub, plan, profiles, report, results
+from colorlib import config, hub, plan, profiles, report, results
 
 
 def test_set_values_are_yaml_and_names_are_checked():
-    assert profiles.parse_set(["limit=8", "seeds=[0, 1]", "compile=false"]) == \
+    assert config.parse_set(["limit=8", "seeds=[0, 1]", "compile=false"]) == \
         {"limit": 8, "seeds": [0, 1], "compile": False}
     with pytest.raises(ValueError, match="KEY=VALUE"):
-        profiles.parse_set(["limit"])
+        config.parse_set(["limit"])
     with pytest.raises(ValueError, match="unknown parameter.*limt"):
         profiles.check_overrides("paper", {"limt": 8})
 

@@ -29,6 +29,16 @@ def test_unknown_profile_and_parameter_are_named():
         profiles.resolve("report", "03", epoch=3)
 
 
+def test_a_malformed_set_is_one_line_naming_it(capsys, monkeypatch):
+    monkeypatch.delenv(profiles.OVERRIDES_ENV, raising=False)
+    for bad, said in [("epochs=[3", "error: --set epochs=[3: the value is not valid YAML"),
+                      ("epochs", "error: --set expects KEY=VALUE, got 'epochs'"),
+                      ("nonsense=3", "error: unknown parameter(s) nonsense in the overrides")]:
+        assert report.main(["--set", bad, "--dry-run"]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(said) and "Traceback" not in err
+
+
 def test_paper_profile_starts_and_fails_fast_offline(monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "1")
