@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Sequence
 
 from colorlib import experiments, hub, profiles
 from colorlib.paths import REPO_DIR
@@ -43,9 +44,10 @@ def train_photos(P) -> int:
     return _all_or(P.limit, P, "photos", "train")
 
 
-def runs_of(profile: str, notebook: str) -> list[tuple[str, object, int]]:
-    """(experiment, TrainConfig, training photos) of every run ``notebook`` trains under ``profile``, per seed."""
-    P = profiles.resolve(profile, notebook)
+def runs_of(profile: str, notebook: str, seeds: Sequence[int] | None = None) -> list[tuple[str, object, int]]:
+    """(experiment, TrainConfig, training photos) of every run ``notebook`` trains under ``profile``, per seed
+    (``seeds``, default the profile's)."""
+    P = profiles.resolve(profile, notebook, seeds=seeds)
     photos = train_photos(P)
     photos = int(photos * P.chroma_fraction) if notebook == "08" else photos  # as experiments.chroma_split
     out = []
@@ -63,11 +65,11 @@ def runs_of(profile: str, notebook: str) -> list[tuple[str, object, int]]:
     return out
 
 
-def training(profile: str, todo: list[str]) -> dict:
+def training(profile: str, todo: list[str], seeds: Sequence[int] | None = None) -> dict:
     """Distinct runs (the run cache trains a config once), optimiser steps and images seen over ``todo``."""
     seen, steps, images = {}, 0, 0
     for nb in todo:
-        for name, cfg, photos in runs_of(profile, nb):
+        for name, cfg, photos in runs_of(profile, nb, seeds):
             ident = json.dumps(cfg.to_dict(), sort_keys=True) + f"/{photos}/{nb == '08'}"
             if ident in seen:
                 continue
@@ -115,11 +117,12 @@ def gpu_line(work: dict) -> list[str]:
             f"training time at that rate: {hours:.1f} h (lower bound: the full-width run of 05 is slower)"]
 
 
-def describe(profile: str, todo: list[Path]) -> str:
-    """The plan of ``python -m colorlib.report --profile <profile>`` over the notebooks ``todo``, as text."""
-    P = profiles.resolve(profile)
+def describe(profile: str, todo: list[Path], seeds: Sequence[int] | None = None) -> str:
+    """The plan of ``python -m colorlib.report --profile <profile>`` over the notebooks ``todo`` with training
+    ``seeds`` (default the profile's), as text."""
+    P = profiles.resolve(profile, seeds=seeds)
     nbs = [p.name[:2] for p in todo]
-    work = training(profile, nbs)
+    work = training(profile, nbs, seeds)
     needs = data_needs(P)
     lines = [f"dry run of profile {profile!r} over notebooks {', '.join(nbs)} (nothing is started)",
              f"overrides: {json.dumps(P.overrides)}" if P.overrides else "overrides: none",

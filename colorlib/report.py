@@ -308,6 +308,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _overrides_and_seeds(args) -> list[int]:
+    """Check the command's overrides (``COLORLIB_OVERRIDES`` and ``--set``) and put them in the environment, which
+    the notebooks' kernels inherit (``profiles.resolve`` applies them in each); return the training seeds
+    (``--stability``'s, ``--seeds`` or the profile's), checked too. ValueError says what is wrong."""
+    forced = {**profiles.env_overrides(), **profiles.check_overrides(args.profile, config.parse_set(args.overrides))}
+    if forced:
+        os.environ[profiles.OVERRIDES_ENV] = json.dumps(forced)
+        print(f"overrides for every notebook: {json.dumps(forced)}", flush=True)
+    return list(profiles.resolve(args.profile, seeds=args.stability or args.seeds).seeds)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from colorlib import commands
@@ -326,25 +337,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.export_only:
         return export_chapters()
     try:
-        forced = {**profiles.env_overrides(),
-                  **profiles.check_overrides(args.profile, config.parse_set(args.overrides))}
-    except ValueError as err:  # a malformed --set or COLORLIB_OVERRIDES, an unknown parameter: one line, no traceback
+        seeds = _overrides_and_seeds(args)
+    except ValueError as err:  # a malformed --set or COLORLIB_OVERRIDES, an unknown parameter, bad seeds: one line
         print(f"error: {err}", file=sys.stderr)
         return 2
-    if forced:  # the notebooks' kernels inherit it: profiles.resolve applies it in each of them
-        os.environ[profiles.OVERRIDES_ENV] = json.dumps(forced)
-        print(f"overrides for every notebook: {json.dumps(forced)}", flush=True)
     if args.dry_run:
         from colorlib import plan
 
-        print(plan.describe(args.profile, todo))
+        print(plan.describe(args.profile, todo, seeds))
         return 0
     if args.stability:
-        return stability(args.profile, args.stability, todo, args.retrain, run=not args.compare_only, jobs=args.jobs)
+        return stability(args.profile, seeds, todo, args.retrain, run=not args.compare_only, jobs=args.jobs)
     if args.compare_only:
         print("--compare-only needs --stability SEEDS (the seed set to compare with)", file=sys.stderr)
         return 2
-    seeds = list(args.seeds) if args.seeds else list(profiles.resolve(args.profile).seeds)
     params = {"profile": args.profile, "retrain": bool(args.retrain), "seeds": seeds}
     status, total, entries = run_report(todo, params, timed=not args.only, jobs=args.jobs, keep_going=args.keep_going)
     claims_path = claims.write_claims(args.profile)

@@ -93,3 +93,13 @@ def test_plan_counts_what_the_notebooks_train():
         plan.training("paper", ["02", "03", "06"])["runs"] + 2 * seeds
     work = plan.training("paper", [p.name[:2] for p in report.notebooks()])
     assert f"{work['runs']} distinct training runs" in readme.block_paper_plan()
+
+
+def test_the_dry_run_plans_the_seeds_given_and_refuses_bad_ones(capsys, monkeypatch):
+    monkeypatch.delenv(profiles.OVERRIDES_ENV, raising=False)
+    assert report.main(["--profile", "smoke", "--only", "02", "--seeds", "1", "4", "--dry-run"]) == 0
+    assert "training: 2 runs (seeds 1, 4)" in capsys.readouterr().out
+    for bad in (["--seeds", "0", "0"], ["--seeds", "-1"], ["--stability", "3", "3", "--compare-only"]):
+        assert report.main(["--profile", "smoke", "--only", "02", *bad, "--dry-run"]) == 2
+        assert capsys.readouterr().err.startswith("error: seeds must be distinct integers >= 0")
+
