@@ -32,3 +32,18 @@ def test_export_command(cm, tmp_path, capsys):
     assert cli.main(["export", "--onnx", "--checkpoint", str(tmp_path / "bad.safetensors"),
                      "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err.startswith("error:")
+
+
+def test_export_defaults_to_a_shipped_model_and_checks_it(tmp_path, capsys, monkeypatch):
+    """A fresh clone exports the shipped model (no run cache). The shipped LAB model's style latents reach 1e5, so
+    the check is relative there (0.06 apart absolutely, 5e-7 relatively); a graph outside the tolerance exits 1."""
+    for model in ("rgb", "lab"):
+        assert cli.main(["export", "--onnx", "--model", model, "--out", str(tmp_path / model)]) == 0
+        out = capsys.readouterr().out
+        assert "onnxruntime vs PyTorch" in out and (tmp_path / model / "style_encoder.onnx").exists()
+    meta = (tmp_path / "lab" / "colorlib.json").read_text()
+    assert '"space": "lab"' in meta and "colorlib-lab" in meta
+    monkeypatch.setattr(export, "check", lambda *a: {"colorizer": 1e-7, "style_encoder": 0.5})
+    assert cli.main(["export", "--onnx", "--out", str(tmp_path / "off")]) == 1
+    assert "style_encoder graph(s) differ from PyTorch by more than" in capsys.readouterr().err
+
