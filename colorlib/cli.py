@@ -262,6 +262,8 @@ def colorize(argv: Sequence[str] | None = None) -> int:
             parser.error(f"{flag} must be in [{low}, {high}], got {value:g}")
     if args.blend and args.style == [AUTO]:
         parser.error("--blend mixes two styles: give --style IMAGE (or natural) too")
+    if (out := Path(args.out).expanduser()).exists() and not out.is_dir():
+        parser.error(f"--out {args.out}: a file, not a folder (outputs keep their input's name inside it)")
     with _interruptible():
         try:
             return _colorize(args)

@@ -287,6 +287,13 @@ def test_an_out_of_range_value_is_named(env, tmp_path, capsys, flag, value, expe
     assert expected in capsys.readouterr().err
 
 
+def test_an_output_folder_that_is_a_file_is_refused_first(env, tmp_path, capsys):
+    (tmp_path / "taken").write_text("not a folder")
+    assert _colorize(env, env["root"] / "photo.png", out=tmp_path / "taken") == 2
+    err = capsys.readouterr().err
+    assert f"--out {tmp_path / 'taken'}: a file, not a folder" in err and "skipping" not in err
+
+
 def test_picker_keeps_a_bounded_number_of_uploads(env):
     cm = inference.load_checkpoint(env["stems"]["rgb"], natural=env["photos"])
     app = picker.StylePicker({"RGB": cm}, [("photo", photo())], [("p", painting(0))])
