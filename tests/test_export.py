@@ -35,7 +35,7 @@ def test_export_command(cm, tmp_path, capsys):
 
 
 def test_export_defaults_to_a_shipped_model_and_checks_it(tmp_path, capsys, monkeypatch):
-    """A fresh clone exports the shipped model (no run cache). The shipped LAB model's style latents reach 1e5, so
+    """A fresh clone exports the shipped models (no run cache), the automatic one too. The shipped LAB model's style latents reach 1e5, so
     the check is relative there (0.06 apart absolutely, 5e-7 relatively); a graph outside the tolerance exits 1."""
     for model in ("rgb", "lab"):
         assert cli.main(["export", "--onnx", "--model", model, "--out", str(tmp_path / model)]) == 0
@@ -43,6 +43,15 @@ def test_export_defaults_to_a_shipped_model_and_checks_it(tmp_path, capsys, monk
         assert "onnxruntime vs PyTorch" in out and (tmp_path / model / "style_encoder.onnx").exists()
     meta = (tmp_path / "lab" / "colorlib.json").read_text()
     assert '"space": "lab"' in meta and "colorlib-lab" in meta
+    # the automatic model (a UNet without AdaIN): one graph, lightness in, checked alone
+    assert cli.main(["export", "--onnx", "--model", "auto", "--out", str(tmp_path / "auto")]) == 0
+    assert "colorizer" in capsys.readouterr().out and not (tmp_path / "auto" / "style_encoder.onnx").exists()
+    cm = inference.load_shipped("auto")
+    session = ort.InferenceSession(str(tmp_path / "auto" / "colorizer.onnx"), providers=["CPUExecutionProvider"])
+    assert [i.name for i in session.get_inputs()] == ["lightness"]
+    light = export.example_inputs(cm, cm.work_size, cm.work_size, cm.style_size)["lightness"]
+    got = export.run_colorizer(session, light.numpy())
+    assert abs(got - cm.model(light).detach().numpy()).max() <= export.TOLERANCE
     monkeypatch.setattr(export, "check", lambda *a: {"colorizer": 1e-7, "style_encoder": 0.5})
     assert cli.main(["export", "--onnx", "--out", str(tmp_path / "off")]) == 1
     assert "style_encoder graph(s) differ from PyTorch by more than" in capsys.readouterr().err
