@@ -168,15 +168,16 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--blend", metavar="IMAGE2", help="a second style image (or 'natural') to blend in")
     parser.add_argument("--alpha", type=float, default=0.5,
                         help="weight of --blend in the latent interpolation, 0..1 (default 0.5)")
-    parser.add_argument("--checkpoint", metavar="PATH",
-                        help="a run folder or checkpoint (default: the shipped models in models/)")
-    parser.add_argument("--pretrained", metavar="PATH_OR_ID",
-                        help="a model folder in the shipped layout, or a Hugging Face hub id")
+    where = parser.add_mutually_exclusive_group()  # one source of weights: never one silently over another
+    where.add_argument("--checkpoint", metavar="PATH",
+                       help="a run folder or checkpoint (default: the shipped models in models/)")
+    where.add_argument("--pretrained", metavar="PATH_OR_ID",
+                       help="a model folder in the shipped layout, or a Hugging Face hub id")
     parser.add_argument("--model", choices=("rgb", "lab"), default=None,
                         help="with a style image: the RGB (default) or LAB model")
-    parser.add_argument("--profile", default=None,
-                        help="the trained models of this profile from the run cache (e.g. report) instead of the "
-                             "shipped ones")
+    where.add_argument("--profile", default=None,
+                       help="the trained models of this profile from the run cache (e.g. report) instead of the "
+                            "shipped ones")
     parser.add_argument("--work-size", type=int, default=None, metavar="PX",
                         help="short side the network runs at (default: the size it was trained at; at most "
                              f"{inference.MAX_WORK_SIZE})")

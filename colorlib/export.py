@@ -127,10 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--model", choices=("rgb", "lab", "auto"), default="rgb",
                         help="which shipped model (default rgb; models/colorlib-<model>, no training needed; auto: "
                              "the automatic model, whose colouriser takes no style)")
-    parser.add_argument("--pretrained", metavar="PATH_OR_ID", help="a model folder in the shipped layout, or a "
-                                                                     "Hugging Face hub id, instead of models/")
-    parser.add_argument("--checkpoint", metavar="PATH", help="a run folder or checkpoint instead of a shipped model")
-    parser.add_argument("--profile", help="the final model of this profile's run cache (e.g. report) instead")
+    where = parser.add_mutually_exclusive_group()  # one source of weights: never one silently over another
+    where.add_argument("--pretrained", metavar="PATH_OR_ID", help="a model folder in the shipped layout, or a "
+                                                                    "Hugging Face hub id, instead of models/")
+    where.add_argument("--checkpoint", metavar="PATH", help="a run folder or checkpoint instead of a shipped model")
+    where.add_argument("--profile", help="the final model of this profile's run cache (e.g. report) instead")
     parser.add_argument("--height", type=int, help="colouriser input height (default: the working size)")
     parser.add_argument("--width", type=int, help="colouriser input width (default: the working size)")
     parser.add_argument("--style-size", type=int, help="style encoder input side (default: the style size)")

@@ -294,6 +294,14 @@ def test_an_output_folder_that_is_a_file_is_refused_first(env, tmp_path, capsys)
     assert f"--out {tmp_path / 'taken'}: a file, not a folder" in err and "skipping" not in err
 
 
+@pytest.mark.parametrize("command", ["colorize", "export"])
+def test_two_sources_of_weights_are_refused(tmp_path, capsys, command):
+    args = ["photo.png"] if command == "colorize" else ["--onnx"]
+    # the colorlib command turns argparse's usage error into exit status 2
+    assert cli.main([command, *args, "--checkpoint", "run", "--pretrained", "user/repo", "--out", str(tmp_path)]) == 2
+    assert "--pretrained: not allowed with argument --checkpoint" in capsys.readouterr().err
+
+
 def test_picker_keeps_a_bounded_number_of_uploads(env):
     cm = inference.load_checkpoint(env["stems"]["rgb"], natural=env["photos"])
     app = picker.StylePicker({"RGB": cm}, [("photo", photo())], [("p", painting(0))])
