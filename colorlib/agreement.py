@@ -252,12 +252,12 @@ def _pairs_section(reports: Sequence) -> list[str]:
         return []
     counts = pair_counts(reports)
     label = lambda i: "main" if i == 0 else f"`{reports[i].folder.name}/`"
-    cell = lambda i, j: "" if j <= i else "not compared" if counts[i, j] is None else "%d / %d" % counts[i, j]
+    pair = lambda i, j: "" if j <= i else "not compared" if counts[i, j] is None else "%d / %d" % counts[i, j]
     return ["", "## Every pair of reports", "",
             "Identical verdicts of the claims both measured the same way, same rule (row against column):", "",
             "| | " + " | ".join(label(j) for j in range(1, len(reports))) + " |",
             "|---|" + "---|" * (len(reports) - 1),
-            *(f"| {label(i)} | " + " | ".join(cell(i, j) for j in range(1, len(reports))) + " |"
+            *(f"| {label(i)} | " + " | ".join(pair(i, j) for j in range(1, len(reports))) + " |"
               for i in range(len(reports) - 1))]
 
 

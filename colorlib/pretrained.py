@@ -160,7 +160,7 @@ def load(path_or_id: str | os.PathLike, device: str | torch.device = "cpu") -> P
     try:
         model = PretrainedColorizer.from_pretrained(source, map_location=str(device))
     except (HfHubHTTPError, HFValidationError, LocalEntryNotFoundError) as err:
-        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        reason = (str(err).strip().splitlines() or [type(err).__name__])[0]
         raise FileNotFoundError(f"{path_or_id}: not a model folder here, and the Hugging Face hub did not give it "
                                 f"({reason})") from None
     log.info("loaded %s (%s, working size %d px)", path_or_id, model.colorizer.cfg.space, model.train_size)
